@@ -1,0 +1,59 @@
+"""Entry point of the ``srl`` command.
+
+Each command group (``srl data``, ``srl train``, ...) is a module in this package exposing
+``register(subparsers)``; heavy imports (torch, transformers) happen inside the command
+handlers, so ``srl data ...`` and ``srl --help`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from srlkit import __version__
+from srlkit.io import DataError
+
+# One line per command group; the module defines ``register(subparsers)``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "srlkit.cli.data",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="srl",
+        description="srlkit: Supervised Reinforcement Learning from expert trajectories.",
+    )
+    parser.add_argument("--version", action="version", version=f"srlkit {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except DataError as exc:
+        # Bad input is the user's to fix: one clear line, no traceback.
+        print(f"srl: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("srl: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

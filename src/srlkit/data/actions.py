@@ -1,0 +1,162 @@
+"""Agent actions and their one canonical text form.
+
+SRL rewards an agent's step by the similarity of its *action* to the expert's, so both must be
+written the same way: the same tool call must give the same text whether it came as an OpenAI
+``tool_calls`` entry, a Hermes/Qwen ``<tool_call>{json}</tool_call>`` block, an OpenHands /
+SWE-smith ``<function=...>`` block, or (for SWE-agent style command interfaces) a fenced or
+bare command line.
+
+Canonical form (chosen because OpenHands and SWE-smith already write it, so it is familiar to
+the field and to models trained on their data):
+
+- a tool call ``Action(name, arguments)`` renders as::
+
+      <function=NAME>
+      <parameter=KEY>VALUE</parameter>
+      ...
+      </function>
+
+  with keys sorted (argument order carries no meaning in JSON or XML calls), string values
+  verbatim except for one surrounding newline each side, and other values as compact JSON;
+- a bare command (``Action(name=None, {"command": ...})``, the SWE-agent ACI form such as
+  ``open setup.py`` or ``edit 1:5 ... end_of_edit``) renders as the command text itself,
+  stripped of surrounding blank space.
+
+>>> canonicalize_action_text('<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>')
+'<function=bash>\\n<parameter=command>ls</parameter>\\n</function>'
+>>> canonicalize_action_text("```bash\\nls -F\\n```")
+'ls -F'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+RAW_COMMAND_KEY = "command"
+
+_FUNCTION_RE = re.compile(r"<function=([^>\n]+)>(.*?)(?:</function>|$)", re.DOTALL)
+_PARAMETER_RE = re.compile(r"<parameter=([^>\n]+)>(.*?)</parameter>", re.DOTALL)
+_TOOL_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+_FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Action:
+    """An environment-consumable action: a named tool call, or a bare command (``name=None``)."""
+
+    name: str | None
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+    def canonical_text(self) -> str:
+        """The one text form every loader writes as a target and every reward compares."""
+        if self.name is None:
+            return str(self.arguments.get(RAW_COMMAND_KEY, "")).strip()
+        lines = [f"<function={self.name}>"]
+        for key in sorted(self.arguments):
+            lines.append(f"<parameter={key}>{_render_value(self.arguments[key])}</parameter>")
+        lines.append("</function>")
+        return "\n".join(lines)
+
+
+def _render_value(value: Any) -> str:
+    if isinstance(value, str):
+        return _strip_one_newline(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _strip_one_newline(text: str) -> str:
+    """Drop one newline at each end: ``<parameter=x>\\nvalue\\n</parameter>`` means ``value``.
+
+    Only newlines go: leading spaces are indentation inside code edits and must survive.
+    """
+    if text.startswith("\r\n"):
+        text = text[2:]
+    elif text.startswith("\n"):
+        text = text[1:]
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    return text
+
+
+def action_from_openai_tool_call(tool_call: dict[str, Any]) -> Action:
+    """An OpenAI ``tool_calls`` entry (``{"function": {"name", "arguments"}}``) as an Action.
+
+    ``arguments`` may be a JSON string (the OpenAI wire form) or an already decoded object.
+    Raises ``ValueError`` when the entry has no function name or its arguments are not an
+    object.
+    """
+    fn = tool_call.get("function", tool_call)
+    if not isinstance(fn, dict) or not fn.get("name"):
+        raise ValueError(f"tool call without a function name: {str(tool_call)[:200]}")
+    args = fn.get("arguments", {})
+    if isinstance(args, str):
+        args = json.loads(args) if args.strip() else {}
+    if not isinstance(args, dict):
+        raise ValueError(f"tool call arguments must be an object, got {type(args).__name__}")
+    return Action(str(fn["name"]), dict(args))
+
+
+def _json_tool_call(text: str) -> Action | None:
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if not isinstance(obj, dict):
+        return None
+    if "function" in obj and isinstance(obj["function"], dict):
+        obj = obj["function"]
+    name = obj.get("name") or obj.get("tool") or obj.get("tool_name")
+    args = obj.get("arguments", obj.get("parameters", obj.get("args", {})))
+    if not isinstance(name, str) or not name:
+        return None
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args.strip() else {}
+        except (json.JSONDecodeError, RecursionError):
+            return None
+    if not isinstance(args, dict):
+        return None
+    return Action(name, dict(args))
+
+
+def find_function_block(text: str) -> re.Match[str] | None:
+    """The first ``<function=NAME>...</function>`` block in ``text`` (an unclosed one runs to the end)."""
+    return _FUNCTION_RE.search(text)
+
+
+def parse_action(text: str) -> Action:
+    """Read an action written in any supported syntax; never raises.
+
+    Tried in order: OpenHands/SWE-smith ``<function=...>`` block, Hermes/Qwen ``<tool_call>``
+    JSON, a bare JSON tool call, the last fenced code block (SWE-agent), and finally the whole
+    text as a bare command. A model's output therefore always yields *some* action; whether it
+    resembles the expert's is the similarity reward's business, not the parser's.
+    """
+    match = find_function_block(text)
+    if match:
+        params = {k.strip(): v for k, v in _PARAMETER_RE.findall(match.group(2))}
+        return Action(match.group(1).strip(), params)
+    tool_call = _TOOL_CALL_RE.search(text)
+    if tool_call:
+        action = _json_tool_call(tool_call.group(1))
+        if action is not None:
+            return action
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        action = _json_tool_call(stripped)
+        if action is not None:
+            return action
+    fences = _FENCE_RE.findall(text)
+    if fences:
+        return Action(None, {RAW_COMMAND_KEY: fences[-1]})
+    return Action(None, {RAW_COMMAND_KEY: stripped})
+
+
+def canonicalize_action_text(text: str) -> str:
+    """``parse_action(text).canonical_text()``: the form targets are stored in."""
+    return parse_action(text).canonical_text()

@@ -1,0 +1,135 @@
+"""The one data contract of srlkit: a trajectory, its steps, and the step instances built from it.
+
+Every stage (loaders, instance builder, rewards, trainers, evaluation) speaks these three
+dataclasses, and each has exactly one JSON form (``to_dict`` / ``from_dict``) so that a
+file written by one version of the pipeline can be read back and inspected by a person.
+
+Column names used in datasets handed to trainers are module constants here, so the reward
+functions (which TRL calls with dataset columns as keyword arguments) and the data builder
+can never disagree on a spelling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Columns of a step-instance dataset (JSONL / parquet / datasets.Dataset).
+COL_ID = "id"
+COL_PROMPT = "prompt"  # list of chat messages {"role", "content"}
+COL_TARGET = "target"  # the expert's next step (math) or canonical action (agent)
+COL_STEP_INDEX = "step_index"  # 1-based index k of the target step
+COL_NUM_STEPS = "num_steps"  # N, steps in the whole trajectory
+COL_TRAJECTORY_ID = "trajectory_id"
+COL_KIND = "kind"  # "math" or "agent": selects how the reward compares actions
+COL_METADATA = "metadata"
+# Columns of an outcome (RLVR / evaluation) dataset.
+COL_ANSWER = "answer"  # gold final answer, as text
+
+KIND_MATH = "math"
+KIND_AGENT = "agent"
+
+
+@dataclass
+class Step:
+    """One expert step.
+
+    Math steps use ``title`` and ``body`` (``1. **Title** body``); agent steps use ``thought``
+    (the expert's prose, kept for inspection but never a target), ``action`` (the canonical,
+    environment-consumable text, see :mod:`srlkit.data.actions`) and ``observation`` (what the
+    environment answered).
+    """
+
+    title: str = ""
+    body: str = ""
+    thought: str = ""
+    action: str = ""
+    observation: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Step:
+        return cls(**{k: str(d.get(k) or "") for k in ("title", "body", "thought", "action", "observation")})
+
+    def math_text(self, number: int) -> str:
+        """The step as the paper writes it: ``N. **Title** body`` (or ``N. body`` without title)."""
+        if self.title:
+            return f"{number}. **{self.title}** {self.body}".rstrip()
+        return f"{number}. {self.body}".rstrip()
+
+
+@dataclass
+class Trajectory:
+    """An expert's solution of one task, cut into steps."""
+
+    id: str
+    task: str
+    steps: list[Step]
+    kind: str = KIND_MATH
+    final_answer: str | None = None
+    source_format: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task": self.task,
+            "kind": self.kind,
+            "steps": [s.to_dict() for s in self.steps],
+            "final_answer": self.final_answer,
+            "source_format": self.source_format,
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Trajectory:
+        return cls(
+            id=str(d["id"]),
+            task=str(d["task"]),
+            steps=[Step.from_dict(s) for s in d.get("steps", [])],
+            kind=str(d.get("kind", KIND_MATH)),
+            final_answer=d.get("final_answer"),
+            source_format=str(d.get("source_format", "")),
+            metadata=dict(d.get("metadata") or {}),
+        )
+
+
+@dataclass
+class StepInstance:
+    """One SRL training example: the context up to step k-1, and the expert's step k as target."""
+
+    id: str
+    prompt: list[dict[str, str]]
+    target: str
+    step_index: int
+    num_steps: int
+    trajectory_id: str
+    kind: str = KIND_MATH
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            COL_ID: self.id,
+            COL_PROMPT: self.prompt,
+            COL_TARGET: self.target,
+            COL_STEP_INDEX: self.step_index,
+            COL_NUM_STEPS: self.num_steps,
+            COL_TRAJECTORY_ID: self.trajectory_id,
+            COL_KIND: self.kind,
+            COL_METADATA: self.metadata,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StepInstance:
+        return cls(
+            id=str(d[COL_ID]),
+            prompt=list(d[COL_PROMPT]),
+            target=str(d[COL_TARGET]),
+            step_index=int(d[COL_STEP_INDEX]),
+            num_steps=int(d[COL_NUM_STEPS]),
+            trajectory_id=str(d[COL_TRAJECTORY_ID]),
+            kind=str(d.get(COL_KIND, KIND_MATH)),
+            metadata=dict(d.get(COL_METADATA) or {}),
+        )
