@@ -1,0 +1,128 @@
+"""Loaders: every supported file family, auto-detected or named with ``--format``.
+
+Detection looks at the first record of each file and tries the formats from the most specific
+to the most general (the order of :data:`LOADERS`); the whole file is then read with that
+loader. When nothing matches, the error lists what each format looks for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from srlkit.data.loaders.agent_chat import NebiusLoader, OpenAIToolsLoader, SWEPlayLoader, SWESmithLoader
+from srlkit.data.loaders.base import Loader, LoaderOptions, RecordDropped
+from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, RawRecord, expand_inputs, iter_raw_records
+from srlkit.data.loaders.math import BoxedLoader, GSM8KLoader, MathLoader, S1KLoader, StepsListLoader
+from srlkit.data.loaders.swe_agent import SWEAgentTrajLoader, TrajectoryJSONLoader
+from srlkit.data.schema import Trajectory
+from srlkit.io import DataError
+
+# Most specific first: detection returns the first loader whose detect() accepts the record.
+LOADERS: tuple[Loader, ...] = (
+    TrajectoryJSONLoader(),
+    SWEAgentTrajLoader(),
+    NebiusLoader(),
+    OpenAIToolsLoader(),
+    SWEPlayLoader(),
+    SWESmithLoader(),
+    StepsListLoader(),
+    GSM8KLoader(),
+    S1KLoader(),
+    BoxedLoader(),
+    MathLoader(),
+)
+ALIASES = {"math500": "boxed", "minerva": "boxed", "swe_gym": "openai_tools", "openhands": "openai_tools", "traj": "swe_agent_traj", "trajectory": "srlkit"}
+FORMAT_NAMES: tuple[str, ...] = tuple(loader.name for loader in LOADERS)
+
+
+def get_loader(name: str) -> Loader:
+    """The loader called ``name`` (or one of its aliases, e.g. ``math500`` -> ``boxed``)."""
+    name = ALIASES.get(name, name)
+    for loader in LOADERS:
+        if loader.name == name:
+            return loader
+    raise ValueError(f"unknown format {name!r}; known: {', '.join(FORMAT_NAMES + tuple(ALIASES))}")
+
+
+def detect_loader(record: dict[str, Any], where: RawRecord | None = None) -> Loader:
+    """The first loader that accepts ``record``; a DataError listing what was looked for otherwise."""
+    for loader in LOADERS:
+        if loader.detect(record):
+            return loader
+    looked = "; ".join(f"{loader.name}: {loader.looks_for}" for loader in LOADERS)
+    fields = ", ".join(sorted(record)) or "none"
+    path = where.path if where else None
+    line = where.line if where else None
+    raise DataError(path, f"unknown trajectory format (fields found: {fields}). Looked for - {looked}. Name one with --format.", line)
+
+
+@dataclass
+class LoadOutcome:
+    """One record's fate: a trajectory, or a drop reason (with the message for the log)."""
+
+    raw: RawRecord | None
+    trajectory: Trajectory | None = None
+    dropped: str | None = None
+    detail: str = ""
+    format: str = ""
+
+
+def load_file(
+    path: str | os.PathLike[str],
+    format: str | None = None,
+    options: LoaderOptions | None = None,
+    skip_invalid: bool = False,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+) -> Iterator[LoadOutcome]:
+    """Stream every record of one file as a :class:`LoadOutcome` (read = kept + dropped).
+
+    Malformed records raise :class:`DataError` unless ``skip_invalid``; then they come out as
+    outcomes dropped with reason ``invalid`` (unreadable JSON lines too, so they are counted).
+    """
+    options = options or LoaderOptions()
+    loader = get_loader(format) if format else None
+    errors: list[DataError] = []
+    for raw in iter_raw_records(path, skip_invalid, errors, max_record_bytes):
+        while errors:
+            err = errors.pop(0)
+            yield LoadOutcome(None, dropped="invalid", detail=str(err), format=loader.name if loader else "")
+        if loader is None:
+            loader = detect_loader(raw.record, raw)
+        try:
+            yield LoadOutcome(raw, loader.load(raw, options), format=loader.name)
+        except RecordDropped as drop:
+            yield LoadOutcome(raw, dropped=drop.reason, detail=f"{raw.where}: {drop.detail}", format=loader.name)
+        except DataError as err:
+            if not skip_invalid:
+                raise
+            yield LoadOutcome(raw, dropped="invalid", detail=str(err), format=loader.name)
+    for err in errors:
+        yield LoadOutcome(None, dropped="invalid", detail=str(err), format=loader.name if loader else "")
+
+
+def load_trajectories(
+    inputs: list[str | os.PathLike[str]] | str | os.PathLike[str],
+    format: str | None = None,
+    options: LoaderOptions | None = None,
+    skip_invalid: bool = False,
+) -> list[Trajectory]:
+    """Every usable trajectory in ``inputs`` (files or directories), dropping the unusable ones.
+
+    >>> trajs = load_trajectories("../shared/data/gsm8k/test.jsonl")  # doctest: +SKIP
+    """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    out = []
+    for path in expand_inputs(list(inputs)):
+        out.extend(o.trajectory for o in load_file(Path(path), format, options, skip_invalid) if o.trajectory)
+    return out
+
+
+__all__ = [
+    "ALIASES", "FORMAT_NAMES", "LOADERS", "LoadOutcome", "Loader", "LoaderOptions", "RecordDropped",
+    "detect_loader", "expand_inputs", "get_loader", "load_file", "load_trajectories",
+]

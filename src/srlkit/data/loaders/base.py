@@ -1,0 +1,158 @@
+"""What every loader shares: its interface, its options, and the two ways a record can fail.
+
+A loader turns one raw JSON record into a :class:`~srlkit.data.schema.Trajectory`. It can fail
+in two different ways, and the difference matters for the statistics a user reads:
+
+- the record is *malformed* (a field is missing or has the wrong type): that is bad input,
+  raised as :class:`~srlkit.io.DataError` naming the record, the fields found and the fields
+  accepted; the build stops unless ``--skip-invalid`` is given, then it is counted as dropped;
+- the record is well-formed but *unusable* (its solution has one step, it has no action): it
+  is dropped with a named reason (:class:`RecordDropped`) and counted, never an error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from srlkit.data.loaders.files import RawRecord
+from srlkit.data.schema import Trajectory
+from srlkit.io import DataError
+
+# Scalar fields worth carrying into trajectory metadata when a record has them.
+METADATA_FIELDS = (
+    "instance_id", "unique_id", "traj_id", "run_id", "resolved", "model", "model_name", "target",
+    "exit_status", "category", "source", "source_type", "subject", "level", "type", "idx", "url",
+)
+ID_FIELDS = ("id", "instance_id", "unique_id", "traj_id", "idx")
+
+
+class RecordDropped(Exception):
+    """A well-formed record that yields no usable trajectory; ``reason`` is a short stats key."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+@dataclass
+class LoaderOptions:
+    """User choices that apply to every loader (CLI flags of ``srl data build``).
+
+    Field names left as ``None`` mean "use the loader's defaults"; the math loaders look for
+    the first present field of their default list.
+    """
+
+    problem_field: str | None = None
+    solution_field: str | None = None
+    answer_field: str | None = None
+    segment: str = "auto"
+    step_regex: str | None = None
+    min_steps: int = 2
+
+
+class Loader:
+    """One input format. Subclasses set ``name``, ``kind``, ``description`` and implement two methods."""
+
+    name: ClassVar[str] = ""
+    kind: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    # What detection looks for, in words (listed when no format matches).
+    looks_for: ClassVar[str] = ""
+
+    def detect(self, record: dict[str, Any]) -> bool:
+        """True when ``record`` looks like this format (called on a file's first record)."""
+        raise NotImplementedError
+
+    def load(self, raw: RawRecord, options: LoaderOptions) -> Trajectory:
+        """The record as a trajectory; raises DataError (malformed) or RecordDropped (unusable)."""
+        raise NotImplementedError
+
+
+def missing_field(raw: RawRecord, what: str, accepted: tuple[str, ...] | list[str]) -> DataError:
+    """The error for a record without a needed field: names the fields found and those accepted."""
+    found = ", ".join(sorted(raw.record)) or "none"
+    return DataError(
+        raw.path,
+        f"record {raw.index}: no {what} field (accepted: {', '.join(accepted)}; found: {found})",
+        raw.line,
+    )
+
+
+def first_text_field(raw: RawRecord, names: tuple[str, ...] | list[str], what: str) -> tuple[str, str]:
+    """``(name, text)`` of the first of ``names`` present as a non-empty string in the record."""
+    for name in names:
+        value = raw.record.get(name)
+        if isinstance(value, str) and value.strip():
+            return name, value
+        if value is not None and not isinstance(value, str):
+            raise DataError(
+                raw.path,
+                f"record {raw.index}: field {name!r} should be text, found {type(value).__name__}",
+                raw.line,
+            )
+    present = [n for n in names if n in raw.record]
+    if present:
+        raise RecordDropped(f"empty_{what}", f"field {present[0]!r} is empty")
+    raise missing_field(raw, what, names)
+
+
+def record_id(raw: RawRecord) -> str:
+    """The record's own id when it has one, else ``<file stem>-<record number>``."""
+    for name in ID_FIELDS:
+        value = raw.record.get(name)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+            return str(value)
+    return f"{raw.path.stem}-{raw.index}"
+
+
+def record_metadata(raw: RawRecord, **extra: Any) -> dict[str, Any]:
+    """Source location plus the record's short scalar fields (ids, labels, resolved flags)."""
+    meta: dict[str, Any] = {"source_file": str(raw.path), "source_record": raw.index}
+    if raw.line is not None:
+        meta["source_line"] = raw.line
+    for name in METADATA_FIELDS:
+        value = raw.record.get(name)
+        if isinstance(value, (bool, int, float)) or (isinstance(value, str) and 0 < len(value) <= 200):
+            meta[name] = value
+    meta.update(extra)
+    return meta
+
+
+def require_list(raw: RawRecord, names: tuple[str, ...], what: str) -> tuple[str, list[Any]]:
+    """``(name, list)`` for the first of ``names`` holding a list."""
+    for name in names:
+        value = raw.record.get(name)
+        if isinstance(value, list):
+            return name, value
+        if value is not None:
+            raise DataError(
+                raw.path,
+                f"record {raw.index}: field {name!r} should be a list of {what}, found {type(value).__name__}",
+                raw.line,
+            )
+    raise missing_field(raw, what, names)
+
+
+_BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{...}`` (braces balanced), or None.
+
+    >>> last_boxed(r"so $\\boxed{\\frac{1}{2}}$ and not \\boxed{3")
+    '\\\\frac{1}{2}'
+    """
+    for m in reversed(list(_BOXED_RE.finditer(text))):
+        depth, start = 1, m.end()
+        for i in range(start, len(text)):
+            ch = text[i]
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[start:i].strip()
+    return None
