@@ -1,0 +1,89 @@
+"""The math-verify judge, run as a child process: ``python -m srlkit.rewards._judge_worker``.
+
+Why a process: math-verify's own time limit is ``signal.alarm``, which works only in the main
+thread, and sympy can spend minutes inside one C call (``10^{10^{10}}``) where no signal
+handler runs. Here the judge always runs in the main thread of its own process, with a soft
+``setitimer`` deadline; the parent kills the process if even that does not fire.
+
+Protocol: one JSON object per line on stdin, ``{"gold": str, "pred": str, "timeout": float}``;
+one per line on stdout, ``{"score": 1.0 | 0.0 | null, "reason": str}``. The first line written
+is ``{"ready": true}`` once the imports are done. EOF on stdin ends the process.
+
+Only LaTeX extraction is used (an ANTLR parser building sympy objects). math-verify's
+``ExprExtractionConfig`` goes through sympy's ``parse_expr``, which calls ``eval``: model text is
+never executed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from functools import lru_cache
+from typing import Any
+
+
+class _Deadline(BaseException):
+    """Raised by the alarm; a BaseException so math-verify's ``except Exception`` cannot eat it."""
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _Deadline()
+
+
+@lru_cache(maxsize=4096)
+def _parse(answer: str) -> tuple[Any, ...]:
+    """Parse an answer's LaTeX as math-verify would parse ``\\boxed{answer}``; cached for golds."""
+    from math_verify import LatexExtractionConfig, parse
+
+    return tuple(
+        parse("\\boxed{" + answer + "}", [LatexExtractionConfig()], fallback_mode="no_fallback", parsing_timeout=None)
+    )
+
+
+def judge(gold: str, pred: str, timeout: float) -> dict[str, Any]:
+    """Score ``pred`` against ``gold`` within ``timeout`` seconds (gold first, as math-verify asks)."""
+    from math_verify import verify
+
+    signal.setitimer(signal.ITIMER_REAL, max(timeout, 0.01))
+    try:
+        gold_parsed = _parse(gold)
+        if not gold_parsed:
+            return {"score": None, "reason": "gold answer unparseable"}
+        pred_parsed = _parse(pred)
+        if not pred_parsed:
+            return {"score": 0.0, "reason": "answer unparseable"}
+        ok = verify(list(gold_parsed), list(pred_parsed), timeout_seconds=None)
+        return {"score": 1.0 if ok else 0.0, "reason": "equivalent" if ok else "not equivalent"}
+    except _Deadline:
+        return {"score": 0.0, "reason": "timeout"}
+    except Exception as err:  # noqa: BLE001 - sympy raises anything on hostile input; judged wrong
+        return {"score": 0.0, "reason": f"judge error: {type(err).__name__}"}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    import math_verify  # noqa: F401 - import before announcing readiness
+
+    out = sys.stdout
+    out.write('{"ready": true}\n')
+    out.flush()
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            reply = judge(str(request["gold"]), str(request["pred"]), float(request["timeout"]))
+        except (ValueError, KeyError, TypeError) as err:
+            reply = {"score": 0.0, "reason": f"bad request: {err}"}
+        except _Deadline:  # the alarm fired between the verdict and its cancellation
+            reply = {"score": 0.0, "reason": "timeout"}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()

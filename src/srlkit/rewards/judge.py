@@ -1,0 +1,171 @@
+"""A pool of math-verify judge processes with a hard time limit, usable from any thread.
+
+The outcome reward and evaluation both call :func:`judge_answer`. Each call borrows an idle
+child process (started on demand, at most ``max_workers``), sends one request and waits at most
+``timeout_s`` plus a grace period; a child that overruns is killed and replaced, so one hostile
+answer costs at most that long and never blocks other threads. Children read their requests
+from stdin and exit on EOF, so none outlives the parent.
+
+Starting a child costs about a second (it imports sympy); it is paid once per child per
+process, not per call. A call that finds no idle child and the pool full waits for one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+STARTUP_TIMEOUT_S = 120.0
+"""Upper bound for a child's imports on a loaded machine."""
+
+GRACE_S = 2.0
+"""Extra wait beyond the soft deadline before the child is killed."""
+
+
+class JudgeError(RuntimeError):
+    """A judge process could not be started (e.g. math-verify is not installed)."""
+
+
+class _Child:
+    """One judge process speaking JSON lines over its stdin/stdout pipes."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        src_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src_root, env.get("PYTHONPATH")) if p)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "srlkit.rewards._judge_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            bufsize=0,
+        )
+        self._buffer = b""
+        ready = self._read_line(STARTUP_TIMEOUT_S)
+        if ready is None or not ready.get("ready"):
+            self.kill()
+            raise JudgeError("the math-verify judge process did not start (is math-verify installed?)")
+
+    def _read_line(self, timeout_s: float) -> dict[str, Any] | None:
+        """The next JSON line, or None on timeout or EOF."""
+        deadline = time.monotonic() + timeout_s
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def ask(self, gold: str, pred: str, timeout_s: float) -> dict[str, Any] | None:
+        """Send one request; None when the child overran its deadline or died."""
+        request = json.dumps({"gold": gold, "pred": pred, "timeout": timeout_s}) + "\n"
+        try:
+            self.proc.stdin.write(request.encode("utf-8", errors="surrogatepass"))
+        except (BrokenPipeError, OSError):
+            return None
+        return self._read_line(timeout_s + GRACE_S)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
+
+    def close(self) -> None:
+        """Ask politely (EOF), then kill after a short wait."""
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+
+class JudgePool:
+    """Judge processes shared by all threads of this process."""
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        self.max_workers = max_workers or os.cpu_count() or 1
+        self._idle: list[_Child] = []
+        self._started = 0
+        self._cond = threading.Condition()
+
+    def _acquire(self) -> _Child:
+        with self._cond:
+            while not self._idle and self._started >= self.max_workers:
+                self._cond.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._started += 1
+        try:
+            return _Child()
+        except BaseException:
+            with self._cond:
+                self._started -= 1
+                self._cond.notify()
+            raise
+
+    def _release(self, child: _Child | None) -> None:
+        with self._cond:
+            if child is None:
+                self._started -= 1
+            else:
+                self._idle.append(child)
+            self._cond.notify()
+
+    def judge(self, gold: str, pred: str, timeout_s: float) -> dict[str, Any]:
+        """``{"score": 1.0 | 0.0 | None, "reason": str}`` for one (gold, prediction) pair."""
+        child = self._acquire()
+        reply = child.ask(gold, pred, timeout_s)
+        if reply is None:
+            logger.warning("math judge overran %.1f s or died; restarting it", timeout_s)
+            child.kill()
+            self._release(None)
+            return {"score": 0.0, "reason": "timeout (judge killed)"}
+        self._release(child)
+        return reply
+
+    def close(self) -> None:
+        with self._cond:
+            children, self._idle = self._idle, []
+            self._started -= len(children)
+        for child in children:
+            child.close()
+
+
+_POOL: JudgePool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def default_pool() -> JudgePool:
+    """The process-wide pool (created on first use, closed at exit)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = JudgePool()
+            atexit.register(_POOL.close)
+        return _POOL
+
+
+def judge_answer(gold: str, pred: str, timeout_s: float = 5.0) -> dict[str, Any]:
+    """Judge one extracted answer against one gold answer with math-verify, time-limited."""
+    return default_pool().judge(gold, pred, timeout_s)

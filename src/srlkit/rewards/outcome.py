@@ -1,0 +1,164 @@
+"""The outcome reward: is the final answer right? One scoring function for RLVR and evaluation.
+
+:func:`score_answer` is the only place an answer is judged, so the RLVR reward and the
+evaluation numbers can never disagree. It extracts the final answer (:func:`extract_answer`),
+then asks math-verify whether it equals the gold answer, gold first as math-verify requires.
+The judge runs in a child process with a hard time limit (:mod:`srlkit.rewards.judge`), so it
+is safe from any thread and no answer can stall training; only LaTeX parsing is used, so model
+text is never executed.
+
+>>> extract_answer("so the total is \\\\boxed{\\\\frac{3}{4}}.")
+'\\\\frac{3}{4}'
+>>> extract_answer("Natalia sold 48 + 24 = 72 clips.\\n#### 72")
+'72'
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from srlkit.rewards.format import THINK_CLOSE, THINK_OPEN, completion_text
+from srlkit.rewards.judge import judge_answer
+
+logger = logging.getLogger(__name__)
+
+MAX_ANSWER_CHARS = 1000
+"""Longer extracted answers are judged wrong without parsing: no real answer is that long, and
+sympy's cost grows quickly with expression size."""
+
+DEFAULT_TIMEOUT_S = 5.0
+
+_BOX_COMMANDS = ("\\boxed", "\\fbox")
+_GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
+_NUMBER_RE = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
+_THINK_BLOCK_RE = re.compile(re.escape(THINK_OPEN) + r".*?" + re.escape(THINK_CLOSE), re.DOTALL)
+_MAX_BOXES_TRIED = 16
+
+
+@dataclass(frozen=True)
+class OutcomeScore:
+    """A verdict: ``score`` 1.0 / 0.0, or None when the gold answer cannot be parsed."""
+
+    score: float | None
+    extracted: str | None
+    reason: str
+
+
+def _boxed_content(text: str, start: int) -> str | None:
+    """Content of the box command at ``start``: ``\\boxed{...}`` (balanced) or ``\\boxed 5``."""
+    i = start + (len("\\boxed") if text.startswith("\\boxed", start) else len("\\fbox"))
+    if i < len(text) and text[i] == "{":
+        depth = 0
+        window_end = min(len(text), i + MAX_ANSWER_CHARS + 2)
+        for j in range(i, window_end):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[i + 1 : j].strip()
+        # Still open after the longest answer we judge: report it as over-long (the caller
+        # refuses it) rather than scanning a megabyte; open at the very end: unclosed.
+        return text[i + 1 : window_end] if window_end < len(text) else None
+    if i < len(text) and text[i] == " ":
+        match = re.match(r" +([^\s$]+)", text[i : i + MAX_ANSWER_CHARS])
+        return match.group(1) if match else None
+    return None
+
+
+def _last_boxed(text: str) -> str | None:
+    """The last well-formed box in ``text`` (an unclosed last box falls back to the one before)."""
+    end = len(text)
+    for _ in range(_MAX_BOXES_TRIED):
+        start = max(text.rfind(cmd, 0, end) for cmd in _BOX_COMMANDS)
+        if start < 0:
+            return None
+        content = _boxed_content(text, start)
+        if content:
+            return content
+        end = start
+    return None
+
+
+def _last_number(text: str) -> str | None:
+    last = None
+    for last in _NUMBER_RE.finditer(text):
+        pass
+    return last.group(0) if last else None
+
+
+def extract_answer(text: str) -> str | None:
+    """The final answer in ``text``: last ``\\boxed{}``, else GSM8K ``#### N``, else the last number.
+
+    Returns None when there is none. Linear in ``len(text)``; never raises on a string.
+    """
+    boxed = _last_boxed(text)
+    if boxed:
+        return boxed
+    marks = _GSM8K_RE.findall(text)
+    if marks and marks[-1].strip():
+        return marks[-1].strip().rstrip(".").strip()
+    return _last_number(text)
+
+
+def _gold_text(gold: Any) -> str | None:
+    """The gold answer as a string; worked solutions (``#### N`` or ``\\boxed``) are reduced to it."""
+    if gold is None or isinstance(gold, bool):
+        return None
+    if isinstance(gold, float) and gold.is_integer():
+        gold = int(gold)
+    text = str(gold).strip()
+    if "####" in text or any(cmd in text for cmd in _BOX_COMMANDS):
+        return extract_answer(text)
+    return text or None
+
+
+def _final_text(completion: Any) -> str:
+    """The completion's text with complete think blocks removed (the answer lives outside them)."""
+    text = completion_text(completion)
+    outside = _THINK_BLOCK_RE.sub(" ", text)
+    return outside if extract_answer(outside) is not None else text
+
+
+def score_answer(completion_text: Any, gold: Any, timeout_s: float = DEFAULT_TIMEOUT_S) -> OutcomeScore:
+    """Judge a completion's final answer against ``gold``; never raises on model output.
+
+    ``completion_text`` may be a string or TRL's conversational form; ``gold`` a string
+    (a bare answer or a worked solution with ``#### N`` / ``\\boxed{}``) or a number. A judge
+    that exceeds ``timeout_s`` scores 0.0 with reason ``"timeout ..."``.
+    """
+    gold_answer = _gold_text(gold)
+    if gold_answer is None:
+        return OutcomeScore(None, None, "gold answer missing")
+    try:
+        text = _final_text(completion_text)
+    except TypeError as err:
+        return OutcomeScore(0.0, None, f"bad completion: {err}")
+    extracted = extract_answer(text)
+    if extracted is None:
+        verdict = judge_answer(gold_answer, gold_answer, timeout_s)
+        score = None if verdict["score"] is None else 0.0
+        return OutcomeScore(score, None, verdict["reason"] if score is None else "no answer found")
+    if len(extracted) > MAX_ANSWER_CHARS:
+        return OutcomeScore(0.0, extracted[:MAX_ANSWER_CHARS], "answer too long")
+    verdict = judge_answer(gold_answer, extracted, timeout_s)
+    return OutcomeScore(verdict["score"], extracted, verdict["reason"])
+
+
+def outcome_reward(
+    completions: Sequence[Any], answer: Sequence[Any], timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any
+) -> list[float | None]:
+    """TRL reward function over the dataset column ``answer``: 1.0 right, 0.0 wrong.
+
+    None (which TRL ignores when weighting rewards) when the gold answer cannot be parsed;
+    those are counted and logged, since they silently shrink the training signal.
+    """
+    scores = [score_answer(c, g, timeout_s).score for c, g in zip(completions, answer, strict=True)]
+    n_none = sum(s is None for s in scores)
+    if n_none:
+        logger.warning("outcome reward: %d of %d gold answers could not be parsed", n_none, len(scores))
+    return scores

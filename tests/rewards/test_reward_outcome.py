@@ -1,0 +1,111 @@
+"""The outcome reward: answer extraction, math-verify judging, time limits, thread safety."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from srlkit.rewards.outcome import extract_answer, outcome_reward, score_answer
+
+EXTRACT_CASES = {
+    "boxed": ("so x = \\boxed{5}.", "5"),
+    "last_boxed_wins": ("\\boxed{1} then \\boxed{2}", "2"),
+    "nested_braces": ("\\boxed{\\frac{1}{\\sqrt{2}}}", "\\frac{1}{\\sqrt{2}}"),
+    "fbox": ("\\fbox{7}", "7"),
+    "boxed_space_form": ("answer: \\boxed 12$", "12"),
+    "unclosed_last_box_falls_back": ("\\boxed{3} and \\boxed{4", "3"),
+    "gsm8k_marker": ("48 + 24 = 72\n#### 72", "72"),
+    "gsm8k_marker_with_comma": ("#### 1,000.", "1,000"),
+    "plain_last_number": ("It costs 3 dollars, so 3 * 4 = 12", "12"),
+    "negative_decimal": ("the change is -0.25", "-0.25"),
+    "nothing": ("no digits here", None),
+    "empty": ("", None),
+}
+
+
+@pytest.mark.parametrize("text,expected", EXTRACT_CASES.values(), ids=EXTRACT_CASES.keys())
+def test_extract_answer(text, expected):
+    assert extract_answer(text) == expected
+
+
+SCORE_CASES = {
+    "equal_integer": ("\\boxed{72}", "72", 1.0),
+    "fraction_vs_decimal": ("\\boxed{0.5}", "\\frac{1}{2}", 1.0),
+    "float_gold_from_amc": ("\\boxed{27}", 27.0, 1.0),
+    "int_gold_from_aime": ("\\boxed{204}", 204, 1.0),
+    "algebraic_equivalence": ("\\boxed{1 + x^2}", "x^2+1", 1.0),
+    "wrong": ("\\boxed{71}", "72", 0.0),
+    "gsm8k_worked_solution_gold": ("#### 72", "She sold 48/2 = <<48/2=24>>24 clips.\n#### 72", 1.0),
+    "minerva_boxed_gold": ("$\\boxed{3}$", "thus $\\boxed{3}$ meters", 1.0),
+    "answer_outside_think_counts": ("<think>maybe \\boxed{5}</think> so \\boxed{6}", "6", 1.0),
+    "answer_in_think_only": ("<think>it is \\boxed{6}</think> done", "6", 1.0),
+    "no_answer": ("I do not know", "6", 0.0),
+    "garbage_answer": ("\\boxed{)(*&^%}", "6", 0.0),
+}
+
+
+@pytest.mark.parametrize("completion,gold,expected", SCORE_CASES.values(), ids=SCORE_CASES.keys())
+def test_score_answer(completion, gold, expected):
+    assert score_answer(completion, gold).score == expected
+
+
+def test_unparseable_gold_is_none_whatever_the_answer():
+    for completion in ("\\boxed{5}", "no answer at all"):
+        result = score_answer(completion, "\\frac{")
+        assert result.score is None and "gold" in result.reason
+    assert score_answer("\\boxed{5}", None).score is None
+
+
+def test_conversational_completion():
+    completion = [{"role": "assistant", "reasoning_content": "24 + 48", "content": "\\boxed{72}"}]
+    assert score_answer(completion, "72").score == 1.0
+
+
+def test_overlong_answer_is_wrong_without_judging():
+    result = score_answer("\\boxed{" + "1+" * 5000 + "1}", "3")
+    assert result.score == 0.0 and result.reason == "answer too long"
+
+
+@pytest.mark.slow
+def test_hostile_answer_is_cut_off_in_a_thread():
+    """A power tower that sympy cannot finish: bounded by the timeout, even off the main thread."""
+    results = {}
+
+    def run() -> None:
+        start = time.perf_counter()
+        results["score"] = score_answer("\\boxed{9^{9^{9^{9}}}}", "5", timeout_s=1.0)
+        results["seconds"] = time.perf_counter() - start
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert results["score"].score == 0.0 and "timeout" in results["score"].reason
+    assert results["seconds"] < 1.0 + 2.0 + 1.0  # soft limit + grace + IPC slack
+
+
+def test_outcome_reward_is_a_trl_reward_function():
+    rewards = outcome_reward(
+        ["\\boxed{72}", "\\boxed{1}", "\\boxed{2}"], answer=["72", "72", "\\frac{"], prompts=["p"] * 3
+    )
+    assert rewards == [1.0, 0.0, None]
+
+
+def test_real_gsm8k_solutions_score_against_their_own_answer(shared_data):
+    """GSM8K's own worked solutions must score 1.0 against their final answers."""
+    rows = []
+    with open(shared_data / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
+        for _, line in zip(range(20), f):
+            rows.append(json.loads(line))
+    golds = [row["answer"].rsplit("####", 1)[1].strip() for row in rows]
+    assert outcome_reward([row["answer"] for row in rows], answer=golds) == [1.0] * len(rows)
+
+
+def test_real_math500_golds_all_parse(shared_data):
+    """Every MATH-500 gold answer must be judged equal to itself (none unparseable)."""
+    with open(shared_data / "math500" / "test.jsonl", encoding="utf-8") as f:
+        golds = [json.loads(line)["answer"] for _, line in zip(range(40), f)]
+    scores = [score_answer("\\boxed{" + g + "}", g).score for g in golds]
+    assert scores.count(1.0) == len(golds), [g for g, s in zip(golds, scores) if s != 1.0]
