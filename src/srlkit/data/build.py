@@ -1,0 +1,210 @@
+"""``srl data build``: trajectory files in, train/validation step instances and stats out.
+
+The build streams. Trajectories are read one at a time and their instances written to
+``train.jsonl`` as they come; only two things are held in memory: the content hashes of the
+trajectories seen (for de-duplication, 20 bytes each) and the ``validation_size`` trajectories
+currently chosen for validation. The validation split is the ``validation_size`` trajectories
+with the smallest hash of ``(seed, content)``: deterministic for a seed, independent of file
+order, always by trajectory (never by instance), and computable in one pass with a bounded heap.
+
+Every output file is written atomically: an interrupted build leaves the previous outputs (or
+none), never a half-written file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from srlkit.data.export import iter_instances, write_parquet
+from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
+from srlkit.data.loaders import LoaderOptions, load_file
+from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, expand_inputs
+from srlkit.data.schema import KIND_AGENT, StepInstance, Trajectory
+from srlkit.data.stats import BuildStats
+from srlkit.io import atomic_write, write_json, write_jsonl
+
+logger = logging.getLogger(__name__)
+
+STATS_FILE = "stats.json"
+
+
+@dataclass
+class BuildConfig:
+    """Everything that decides the output of a build (saved in ``stats.json`` as ``config``)."""
+
+    format: str | None = None
+    loader: LoaderOptions = field(default_factory=LoaderOptions)
+    instances: InstanceOptions = field(default_factory=InstanceOptions)
+    validation_size: int | None = field(default=None, metadata={"help": "trajectories held out (default: 60 math, 30 agent, as in the paper)"})
+    max_validation_fraction: float = field(default=0.2, metadata={"help": "validation never takes more of the kept trajectories"})
+    seed: int = 0
+    dedup: bool = True
+    skip_invalid: bool = False
+    parquet: bool = True
+    tokenizer: str | None = None
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+
+
+def default_validation_size(kind: str) -> int:
+    """The paper's held-out sizes: 30 agent trajectories, 60 math problems."""
+    return 30 if kind == KIND_AGENT else 60
+
+
+def content_hash(trajectory: Trajectory) -> bytes:
+    """Identity of a trajectory's content (task + steps); ids and metadata do not count."""
+    payload = json.dumps([trajectory.kind, trajectory.task, [s.to_dict() for s in trajectory.steps]], ensure_ascii=False)
+    return hashlib.sha1(payload.encode("utf-8")).digest()
+
+
+def _split_key(seed: int, digest: bytes) -> bytes:
+    return hashlib.sha1(seed.to_bytes(8, "little", signed=True) + digest).digest()
+
+
+class _Builder:
+    """One build's state: dedup set, id set, validation heap, stats, the open train writer."""
+
+    def __init__(self, config: BuildConfig, count_tokens: TokenCounter | None, train_write: Callable[[dict[str, Any]], None]):
+        self.config = config
+        self.count_tokens = count_tokens
+        self.train_write = train_write
+        self.stats = BuildStats()
+        self.seen_content: set[bytes] = set()
+        self.seen_ids: dict[str, int] = {}
+        self.heap: list[tuple[bytes, int, list[StepInstance]]] = []  # max-heap via inverted keys
+        self.arrival = 0
+        self.validation_size: int | None = config.validation_size
+
+    def add(self, trajectory: Trajectory, fmt: str) -> None:
+        digest = content_hash(trajectory)
+        if self.config.dedup and digest in self.seen_content:
+            self.stats.record_drop("duplicate", f"{trajectory.id} repeats an earlier trajectory")
+            return
+        self.seen_content.add(digest)
+        self._unique_id(trajectory)
+        counts = InstanceCounts()
+        instances = list(build_instances(trajectory, self.config.instances, self.count_tokens, counts))
+        self.stats.instances_dropped.update(counts.dropped)
+        if not instances:
+            self.stats.record_drop("no_instances", f"{trajectory.id}: every instance was dropped ({dict(counts.dropped)})")
+            return
+        self.stats.read += 1
+        self.stats.kept += 1
+        self.stats.formats[fmt] += 1
+        self.stats.segmentation[str(trajectory.metadata.get("segmentation", "n/a (agent)"))] += 1
+        self.stats.steps_per_trajectory.add(len(trajectory.steps))
+        if self.validation_size is None:
+            self.validation_size = default_validation_size(trajectory.kind)
+        self._route(_split_key(self.config.seed, digest), instances)
+
+    def _unique_id(self, trajectory: Trajectory) -> None:
+        n = self.seen_ids.get(trajectory.id, 0) + 1
+        self.seen_ids[trajectory.id] = n
+        if n > 1:
+            trajectory.id = f"{trajectory.id}#{n}"
+
+    def _route(self, key: bytes, instances: list[StepInstance]) -> None:
+        """Keep the smallest keys for validation; whatever leaves the heap goes to train."""
+        self.arrival += 1
+        inverted = bytes(255 - b for b in key)
+        item = (inverted, self.arrival, instances)
+        if len(self.heap) < (self.validation_size or 0):
+            heapq.heappush(self.heap, item)
+            return
+        if self.heap and inverted > self.heap[0][0]:
+            item = heapq.heapreplace(self.heap, item)
+        self._emit("train", item[2])
+
+    def _emit(self, split: str, instances: list[StepInstance]) -> list[dict[str, Any]]:
+        s = self.stats.splits[split]
+        s.trajectories += 1
+        s.instances += len(instances)
+        records = []
+        for inst in instances:
+            self.stats.prompt_chars.add(sum(len(m["content"]) for m in inst.prompt))
+            self.stats.target_chars.add(len(inst.target))
+            if "prompt_tokens" in inst.metadata:
+                self.stats.prompt_tokens.add(inst.metadata["prompt_tokens"])
+            rec = inst.to_dict()
+            if split == "train":
+                self.train_write(rec)
+            records.append(rec)
+        return records
+
+    def validation_records(self) -> list[dict[str, Any]]:
+        """Close the split: cap validation to a fraction of what was kept, emit the rest to train.
+
+        The cap matters for small inputs: 30 held-out trajectories out of 40 would leave almost
+        nothing to train on. Which trajectories stay is still decided by the key order.
+        """
+        cap = int(self.stats.kept * self.config.max_validation_fraction)
+        by_key = sorted(self.heap, key=lambda item: item[0], reverse=True)  # smallest keys first
+        chosen, spill = by_key[:cap], by_key[cap:]
+        if spill:
+            logger.info("validation capped at %d trajectories (%.0f%% of %d kept)", cap, 100 * self.config.max_validation_fraction, self.stats.kept)
+        for _, _, instances in sorted(spill, key=lambda item: item[1]):
+            self._emit("train", instances)
+        records: list[dict[str, Any]] = []
+        for _, _, instances in sorted(chosen, key=lambda item: item[1]):
+            records.extend(self._emit("validation", instances))
+        return records
+
+
+def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], config: BuildConfig | None = None, progress: bool = False) -> BuildStats:
+    """Read ``inputs`` (files or directories), write ``out_dir``/{train,validation}.jsonl(+parquet) and stats.json."""
+    config = config or BuildConfig()
+    out = Path(out_dir)
+    files = expand_inputs(list(inputs))
+    count_tokens = None
+    if config.instances.max_prompt_tokens is not None:
+        if not config.tokenizer:
+            raise ValueError("--max-prompt-tokens needs --tokenizer (a model id or path)")
+        from srlkit.data.instances import make_token_counter
+
+        count_tokens = make_token_counter(config.tokenizer)
+    with atomic_write(out / "train.jsonl") as train_f:
+        def write_train(rec: dict[str, Any]) -> None:
+            train_f.write(json.dumps(rec, ensure_ascii=False))
+            train_f.write("\n")
+
+        builder = _Builder(config, count_tokens, write_train)
+        for outcome in _outcomes(files, config, progress):
+            if outcome.trajectory is None:
+                builder.stats.record_drop(outcome.dropped or "invalid", outcome.detail)
+                logger.debug("dropped (%s) %s", outcome.dropped, outcome.detail)
+            else:
+                builder.add(outcome.trajectory, outcome.format)
+        validation = builder.validation_records()
+    write_jsonl(out / "validation.jsonl", validation)
+    stats = builder.stats
+    stats.inputs = [str(f) for f in files]
+    stats.config = _config_dict(config)
+    if config.parquet:
+        for split in ("train", "validation"):
+            write_parquet(out / f"{split}.parquet", (i.to_dict() for i in iter_instances(out, split)))
+    write_json(out / STATS_FILE, stats.to_dict())
+    if not stats.reconciles():
+        raise AssertionError(f"stats do not reconcile: read {stats.read} != kept {stats.kept} + dropped {sum(stats.dropped.values())}")
+    return stats
+
+
+def _outcomes(files: list[Path], config: BuildConfig, progress: bool) -> Iterable[Any]:
+    from tqdm import tqdm
+
+    for path in tqdm(files, desc="files", unit="file", disable=not progress or len(files) < 2):
+        yield from load_file(path, config.format, config.loader, config.skip_invalid, config.max_record_bytes)
+
+
+def _config_dict(config: BuildConfig) -> dict[str, Any]:
+    d = asdict(config)
+    for key in ("math_system_prompt", "agent_system_prompt"):
+        if d["instances"].get(key):
+            d["instances"][key] = d["instances"][key][:200] + ("..." if len(d["instances"][key]) > 200 else "")
+    return d

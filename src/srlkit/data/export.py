@@ -1,0 +1,129 @@
+"""Step instances on disk and in memory: JSONL (the source of truth), parquet, ``datasets.Dataset``.
+
+JSONL keeps every instance exactly as :meth:`StepInstance.to_dict` writes it. Arrow (parquet
+and ``datasets``) needs one type per column, but ``metadata`` differs between math and agent
+instances (and between sources), so in those two forms ``metadata`` is a **JSON-encoded
+string**; :func:`load_instances` decodes it back. ``prompt`` stays a list of
+``{"role", "content"}`` structs, which is the conversational form TRL's trainers expect.
+
+>>> instances = load_instances("runs/data", split="train")  # doctest: +SKIP
+>>> dataset = load_instances("runs/data", split="train", as_dataset=True)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from srlkit.data.schema import COL_METADATA, StepInstance
+from srlkit.io import DataError, atomic_write, iter_jsonl
+
+SPLITS = ("train", "validation")
+PARQUET_BATCH = 2048
+
+
+def _arrow_schema() -> Any:
+    import pyarrow as pa
+
+    message = pa.struct([("role", pa.string()), ("content", pa.string())])
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("prompt", pa.list_(message)),
+            ("target", pa.string()),
+            ("step_index", pa.int64()),
+            ("num_steps", pa.int64()),
+            ("trajectory_id", pa.string()),
+            ("kind", pa.string()),
+            ("metadata", pa.string()),
+        ]
+    )
+
+
+def arrow_record(instance: dict[str, Any]) -> dict[str, Any]:
+    """An instance dict with ``metadata`` JSON-encoded (the Arrow / datasets form)."""
+    out = dict(instance)
+    out[COL_METADATA] = json.dumps(instance.get(COL_METADATA) or {}, ensure_ascii=False, sort_keys=True)
+    out["prompt"] = [{"role": m["role"], "content": m["content"]} for m in instance["prompt"]]
+    return out
+
+
+def write_parquet(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> int:
+    """Stream instance dicts into a parquet file in batches, atomically; returns the row count."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _arrow_schema()
+    n = 0
+    with atomic_write(path, "wb") as handle:
+        writer = pq.ParquetWriter(handle, schema)
+        try:
+            batch: list[dict[str, Any]] = []
+            for rec in records:
+                batch.append(arrow_record(rec))
+                if len(batch) >= PARQUET_BATCH:
+                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                    n += len(batch)
+                    batch = []
+            if batch or n == 0:
+                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+                n += len(batch)
+        finally:
+            writer.close()
+    return n
+
+
+def _resolve(path: str | os.PathLike[str], split: str) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        for suffix in (".jsonl", ".parquet"):
+            candidate = p / f"{split}{suffix}"
+            if candidate.is_file():
+                return candidate
+        raise DataError(p, f"no {split}.jsonl or {split}.parquet here (expected the output of 'srl data build')")
+    if not p.is_file():
+        raise DataError(p, "no such file or directory")
+    return p
+
+
+def iter_instances(path: str | os.PathLike[str], split: str = "train") -> Iterator[StepInstance]:
+    """Stream the instances of one split from a build directory, a JSONL or a parquet file."""
+    file = _resolve(path, split)
+    if file.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(file).iter_batches():
+            for rec in batch.to_pylist():
+                rec[COL_METADATA] = json.loads(rec[COL_METADATA] or "{}")
+                yield StepInstance.from_dict(rec)
+        return
+    for line, rec in iter_jsonl(file):
+        try:
+            yield StepInstance.from_dict(rec)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(file, f"not a step instance ({exc.__class__.__name__}: {exc})", line) from None
+
+
+def load_instances(path: str | os.PathLike[str], split: str = "train", as_dataset: bool = False) -> Any:
+    """The instances of ``split`` as a list of :class:`StepInstance`, or as a ``datasets.Dataset``.
+
+    The Dataset has the columns of :mod:`srlkit.data.schema` (``prompt``, ``target``, ``kind``,
+    ...) with ``metadata`` JSON-encoded, ready for TRL's ``GRPOTrainer`` (extra columns are
+    passed to reward functions as keyword arguments).
+    """
+    instances = list(iter_instances(path, split))
+    if not as_dataset:
+        return instances
+    return to_dataset(instances)
+
+
+def to_dataset(instances: Iterable[StepInstance]) -> Any:
+    """A ``datasets.Dataset`` of instances (metadata JSON-encoded, see the module docstring)."""
+    import datasets
+
+    rows = [arrow_record(inst.to_dict()) for inst in instances]
+    features = datasets.Features.from_arrow_schema(_arrow_schema())
+    return datasets.Dataset.from_list(rows, features=features)

@@ -1,0 +1,96 @@
+"""Prompts for step instances, as chat messages so that any model's chat template applies.
+
+The system prompts (``src/srlkit/prompts/*.txt``) ask for private thinking inside
+``<think></think>`` and then *only* the single next step, because the SRL reward scores the
+text after ``</think>`` against one expert step: anything more (later steps, a recap) only
+lowers the similarity. Both are overridable with a file (``--system-prompt``).
+
+Math: one user message holding the problem and the expert's steps 1..k-1 written as the paper
+writes them (``N. **Title** body``), then the request for step k (optionally giving its title:
+the paper's hint). Agents: the task as the first user message, then the last K rounds as real
+assistant (expert action) / user (``OBSERVATION:``) turns, the form agent models are trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from srlkit.data.schema import KIND_AGENT, Step
+from srlkit.io import DataError
+
+Message = dict[str, str]
+TRUNCATION_MARKER = "[... {n} characters truncated ...]"
+
+
+@cache
+def default_system_prompt(kind: str) -> str:
+    """The packaged system prompt for ``kind`` ("math" or "agent")."""
+    name = "srl_agent_system.txt" if kind == KIND_AGENT else "srl_math_system.txt"
+    return resources.files("srlkit").joinpath("prompts", name).read_text(encoding="utf-8").strip()
+
+
+def read_system_prompt(path: str | Path) -> str:
+    """A user's system prompt file (UTF-8 text, not empty)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise DataError(path, "system prompt file not found") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"system prompt file is not valid UTF-8 (byte {exc.start})") from None
+    if not text:
+        raise DataError(path, "system prompt file is empty")
+    return text
+
+
+def truncate_middle(text: str, max_chars: int | None) -> str:
+    """Keep the head and tail of a long observation with a visible marker between them.
+
+    Both ends matter in tool output: the head says what ran, the tail holds the error or the
+    prompt line. ``max_chars=None`` keeps everything.
+
+    >>> truncate_middle("a" * 10 + "b" * 10, 10)
+    'aaaaa\\n[... 10 characters truncated ...]\\nbbbbb'
+    """
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    head = max_chars // 2
+    tail = max_chars - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n{TRUNCATION_MARKER.format(n=cut)}\n{text[len(text) - tail:]}"
+
+
+def math_messages(system: str, problem: str, previous: Sequence[Step], step_number: int, hint_title: str | None = None) -> list[Message]:
+    """Chat messages asking for step ``step_number`` given the expert's earlier steps."""
+    parts = [f"Problem:\n{problem.strip()}"]
+    if previous:
+        written = "\n".join(step.math_text(i) for i, step in enumerate(previous, start=1))
+        parts.append(f"Steps so far:\n{written}")
+    else:
+        parts.append("Steps so far: none yet.")
+    if hint_title:
+        parts.append(f"Step {step_number} is titled **{hint_title}**. Write the content of this step only (without its number and title).")
+    else:
+        parts.append(f"Write step {step_number} only.")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
+
+
+def agent_messages(
+    system: str, task: str, rounds: Sequence[Step], omitted: int, max_observation_chars: int | None
+) -> list[Message]:
+    """Task, then the given (action, observation) rounds as assistant/user turns.
+
+    ``omitted`` earlier rounds are announced in the task message, so the model knows the
+    history is partial (the paper keeps only the last two rounds).
+    """
+    intro = task.strip()
+    if omitted:
+        intro += f"\n\n({omitted} earlier action{'s' if omitted != 1 else ''} and their outputs are not shown.)"
+    messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": intro}]
+    for step in rounds:
+        messages.append({"role": "assistant", "content": step.action})
+        observation = truncate_middle(step.observation, max_observation_chars)
+        messages.append({"role": "user", "content": f"OBSERVATION:\n{observation}" if observation else "OBSERVATION: (no output)"})
+    return messages
