@@ -19,6 +19,7 @@ from srlkit.io import DataError
 # One line per command group; the module defines ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
     "srlkit.cli.data",
+    "srlkit.cli.eval",
 )
 
 
