@@ -30,6 +30,15 @@ _CHUNK = 1 << 20
 _WHITESPACE = " \t\r\n"
 
 
+def _mb(n: float) -> str:
+    return f"{n / 1e6:.3g} MB"
+
+
+def _too_big(path: Path, what: str, size: int | None, max_bytes: int, line: int | None = None) -> DataError:
+    actual = f" is {_mb(size)}," if size is not None else " is"
+    return DataError(path, f"{what}{actual} over the {_mb(max_bytes)} limit (raise it with --max-record-mb)", line)
+
+
 @dataclass(frozen=True)
 class RawRecord:
     """One decoded JSON object and where it came from (``line`` for JSONL, ``index`` always)."""
@@ -128,7 +137,7 @@ def _iter_lines_or_object(
 def _iter_single_object(path: Path, max_bytes: int) -> Iterator[RawRecord]:
     size = path.stat().st_size
     if size > max_bytes:
-        raise DataError(path, f"record is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (--max-record-mb)")
+        raise _too_big(path, "record", size, max_bytes)
     text = _decode(path.read_bytes(), path, None)
     try:
         obj = json.loads(text)
@@ -157,7 +166,7 @@ def _iter_jsonl(
             index += 1
             try:
                 if len(raw) > max_bytes:
-                    raise DataError(path, f"record is {len(raw) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (--max-record-mb)", line_no)
+                    raise _too_big(path, "record", len(raw), max_bytes, line_no)
                 obj = json.loads(_decode(raw, path, line_no))
                 if not isinstance(obj, dict):
                     raise DataError(path, f"expected a JSON object, found {type(obj).__name__}", line_no)
@@ -262,12 +271,14 @@ class _ChunkedText:
                 obj, end = decoder.raw_decode(self._buf, self._pos)
             except json.JSONDecodeError as exc:
                 if len(self._buf) - self._pos > max_bytes:
-                    raise DataError(self._path, f"record {index} is over the {max_bytes / 1e6:.0f} MB limit (--max-record-mb)") from None
+                    raise _too_big(self._path, f"record {index}", None, max_bytes) from None
                 if not self._more():
                     raise DataError(self._path, f"record {index}: invalid JSON: {exc.msg}") from None
                 continue
             # A number at the very end of the buffer may continue in the next chunk.
             if end == len(self._buf) and not self._eof and self._more():
                 continue
+            if end - self._pos > max_bytes:
+                raise _too_big(self._path, f"record {index}", end - self._pos, max_bytes)
             self._pos = end
             return obj
