@@ -65,6 +65,8 @@ def _as_float_tensor(rewards_NG: Any) -> torch.Tensor:
     if isinstance(rewards_NG, torch.Tensor):
         tensor = rewards_NG.detach().to(device="cpu", dtype=torch.float64)
     else:
+        if any(not isinstance(row, Sequence) for row in rewards_NG):
+            raise ValueError("rewards must have shape (num_groups, G): a list of per-group reward lists")
         rows = [[math.nan if r is None else float(r) for r in row] for row in rewards_NG]
         tensor = torch.tensor(rows, dtype=torch.float64) if rows else torch.zeros(0, 0, dtype=torch.float64)
     if tensor.dim() != 2:
