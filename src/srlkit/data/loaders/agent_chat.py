@@ -134,10 +134,10 @@ class ChatLoader(Loader):
         if not isinstance(value, list):
             if value is None:
                 raise missing_field(raw, "messages", (self.messages_field,))
-            raise DataError(raw.path, f"record {raw.index}: {self.messages_field!r} should be a list of messages", raw.line)
+            raise DataError(raw.path, f"{raw.prefix}{self.messages_field!r} should be a list of messages", raw.line)
         for i, m in enumerate(value, start=1):
             if not isinstance(m, dict) or not isinstance(m.get("role"), str):
-                raise DataError(raw.path, f"record {raw.index}: message {i} should be an object with a 'role'", raw.line)
+                raise DataError(raw.path, f"{raw.prefix}message {i} should be an object with a 'role'", raw.line)
         return value
 
     def to_turn(self, message: dict[str, Any]) -> Turn:
@@ -165,7 +165,7 @@ class ChatLoader(Loader):
         try:
             steps, without_action = walk_turns(turns[first_user + 1 :])
         except (ValueError, TypeError) as exc:
-            raise DataError(raw.path, f"record {raw.index}: malformed tool call: {exc}", raw.line) from None
+            raise DataError(raw.path, f"{raw.prefix}malformed tool call: {exc}", raw.line) from None
         if len(steps) < options.min_steps:
             raise RecordDropped("too_few_steps", f"{len(steps)} action(s), need at least {options.min_steps}")
         meta = record_metadata(raw, turns_without_action=without_action, system_prompt=system)

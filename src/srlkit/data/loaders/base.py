@@ -76,7 +76,7 @@ def missing_field(raw: RawRecord, what: str, accepted: tuple[str, ...] | list[st
     found = ", ".join(sorted(raw.record)) or "none"
     return DataError(
         raw.path,
-        f"record {raw.index}: no {what} field (accepted: {', '.join(accepted)}; found: {found})",
+        f"{raw.prefix}no {what} field (accepted: {', '.join(accepted)}; found: {found})",
         raw.line,
     )
 
@@ -90,7 +90,7 @@ def first_text_field(raw: RawRecord, names: tuple[str, ...] | list[str], what: s
         if value is not None and not isinstance(value, str):
             raise DataError(
                 raw.path,
-                f"record {raw.index}: field {name!r} should be text, found {type(value).__name__}",
+                f"{raw.prefix}field {name!r} should be text, found {type(value).__name__}",
                 raw.line,
             )
     present = [n for n in names if n in raw.record]
@@ -130,7 +130,7 @@ def require_list(raw: RawRecord, names: tuple[str, ...], what: str) -> tuple[str
         if value is not None:
             raise DataError(
                 raw.path,
-                f"record {raw.index}: field {name!r} should be a list of {what}, found {type(value).__name__}",
+                f"{raw.prefix}field {name!r} should be a list of {what}, found {type(value).__name__}",
                 raw.line,
             )
     raise missing_field(raw, what, names)

@@ -49,6 +49,11 @@ class RawRecord:
     line: int | None = None
 
     @property
+    def prefix(self) -> str:
+        """``"record N: "`` for error messages when no line number already locates the record."""
+        return "" if self.line is not None else f"record {self.index}: "
+
+    @property
     def where(self) -> str:
         """``file:line`` or ``file record N``: how error messages and ids point at the record."""
         if self.line is not None:

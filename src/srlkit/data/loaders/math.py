@@ -38,6 +38,8 @@ SOLUTION_FIELDS = ("deepseek_attempt", "attempt", "solution", "answer")
 ANSWER_FIELDS = ("answer", "final_answer", "gold", "ground_truth")
 S1K_MARKERS = ("deepseek_attempt", "gemini_attempt", "deepseek_thinking_trajectory", "thinking_trajectories", "cot_type", "thinking")
 
+SHORT_ANSWER_CHARS = 64
+
 _CALC_RE = re.compile(r"<<[^<>]*>>")
 _GSM8K_FINAL_RE = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
 _SOCRATIC_SEP = " ** "
@@ -73,7 +75,12 @@ class MathLoader(Loader):
         return self._trajectory(raw, problem, seg.steps, answer, options, segmentation=seg.method, solution_field=solution_name)
 
     def final_answer(self, raw: RawRecord, solution_name: str, solution: str, options: LoaderOptions) -> str | None:
-        """The answer field when it is a separate field, else the solution's last ``\\boxed{}``."""
+        """The answer field when it is a separate field, else the solution's last ``\\boxed{}``.
+
+        s1K-1.1 keeps the reference solution in ``solution`` next to the expert's
+        ``deepseek_attempt``: when ``solution`` is not the trajectory, its boxed answer (or its
+        text, when short) is the gold answer.
+        """
         names = (options.answer_field,) if options.answer_field else ANSWER_FIELDS
         for name in names:
             value = raw.record.get(name)
@@ -81,6 +88,11 @@ class MathLoader(Loader):
                 text = str(value).strip()
                 if text:
                     return last_boxed(text) or text
+        reference = raw.record.get("solution")
+        if solution_name != "solution" and isinstance(reference, str) and reference.strip():
+            boxed = last_boxed(reference)
+            if boxed or len(reference.strip()) <= SHORT_ANSWER_CHARS:
+                return boxed or reference.strip()
         return last_boxed(solution)
 
     def _trajectory(
@@ -177,6 +189,6 @@ def _step_from_item(raw: RawRecord, number: int, item: Any) -> Step:
         return Step(title=str(item.get("title") or "").strip(), body=str(body or "").strip())
     raise DataError(
         raw.path,
-        f"record {raw.index}: step {number} should be text or an object with title/body, found {type(item).__name__}",
+        f"{raw.prefix}step {number} should be text or an object with title/body, found {type(item).__name__}",
         raw.line,
     )

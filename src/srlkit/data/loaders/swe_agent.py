@@ -34,7 +34,7 @@ class SWEAgentTrajLoader(Loader):
         steps = []
         for i, entry in enumerate(entries, start=1):
             if not isinstance(entry, dict) or "action" not in entry:
-                raise DataError(raw.path, f"record {raw.index}: trajectory entry {i} has no 'action'", raw.line)
+                raise DataError(raw.path, f"{raw.prefix}trajectory entry {i} has no 'action'", raw.line)
             action = canonicalize_action_text(_text(entry.get("action")))
             if action:
                 steps.append(Step(thought=_text(entry.get("thought")).strip(), action=action, observation=_text(entry.get("observation"))))
@@ -77,7 +77,7 @@ class TrajectoryJSONLoader(Loader):
             raise missing_field(raw, "task/steps", ("id", "task", "kind", "steps"))
         kind = rec.get("kind") or KIND_MATH
         if kind not in (KIND_MATH, KIND_AGENT):
-            raise DataError(raw.path, f"record {raw.index}: kind must be {KIND_MATH!r} or {KIND_AGENT!r}, found {kind!r}", raw.line)
+            raise DataError(raw.path, f"{raw.prefix}kind must be {KIND_MATH!r} or {KIND_AGENT!r}, found {kind!r}", raw.line)
         traj = Trajectory.from_dict({**rec, "id": rec.get("id") or record_id(raw)})
         traj.steps = [s for s in traj.steps if s.body or s.title or s.action]
         if kind == KIND_AGENT:
