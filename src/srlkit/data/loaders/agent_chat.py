@@ -93,8 +93,12 @@ def strip_observation_prefix(text: str) -> str:
     return _OBS_PREFIX_RE.sub("", text, count=1)
 
 
-def walk_turns(turns: list[Turn]) -> tuple[list[Step], int]:
-    """Steps from the turns after the task, and how many assistant turns held no action."""
+def walk_turns(turns: list[Turn], text_actions: bool = True) -> tuple[list[Step], int]:
+    """Steps from the turns after the task, and how many assistant turns held no action.
+
+    ``text_actions=False`` (OpenAI tool-call transcripts) takes actions from ``tool_calls``
+    only: there, a code block in an assistant's text is prose shown to the user.
+    """
     fences = not any(t.role in ASSISTANT_ROLES and "<function=" in t.content for t in turns)
     steps: list[Step] = []
     pending: dict[str, int] = {}
@@ -109,7 +113,7 @@ def walk_turns(turns: list[Turn]) -> tuple[list[Step], int]:
                     if isinstance(call.get("id"), str):
                         pending[call["id"]] = len(steps) - 1
                 continue
-            found = extract_text_action(turn.content, fences)
+            found = extract_text_action(turn.content, fences) if text_actions else None
             if found is None or not found[1].canonical_text():
                 without_action += 1
                 continue
@@ -126,6 +130,7 @@ class ChatLoader(Loader):
     """Shared load(): read the messages, find the task, walk the rest."""
 
     kind = KIND_AGENT
+    text_actions = True
     messages_field = "messages"
     content_field = "content"
 
@@ -163,7 +168,7 @@ class ChatLoader(Loader):
         if not task:
             raise RecordDropped("no_task", "the first user message is empty")
         try:
-            steps, without_action = walk_turns(turns[first_user + 1 :])
+            steps, without_action = walk_turns(turns[first_user + 1 :], self.text_actions)
         except (ValueError, TypeError) as exc:
             raise DataError(raw.path, f"{raw.prefix}malformed tool call: {exc}", raw.line) from None
         if len(steps) < options.min_steps:
@@ -181,6 +186,7 @@ class OpenAIToolsLoader(ChatLoader):
     name = "openai_tools"
     description = "OpenAI chat with tool_calls and tool messages (SWE-Gym OpenHands)"
     looks_for = "'messages' with assistant 'tool_calls' or 'tool' role messages"
+    text_actions = False
 
     def detect(self, record: dict[str, Any]) -> bool:
         return any(m.get("role") == "tool" or (isinstance(m.get("tool_calls"), list) and m["tool_calls"]) for m in _messages_of(record))
