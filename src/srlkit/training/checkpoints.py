@@ -1,0 +1,78 @@
+"""Finding checkpoints to resume from, and turning a (LoRA) checkpoint into a model to start from.
+
+Resuming goes through ``Trainer.train(resume_from_checkpoint=...)``, which restores the
+weights, optimiser, scheduler, RNG states and data position, so a resumed run continues as if
+it had never stopped (``tests/training/test_resume.py`` checks that the final weights match).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from srlkit.io import DataError
+
+logger = logging.getLogger(__name__)
+
+MERGED_DIR = "best-merged"
+
+
+def latest_checkpoint(output_dir: str | os.PathLike[str]) -> str | None:
+    """The ``checkpoint-N`` folder with the highest N that holds a trainer state, or ``None``."""
+    out = Path(output_dir)
+    if not out.is_dir():
+        return None
+    candidates = []
+    for child in out.iterdir():
+        name = child.name
+        if child.is_dir() and name.startswith("checkpoint-") and name[len("checkpoint-") :].isdigit():
+            if (child / "trainer_state.json").exists():  # a half-written checkpoint has none yet
+                candidates.append((int(name.split("-")[1]), str(child)))
+    return max(candidates)[1] if candidates else None
+
+
+def resolve_resume(resume: str, output_dir: str | os.PathLike[str]) -> str | None:
+    """Map the ``resume`` option ('auto', 'never' or a path) to a checkpoint path or ``None``."""
+    last = latest_checkpoint(output_dir)
+    if resume == "auto":
+        if last:
+            logger.info("resuming from %s", last)
+        return last
+    if resume == "never":
+        if last:
+            raise DataError(
+                output_dir,
+                f"holds checkpoints (latest {Path(last).name}); use --resume auto to continue, "
+                "or choose another --output_dir",
+            )
+        return None
+    if not (Path(resume) / "trainer_state.json").exists():
+        raise DataError(resume, "not a checkpoint folder (no trainer_state.json); expected auto, never or a checkpoint path")
+    return str(resume)
+
+
+def is_adapter_checkpoint(path: str | os.PathLike[str]) -> bool:
+    return (Path(path) / "adapter_config.json").exists()
+
+
+def loadable_model_path(checkpoint: str | os.PathLike[str], merged_dir: str | os.PathLike[str]) -> str:
+    """A path ``from_pretrained`` loads as a full model: the checkpoint, or its LoRA merged into the base.
+
+    Why merge: the next stage (RLVR after SRL or SFT) may train with or without LoRA, and vLLM
+    loads plain weights; merging once makes the best checkpoint an ordinary model folder.
+    """
+    if not is_adapter_checkpoint(checkpoint):
+        return str(checkpoint)
+    merged = Path(merged_dir)
+    if (merged / "config.json").exists():
+        return str(merged)
+    from peft import AutoPeftModelForCausalLM
+    from transformers import AutoTokenizer
+
+    logger.info("merging LoRA adapter %s into its base model -> %s", checkpoint, merged)
+    model = AutoPeftModelForCausalLM.from_pretrained(str(checkpoint))
+    model = model.merge_and_unload()
+    model.save_pretrained(merged)
+    AutoTokenizer.from_pretrained(str(checkpoint)).save_pretrained(merged)
+    return str(merged)

@@ -1,0 +1,238 @@
+"""Run one training method end to end: data, model, trainer, resume, outputs.
+
+A run folder (``output_dir``) holds, besides TRL's ``checkpoint-N`` folders and the final model::
+
+    config.yaml           the recipe + command-line overrides (re-run with --config)
+    resolved_config.json  every option's final value, plus library versions
+    data_summary.json     records in / kept / dropped (with reasons) per data file
+    metrics.jsonl         every training and validation log line (MetricsJSONLCallback)
+    best_checkpoint.json  best validation checkpoint (BestCheckpointCallback)
+    run_summary.json      written last: final metrics, best checkpoint, final model path
+
+This module only wires TRL together; the pieces it wires are tested on their own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from srlkit.io import DataError, atomic_write, write_json
+from srlkit.training import data as tdata
+from srlkit.training.backend import grpo_classes, sft_classes
+from srlkit.training.callbacks import BestCheckpointCallback, MetricsJSONLCallback, read_best_checkpoint
+from srlkit.training.checkpoints import resolve_resume
+from srlkit.training.config import MethodArgs
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REWARDS = {"srl": "srl_step", "rlvr": "outcome"}
+RUN_SUMMARY_FILE = "run_summary.json"
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    output_dir: Path
+    final_model_dir: Path
+    best_checkpoint: str | None
+    metrics: dict[str, Any]
+
+
+def parse_reward_spec(spec: Any) -> Any:
+    """``'a:1.0,b:0.1'`` -> ``{'a': 1.0, 'b': 0.1}``; ``'a,b'`` -> ``['a', 'b']``; mappings pass through."""
+    if not isinstance(spec, str):
+        return spec
+    parts = [p.strip() for p in spec.split(",") if p.strip()]
+    if not any(":" in p and p.rsplit(":", 1)[1].replace(".", "", 1).isdigit() for p in parts):
+        return parts[0] if len(parts) == 1 else parts
+    weighted: dict[str, float] = {}
+    for part in parts:
+        name, _, weight = part.rpartition(":")
+        try:
+            weighted[name or part] = float(weight) if name else 1.0
+        except ValueError:
+            raise DataError(None, f"reward_funcs: bad weight in {part!r}; expected name:number") from None
+    return weighted
+
+
+def save_run_config(args: MethodArgs) -> None:
+    """Write ``config.yaml`` (re-runnable recipe) and ``resolved_config.json`` (every final value)."""
+    import transformers
+    import trl
+
+    from srlkit import __version__
+
+    out = Path(args.train.output_dir)
+    with atomic_write(out / "config.yaml") as f:
+        yaml.safe_dump({"method": args.method, **args.given}, f, sort_keys=True)
+    resolved = {
+        "method": args.method,
+        "run": {f.name: getattr(args.run, f.name) for f in fields(args.run)},
+        "model": {f.name: getattr(args.model, f.name) for f in fields(args.model)},
+        "train": args.train.to_dict(),
+        "versions": {"srlkit": __version__, "trl": trl.__version__, "transformers": transformers.__version__},
+    }
+    write_json(out / "resolved_config.json", resolved)
+
+
+def _check_generation_backend(train_args: Any) -> None:
+    if getattr(train_args, "use_vllm", False) and importlib.util.find_spec("vllm") is None:
+        raise DataError(
+            None,
+            "use_vllm is set but vLLM is not installed; install it with `pip install 'srlkit[vllm]'` "
+            "or drop --use_vllm to generate with transformers",
+        )
+
+
+def _model_init_kwargs(args: MethodArgs) -> dict[str, Any]:
+    """TRL's ModelConfig -> ``from_pretrained`` keyword arguments (the TRL example-script pattern)."""
+    from accelerate import PartialState
+    from trl import get_quantization_config
+
+    kwargs: dict[str, Any] = {
+        "revision": args.model.model_revision,
+        "attn_implementation": args.model.attn_implementation,
+        "dtype": args.model.dtype,
+    }
+    quantization = get_quantization_config(args.model)
+    if quantization is not None:
+        kwargs["quantization_config"] = quantization
+        kwargs["device_map"] = {"": PartialState().local_process_index}  # one quantized copy per process
+    user = getattr(args.train, "model_init_kwargs", None) or {}
+    return {**{k: v for k, v in kwargs.items() if v is not None}, **user}
+
+
+def _load_tokenizer(args: MethodArgs, padding_side: str):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(
+        args.model.model_name_or_path,
+        revision=args.model.model_revision,
+        trust_remote_code=getattr(args.train, "trust_remote_code", False),
+        padding_side=padding_side,
+    )
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def _load_split(args: MethodArgs, path: str, tokenizer: Any, max_samples: int | None) -> tuple[list[dict], dict]:
+    run = args.run
+    if args.method == "srl":
+        rows, summary = tdata.load_srl_instances(path)
+    elif args.method == "rlvr":
+        rows, summary = tdata.load_rlvr_problems(path, run.rlvr_prompt_template, run.problem_field, run.answer_field)
+    else:
+        rows, summary = tdata.load_sft_examples(path, run.sft_mode)
+        if len({tuple(sorted(r)) for r in rows}) > 1:
+            raise DataError(path, "mixes math and agent trajectories; SFT them in separate runs")
+    if args.method != "sft":
+        rows = tdata.filter_prompt_length(rows, tokenizer, run.max_prompt_length, summary)
+    rows = tdata.cap_rows(rows, summary, max_samples)
+    if not rows:
+        raise DataError(path, f"no usable records for `srl train {args.method}` (dropped: {dict(summary.dropped)})")
+    return rows, summary.to_dict()
+
+
+def build_datasets(args: MethodArgs, tokenizer: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """Train and (optional) validation ``datasets.Dataset`` plus the data summary."""
+    from datasets import Dataset
+
+    if not args.run.train_file:
+        raise DataError(None, "train_file is required (in the recipe or as --train_file)")
+    train_rows, train_summary = _load_split(args, args.run.train_file, tokenizer, args.run.max_train_samples)
+    summary = {"train": train_summary}
+    eval_ds = None
+    if args.run.eval_file:
+        eval_rows, summary["eval"] = _load_split(args, args.run.eval_file, tokenizer, args.run.max_eval_samples)
+        eval_ds = Dataset.from_list(eval_rows)
+    return Dataset.from_list(train_rows), eval_ds, summary
+
+
+def _disable_eval_without_data(train_args: Any) -> None:
+    from transformers.trainer_utils import IntervalStrategy
+
+    if train_args.eval_strategy != IntervalStrategy.NO:
+        logger.info("no eval_file: validation and best-checkpoint selection are off")
+    train_args.eval_strategy = IntervalStrategy.NO
+    train_args.do_eval = False
+
+
+def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
+    """Everything up to (not including) ``train()``: returns ``(trainer, data_summary)``."""
+    from trl import get_peft_config
+
+    method = args.method
+    grpo = method in ("srl", "rlvr")
+    tokenizer = _load_tokenizer(args, padding_side="left" if grpo else "right")
+    train_ds, eval_ds, summary = build_datasets(args, tokenizer)
+    if eval_ds is None:
+        _disable_eval_without_data(args.train)
+    args.train.model_init_kwargs = _model_init_kwargs(args)
+    run_dir = args.train.output_dir
+    all_callbacks = [MetricsJSONLCallback(run_dir), BestCheckpointCallback(run_dir), *(callbacks or [])]
+    common = dict(
+        model=args.model.model_name_or_path,
+        args=args.train,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        callbacks=all_callbacks,
+        peft_config=get_peft_config(args.model),
+    )
+    if grpo:
+        _check_generation_backend(args.train)
+        from srlkit.rewards.registry import build_reward_funcs
+
+        spec = parse_reward_spec(args.run.reward_funcs or DEFAULT_REWARDS[method])
+        funcs, weights = build_reward_funcs(spec)
+        if args.train.reward_weights is None and len(funcs) > 1:
+            args.train.reward_weights = weights
+        _, trainer_cls = grpo_classes()
+        return trainer_cls(reward_funcs=funcs, **common), summary
+    _, trainer_cls = sft_classes()
+    return trainer_cls(**common), summary
+
+
+def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
+    """Train one method as configured; resumes from the latest checkpoint when ``resume='auto'``."""
+    if not args.model.model_name_or_path:
+        raise DataError(None, "model_name_or_path is required (a hub id or a local folder)")
+    out = Path(args.train.output_dir)
+    resume = resolve_resume(args.run.resume, out)
+    trainer, summary = build_trainer(args, callbacks)
+    if trainer.is_world_process_zero():
+        save_run_config(args)
+        write_json(out / "data_summary.json", summary)
+    result = trainer.train(resume_from_checkpoint=resume)
+    trainer.save_model(str(out))
+    metrics = dict(result.metrics)
+    best = read_best_checkpoint(out)
+    if trainer.is_world_process_zero():
+        write_json(
+            out / RUN_SUMMARY_FILE,
+            {
+                "method": args.method,
+                "complete": True,
+                "global_step": trainer.state.global_step,
+                "final_model": str(out.resolve()),
+                "best_checkpoint": best,
+                "resumed_from": resume,
+                "train_metrics": metrics,
+            },
+        )
+    logger.info("finished %s run in %s (best checkpoint: %s)", args.method, out, best and best["path"])
+    return RunResult(output_dir=out, final_model_dir=out, best_checkpoint=best and best["path"], metrics=metrics)
+
+
+def is_complete(output_dir: str | os.PathLike[str]) -> bool:
+    """Whether a run folder holds a finished run (its ``run_summary.json`` is written last)."""
+    return (Path(output_dir) / RUN_SUMMARY_FILE).exists()
