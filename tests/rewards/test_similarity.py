@@ -1,0 +1,154 @@
+"""Step similarity: the compiled ratio equals difflib's exactly; other metrics are what they say."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from srlkit.rewards import similarity
+from srlkit.rewards.similarity import batch_similarity, difflib_ratio, step_similarity
+
+pytestmark = pytest.mark.skipif(not similarity.has_extension(), reason="C extension not built")
+
+from srlkit.rewards import _csimilarity  # noqa: E402 - only after the skip guard
+
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+small_alphabet = st.text(alphabet="ab \n", max_size=60)
+repetitive = st.builds(lambda unit, n, tail: unit * n + tail, st.text(alphabet="xyz= ", min_size=1, max_size=4), st.integers(0, 120), st.text(max_size=5))
+# Astral code points (emoji, CJK extension B) and combining marks; surrogates cannot be encoded.
+non_ascii = st.text(alphabet=st.sampled_from("é漢\u0301\U0001F600\U00020000\U0010FFFFaZ "), max_size=80)
+any_text = st.text(max_size=80)
+# >= 200 characters so autojunk's popularity rule applies to b.
+long_text = st.text(alphabet="abcde \n=+0123456789", min_size=200, max_size=700)
+strings = st.one_of(small_alphabet, repetitive, non_ascii, any_text, long_text)
+
+
+def _reference(a: str, b: str, autojunk: bool) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=autojunk).ratio()
+
+
+@PROPERTY
+@given(a=strings, b=strings, autojunk=st.booleans())
+def test_ratio_equals_difflib(a, b, autojunk):
+    assert _csimilarity.ratio(a, b, autojunk) == _reference(a, b, autojunk)
+
+
+@PROPERTY
+@given(b=long_text, edits=st.lists(st.tuples(st.integers(0, 699), st.text(alphabet="abcxyz ", max_size=6)), max_size=8))
+def test_ratio_equals_difflib_on_edited_long_references(b, edits):
+    """Predictions are usually near-copies of the reference: the case rewards care about."""
+    a = b
+    for position, insert in edits:
+        a = a[:position] + insert + a[position + 3 :]
+    for autojunk in (True, False):
+        assert _csimilarity.ratio(a, b, autojunk) == _reference(a, b, autojunk)
+
+
+@PROPERTY
+@given(a=strings, b=strings)
+def test_matches_equals_sum_of_difflib_blocks(a, b):
+    blocks = difflib.SequenceMatcher(None, a, b).get_matching_blocks()
+    assert _csimilarity.matches(a, b) == sum(block.size for block in blocks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs=st.lists(st.tuples(strings, st.sampled_from(["", "x = 1", "ab " * 80, "the total is 5"])), max_size=12), autojunk=st.booleans())
+def test_batch_equals_one_by_one(pairs, autojunk):
+    """Batches reuse the indexed reference between equal neighbours; results must not change."""
+    predictions = [p for p, _ in pairs]
+    references = sorted(r for _, r in pairs)  # sorted: neighbours share references
+    expected = [_reference(p, r, autojunk) for p, r in zip(predictions, references)]
+    assert batch_similarity(predictions, references, autojunk=autojunk, num_threads=1) == expected
+    assert batch_similarity(predictions, references, autojunk=autojunk, num_threads=3) == expected
+
+
+NAMED_CASES = {
+    "identical": ("x = 2 + 3", "x = 2 + 3", 1.0),
+    "both_empty": ("", "", 1.0),
+    "one_empty": ("", "abc", 0.0),
+    "disjoint": ("abc", "xyz", 0.0),
+    "shifted": ("abcd", "bcde", 0.75),
+}
+
+
+@pytest.mark.parametrize("prediction,reference,expected", NAMED_CASES.values(), ids=NAMED_CASES.keys())
+def test_named_cases(prediction, reference, expected):
+    assert step_similarity(prediction, reference) == expected
+
+
+def test_argument_order_is_prediction_then_reference():
+    """The ratio is not symmetric; step_similarity must be SequenceMatcher(None, prediction, reference)."""
+    prediction, reference = "bccaac", "cccbc"  # 4/11 one way, 6/11 the other
+    assert difflib_ratio(prediction, reference) != difflib_ratio(reference, prediction)
+    assert step_similarity(prediction, reference) == difflib_ratio(prediction, reference)
+
+
+def test_default_autojunk_is_false_and_matters_for_long_steps():
+    """Long references made of popular characters: autojunk=True would call identical steps 0.0."""
+    step = "ab " * 100
+    assert step_similarity(step, step) == 1.0
+    assert step_similarity(step + "x", step, autojunk=True) == _reference(step + "x", step, True)
+    assert step_similarity("c" + step, step, autojunk=True) == 0.0
+
+
+def test_real_steps_match_difflib(shared_data):
+    """Real solution text (MATH-500): consecutive solutions as prediction / reference pairs."""
+    import json
+
+    with open(shared_data / "math500" / "test.jsonl", encoding="utf-8") as f:
+        solutions = [json.loads(line)["solution"] for _, line in zip(range(30), f)]
+    for a, b in zip(solutions, solutions[1:]):
+        for autojunk in (True, False):
+            assert step_similarity(a, b, autojunk=autojunk) == _reference(a, b, autojunk)
+
+
+def test_other_metrics_are_the_documented_quantities():
+    from rapidfuzz import fuzz
+    from rapidfuzz.distance import Levenshtein
+
+    a, b = "x = 2 + 3 = 5", "so x = 5"
+    assert step_similarity(a, b, metric="indel") == pytest.approx(fuzz.ratio(a, b) / 100)
+    assert step_similarity(a, b, metric="indel") >= step_similarity(a, b)
+    assert step_similarity(a, b, metric="levenshtein") == Levenshtein.normalized_similarity(a, b)
+    assert step_similarity(a, a, metric="exact") == 1.0 and step_similarity(a, b, metric="exact") == 0.0
+    with pytest.raises(ValueError, match="unknown similarity metric 'cosine'"):
+        step_similarity(a, b, metric="cosine")
+
+
+def test_type_errors_are_clear():
+    with pytest.raises(TypeError, match="b must be str"):
+        _csimilarity.ratio("a", None)
+    with pytest.raises(TypeError, match=r"a\[1\] must be str"):
+        _csimilarity.ratio_batch(["a", 3], ["a", "b"])
+    with pytest.raises(ValueError, match="2 predictions but 1 references"):
+        batch_similarity(["a", "b"], ["a"])
+
+
+def test_threads_share_the_extension_safely():
+    texts = ["the sum is " + str(i) * (i % 7 + 1) for i in range(200)]
+    expected = [_reference(t, texts[0], False) for t in texts]
+    results: dict[int, list[float]] = {}
+
+    def work(k: int) -> None:
+        results[k] = [_csimilarity.ratio(t, texts[0], False) for t in texts]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == expected for r in results.values())
+
+
+def test_fallback_to_difflib_when_extension_missing(monkeypatch, caplog):
+    monkeypatch.setattr(similarity, "_csimilarity", None)
+    monkeypatch.setattr(similarity, "_warned_fallback", False)
+    with caplog.at_level("WARNING"):
+        assert step_similarity("abcd", "bcde") == 0.75
+        assert batch_similarity(["abcd"], ["bcde"]) == [0.75]
+    assert "not built" in caplog.text
