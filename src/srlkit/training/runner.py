@@ -207,7 +207,7 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     if not args.model.model_name_or_path:
         raise DataError(None, "model_name_or_path is required (a hub id or a local folder)")
     out = Path(args.train.output_dir)
-    resume = resolve_resume(args.run.resume, out)
+    resume = resolve_resume(args.train.resume_from_checkpoint or args.run.resume, out)
     trainer, summary = build_trainer(args, callbacks)
     if trainer.is_world_process_zero():
         save_run_config(args)
