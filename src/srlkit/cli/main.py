@@ -20,6 +20,7 @@ from srlkit.io import DataError
 COMMAND_MODULES: tuple[str, ...] = (
     "srlkit.cli.data",
     "srlkit.cli.eval",
+    "srlkit.cli.train",
 )
 
 
