@@ -1,0 +1,70 @@
+"""``srl data ...`` through srlkit.cli.main.main: build, stats, show, example, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from srlkit.cli.main import main
+
+
+def test_example_build_stats_show(tmp_path, capsys):
+    ex = tmp_path / "ex.jsonl"
+    assert main(["data", "example", "--out", str(ex), "-n", "12"]) == 0
+    out = tmp_path / "out"
+    assert main(["data", "build", str(ex), "--out", str(out), "--validation-size", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "trajectories read     12  = kept 12 + dropped 0" in printed
+    assert {p.name for p in out.iterdir()} == {"train.jsonl", "validation.jsonl", "train.parquet", "validation.parquet", "stats.json"}
+    assert main(["data", "stats", str(out)]) == 0
+    stats_text = capsys.readouterr().out
+    assert "train                 10 trajectories, 30 instances" in stats_text
+    assert "validation            2 trajectories, 6 instances" in stats_text
+    assert main(["data", "stats", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["instances"]["total"] == 36
+    assert main(["data", "show", str(out), "-n", "2"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.count("=== example-math-") == 2 and "--- target ---\n1. **Count all the" in shown
+
+
+def test_build_real_agent_files_with_options(shared_data, tmp_path, capsys):
+    out = tmp_path / "agents"
+    args = ["data", "build", str(shared_data / "swe_agent_demonstrations"), "--out", str(out), "--history-rounds", "all",
+            "--max-observation-chars", "50", "--validation-size", "0", "--no-parquet", "--targets", "paper"]
+    assert main(args) == 0
+    rows = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    assert len(rows) == (5 - 1) + (12 - 1) + (14 - 1) + (11 - 1)
+    last = max(rows, key=lambda r: r["step_index"])
+    assert len(last["prompt"]) == 2 + 2 * (last["step_index"] - 1)
+    assert any("characters truncated" in m["content"] for r in rows for m in r["prompt"])
+    assert len({r["trajectory_id"] for r in rows}) == 4  # the two marshmallow runs share a name: made unique
+
+
+@pytest.mark.parametrize(
+    "content, args, message",
+    [
+        pytest.param(b"", [], "file is empty", id="empty_file"),
+        pytest.param(b'{"problem": "p", "solution": "a\\n\\nb"}\n{"problem": \n', [], "in.jsonl:2: invalid JSON", id="bad_line"),
+        pytest.param(b'{"problem": "\xff"}\n', [], "not valid UTF-8", id="bad_utf8"),
+        pytest.param(b'{"foo": 1}\n', [], "unknown trajectory format (fields found: foo)", id="unknown_format"),
+        pytest.param(b'{"problem": "p", "text": "x"}\n', ["--format", "math"], "no solution field (accepted:", id="missing_field"),
+        pytest.param(b'{"problem": "p", "solution": "a"}\n', ["--segment", "regex"], "--segment regex needs --step-regex", id="regex_missing"),
+        pytest.param(b'{"problem": "p", "solution": "a"}\n', ["--step-regex", "("], "not a valid regular expression", id="bad_regex"),
+        pytest.param(b'{"problem": "p", "solution": "a"}\n', ["--max-prompt-tokens", "10"], "needs --tokenizer", id="tokens_no_tokenizer"),
+        pytest.param(b'{"a": "' + b"x" * 3000 + b'"}\n', ["--max-record-mb", "0.001"], "over the 0.00105 MB limit", id="huge_record"),
+    ],
+)
+def test_bad_input_is_one_line_not_a_traceback(tmp_path, capsys, content, args, message):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(content)
+    assert main(["data", "build", str(src), "--out", str(tmp_path / "o"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.startswith("srl: error:")
+
+
+def test_stats_and_show_on_a_directory_that_is_not_a_build(tmp_path, capsys):
+    assert main(["data", "stats", str(tmp_path)]) == 2
+    assert "stats.json: not found" in capsys.readouterr().err
+    assert main(["data", "show", str(tmp_path)]) == 2
+    assert "no train.jsonl or train.parquet" in capsys.readouterr().err
