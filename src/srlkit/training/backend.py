@@ -17,9 +17,9 @@ def grpo_classes() -> tuple[type[Any], type[Any]]:
     The trainer's constructor is exactly TRL's ``GRPOTrainer(model, reward_funcs, args,
     train_dataset, eval_dataset, processing_class, ..., callbacks, peft_config)``.
     """
-    from trl import GRPOConfig, GRPOTrainer
+    from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
 
-    return GRPOConfig, GRPOTrainer
+    return SRLGRPOConfig, SRLGRPOTrainer
 
 
 def sft_classes() -> tuple[type[Any], type[Any]]:

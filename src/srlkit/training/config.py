@@ -173,6 +173,13 @@ class RLVRConfig(GRPOTrainConfig):
     max_completion_length: int | None = field(
         default=2048, metadata=_grpo_help("Paper: not given. Whole solutions are longer than single steps.")
     )
+    dynamic_sampling_rule: str = field(
+        default="outcome",
+        metadata={
+            "help": "Paper's RLVR filter: keep a group iff 0 < #correct < G ('std' keeps any reward spread).",
+            "choices": ["std", "outcome"],
+        },
+    )
 
 
 @dataclass
@@ -291,6 +298,9 @@ def parse_method_args(
         source = argv[i + 1]
         config.update(load_recipe(source))
         del argv[i : i + 2]
+    recorded = config.pop("method", method)  # saved run configs record their method
+    if recorded != method:
+        raise DataError(source, f"this config is for `srl train {recorded}`, not `srl train {method}`")
     parser = build_parser(method, prog)
     unknown = parser.set_defaults_with_config(**config)
     if unknown:
