@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -23,13 +22,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.export import iter_instances, write_parquet
+from srlkit.data.export import InstanceLineEncoder, iter_instances, write_parquet
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import LoaderOptions, load_file
 from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, expand_inputs
 from srlkit.data.schema import KIND_AGENT, StepInstance, Trajectory
 from srlkit.data.stats import BuildStats
-from srlkit.io import atomic_write, write_json, write_jsonl
+from srlkit.io import atomic_write, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +59,16 @@ def default_validation_size(kind: str) -> int:
 
 def content_hash(trajectory: Trajectory) -> bytes:
     """Identity of a trajectory's content (task + steps); ids and metadata do not count."""
-    payload = json.dumps([trajectory.kind, trajectory.task, [s.to_dict() for s in trajectory.steps]], ensure_ascii=False)
-    return hashlib.sha1(payload.encode("utf-8")).digest()
+    h = hashlib.sha1()
+    for part in (trajectory.kind, trajectory.task):
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x1e")
+    for s in trajectory.steps:
+        for part in (s.title, s.body, s.thought, s.action, s.observation):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x1f")
+        h.update(b"\x1e")
+    return h.digest()
 
 
 def _split_key(seed: int, digest: bytes) -> bytes:
@@ -71,7 +78,7 @@ def _split_key(seed: int, digest: bytes) -> bytes:
 class _Builder:
     """One build's state: dedup set, id set, validation heap, stats, the open train writer."""
 
-    def __init__(self, config: BuildConfig, count_tokens: TokenCounter | None, train_write: Callable[[dict[str, Any]], None]):
+    def __init__(self, config: BuildConfig, count_tokens: TokenCounter | None, train_write: Callable[[str], None]):
         self.config = config
         self.count_tokens = count_tokens
         self.train_write = train_write
@@ -81,6 +88,7 @@ class _Builder:
         self.heap: list[tuple[bytes, int, list[StepInstance]]] = []  # max-heap via inverted keys
         self.arrival = 0
         self.validation_size: int | None = config.validation_size
+        self.encoder = InstanceLineEncoder()
 
     def add(self, trajectory: Trajectory, fmt: str) -> None:
         digest = content_hash(trajectory)
@@ -122,23 +130,27 @@ class _Builder:
             item = heapq.heapreplace(self.heap, item)
         self._emit("train", item[2])
 
-    def _emit(self, split: str, instances: list[StepInstance]) -> list[dict[str, Any]]:
+    def _emit(self, split: str, instances: list[StepInstance]) -> list[str]:
+        """Count the instances of one trajectory; write them (train) or return their lines."""
         s = self.stats.splits[split]
         s.trajectories += 1
         s.instances += len(instances)
-        records = []
+        lines = []
+        self.encoder.reset()
         for inst in instances:
             self.stats.prompt_chars.add(sum(len(m["content"]) for m in inst.prompt))
             self.stats.target_chars.add(len(inst.target))
             if "prompt_tokens" in inst.metadata:
                 self.stats.prompt_tokens.add(inst.metadata["prompt_tokens"])
-            rec = inst.to_dict()
+            line = self.encoder.encode(inst)
             if split == "train":
-                self.train_write(rec)
-            records.append(rec)
-        return records
+                self.train_write(line)
+            else:
+                lines.append(line)
+        self.encoder.reset()
+        return lines
 
-    def validation_records(self) -> list[dict[str, Any]]:
+    def validation_lines(self) -> list[str]:
         """Close the split: cap validation to a fraction of what was kept, emit the rest to train.
 
         The cap matters for small inputs: 30 held-out trajectories out of 40 would leave almost
@@ -151,10 +163,10 @@ class _Builder:
             logger.info("validation capped at %d trajectories (%.0f%% of %d kept)", cap, 100 * self.config.max_validation_fraction, self.stats.kept)
         for _, _, instances in sorted(spill, key=lambda item: item[1]):
             self._emit("train", instances)
-        records: list[dict[str, Any]] = []
+        lines: list[str] = []
         for _, _, instances in sorted(chosen, key=lambda item: item[1]):
-            records.extend(self._emit("validation", instances))
-        return records
+            lines.extend(self._emit("validation", instances))
+        return lines
 
 
 def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], config: BuildConfig | None = None, progress: bool = False) -> BuildStats:
@@ -170,8 +182,8 @@ def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
 
         count_tokens = make_token_counter(config.tokenizer)
     with atomic_write(out / "train.jsonl") as train_f:
-        def write_train(rec: dict[str, Any]) -> None:
-            train_f.write(json.dumps(rec, ensure_ascii=False))
+        def write_train(line: str) -> None:
+            train_f.write(line)
             train_f.write("\n")
 
         builder = _Builder(config, count_tokens, write_train)
@@ -181,8 +193,9 @@ def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
                 logger.debug("dropped (%s) %s", outcome.dropped, outcome.detail)
             else:
                 builder.add(outcome.trajectory, outcome.format)
-        validation = builder.validation_records()
-    write_jsonl(out / "validation.jsonl", validation)
+        validation = builder.validation_lines()
+    with atomic_write(out / "validation.jsonl") as val_f:
+        val_f.writelines(line + "\n" for line in validation)
     stats = builder.stats
     stats.inputs = [str(f) for f in files]
     stats.config = _config_dict(config)

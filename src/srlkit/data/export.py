@@ -25,6 +25,43 @@ SPLITS = ("train", "validation")
 PARQUET_BATCH = 2048
 
 
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class InstanceLineEncoder:
+    """JSONL lines for instances, encoding each shared prompt message only once.
+
+    The instances of one trajectory share message objects (the system prompt, the task, each
+    agent round appears in up to K+1 prompts; see :mod:`srlkit.data.instances`). Encoding a
+    message once per object instead of once per prompt makes the build several times faster;
+    the line is the same JSON as ``json.dumps(instance.to_dict())``. Call :meth:`reset` between
+    trajectories (the memo is keyed by object identity and holds the objects alive).
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[Any, str]] = {}
+
+    def reset(self) -> None:
+        self._memo.clear()
+
+    def _message(self, message: dict[str, str]) -> str:
+        hit = self._memo.get(id(message))
+        if hit is None:
+            hit = self._memo[id(message)] = (message, _dumps(message))
+        return hit[1]
+
+    def encode(self, inst: StepInstance) -> str:
+        """One JSON line (without the newline) with the keys of :meth:`StepInstance.to_dict`."""
+        prompt = ", ".join(self._message(m) for m in inst.prompt)
+        return (
+            f'{{"id": {_dumps(inst.id)}, "prompt": [{prompt}], "target": {_dumps(inst.target)}, '
+            f'"step_index": {int(inst.step_index)}, "num_steps": {int(inst.num_steps)}, '
+            f'"trajectory_id": {_dumps(inst.trajectory_id)}, "kind": {_dumps(inst.kind)}, '
+            f'"metadata": {_dumps(inst.metadata)}}}'
+        )
+
+
 def _arrow_schema() -> Any:
     import pyarrow as pa
 

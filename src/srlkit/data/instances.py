@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from srlkit.data.prompts import agent_messages, default_system_prompt, math_messages
+from srlkit.data.prompts import agent_intro, agent_round, default_system_prompt, math_messages
 from srlkit.data.schema import KIND_AGENT, KIND_MATH, StepInstance, Trajectory
 
 logger = logging.getLogger(__name__)
@@ -90,9 +90,10 @@ def build_instances(
     if options.max_prompt_tokens is not None and count_tokens is None:
         raise ValueError("max_prompt_tokens needs a token counter (a tokenizer)")
     system = options.system_prompt(trajectory.kind, trajectory)
+    shared = _SharedMessages(trajectory, system, options)
     n = len(trajectory.steps)
     for k in target_steps(n, options.targets):
-        prompt, target, meta = _context_and_target(trajectory, k, system, options)
+        prompt, target, meta = _context_and_target(trajectory, k, shared, options)
         if options.max_prompt_tokens is not None and count_tokens is not None:
             tokens = count_tokens(prompt)
             if tokens > options.max_prompt_tokens:
@@ -118,21 +119,47 @@ def build_instances(
         )
 
 
+class _SharedMessages:
+    """Message objects reused by all instances of one trajectory.
+
+    An agent round appears in up to K+1 prompts; building its two messages once means the
+    instances share the same dict objects, which :class:`srlkit.data.export.InstanceLineEncoder`
+    then JSON-encodes once instead of once per prompt (the main cost of a build).
+    """
+
+    def __init__(self, trajectory: Trajectory, system: str, options: InstanceOptions):
+        self.trajectory = trajectory
+        self.options = options
+        self.system = {"role": "system", "content": system}
+        self._rounds: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+        self._task = {"role": "user", "content": agent_intro(trajectory.task, 0)}
+
+    def agent_prompt(self, start: int, end: int) -> list[dict[str, str]]:
+        """system, task (noting ``start`` omitted rounds), then rounds ``start..end-1`` (0-based)."""
+        intro = self._task if start == 0 else {"role": "user", "content": agent_intro(self.trajectory.task, start)}
+        messages = [self.system, intro]
+        for j in range(start, end):
+            pair = self._rounds.get(j)
+            if pair is None:
+                pair = self._rounds[j] = agent_round(self.trajectory.steps[j], self.options.max_observation_chars)
+            messages.extend(pair)
+        return messages
+
+
 def _context_and_target(
-    trajectory: Trajectory, k: int, system: str, options: InstanceOptions
+    trajectory: Trajectory, k: int, shared: _SharedMessages, options: InstanceOptions
 ) -> tuple[list[dict[str, str]], str, dict[str, Any]]:
     steps = trajectory.steps
     step = steps[k - 1]
     meta: dict[str, Any] = {"source_format": trajectory.source_format}
     if trajectory.kind == KIND_AGENT:
         start = 0 if options.history_rounds is None else max(0, k - 1 - options.history_rounds)
-        prompt = agent_messages(system, trajectory.task, steps[start : k - 1], start, options.max_observation_chars)
         meta["history_rounds"] = k - 1 - start
-        return prompt, step.action, meta
+        return shared.agent_prompt(start, k - 1), step.action, meta
     if trajectory.kind != KIND_MATH:
         raise ValueError(f"trajectory {trajectory.id}: unknown kind {trajectory.kind!r}")
     hint = step.title if options.title_hint and step.title else None
-    prompt = math_messages(system, trajectory.task, steps[: k - 1], k, hint)
+    prompt = math_messages(shared.system["content"], trajectory.task, steps[: k - 1], k, hint)
     target = step.body if hint else step.math_text(k)
     meta["title_hint"] = hint is not None
     if "segmentation" in trajectory.metadata:

@@ -77,6 +77,21 @@ def math_messages(system: str, problem: str, previous: Sequence[Step], step_numb
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
 
 
+def agent_intro(task: str, omitted: int) -> str:
+    """The first user message: the task, plus a note when earlier rounds are left out."""
+    intro = task.strip()
+    if omitted:
+        intro += f"\n\n({omitted} earlier action{'s' if omitted != 1 else ''} and their outputs are not shown.)"
+    return intro
+
+
+def agent_round(step: Step, max_observation_chars: int | None) -> tuple[Message, Message]:
+    """One expert round as an assistant turn (the action) and a user turn (the observation)."""
+    observation = truncate_middle(step.observation, max_observation_chars)
+    content = f"OBSERVATION:\n{observation}" if observation else "OBSERVATION: (no output)"
+    return {"role": "assistant", "content": step.action}, {"role": "user", "content": content}
+
+
 def agent_messages(
     system: str, task: str, rounds: Sequence[Step], omitted: int, max_observation_chars: int | None
 ) -> list[Message]:
@@ -85,12 +100,7 @@ def agent_messages(
     ``omitted`` earlier rounds are announced in the task message, so the model knows the
     history is partial (the paper keeps only the last two rounds).
     """
-    intro = task.strip()
-    if omitted:
-        intro += f"\n\n({omitted} earlier action{'s' if omitted != 1 else ''} and their outputs are not shown.)"
-    messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": intro}]
+    messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": agent_intro(task, omitted)}]
     for step in rounds:
-        messages.append({"role": "assistant", "content": step.action})
-        observation = truncate_middle(step.observation, max_observation_chars)
-        messages.append({"role": "user", "content": f"OBSERVATION:\n{observation}" if observation else "OBSERVATION: (no output)"})
+        messages.extend(agent_round(step, max_observation_chars))
     return messages

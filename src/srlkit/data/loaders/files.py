@@ -22,6 +22,11 @@ from typing import Any
 
 from srlkit.io import DataError
 
+try:  # orjson parses large agent records 2-3x faster; the standard library is the fallback
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency, but the reader must not need it
+    orjson = None
+
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".jsonl", ".json", ".traj")
@@ -160,6 +165,17 @@ def _decode(raw: bytes, path: Path, line: int | None) -> str:
         raise DataError(path, f"not valid UTF-8 (byte {exc.start}): {exc.reason}", line) from None
 
 
+def _loads_line(raw: bytes, path: Path, line_no: int) -> Any:
+    """orjson when it accepts the line; otherwise the standard library, whose errors we report
+    (and which also accepts what orjson refuses, such as NaN or a byte-order mark)."""
+    if orjson is not None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(_decode(raw, path, line_no))
+
+
 def _iter_jsonl(
     path: Path, skip_invalid: bool, errors: list[DataError] | None, max_bytes: int
 ) -> Iterator[RawRecord]:
@@ -172,7 +188,7 @@ def _iter_jsonl(
             try:
                 if len(raw) > max_bytes:
                     raise _too_big(path, "record", len(raw), max_bytes, line_no)
-                obj = json.loads(_decode(raw, path, line_no))
+                obj = _loads_line(raw, path, line_no)
                 if not isinstance(obj, dict):
                     raise DataError(path, f"expected a JSON object, found {type(obj).__name__}", line_no)
             except json.JSONDecodeError as exc:
