@@ -1,0 +1,94 @@
+"""Each method trains a few steps on the tiny model, changes its weights and leaves a full run folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from training_helpers import tiny_argv
+
+from srlkit.cli.main import main
+from srlkit.training.config import parse_method_args
+from srlkit.training.runner import run
+
+pytestmark = pytest.mark.slow
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(path / "model.safetensors"))
+
+
+def _changed(before: Path, after: Path) -> list[str]:
+    a, b = _weights(before), _weights(after)
+    return [k for k in a if not torch.equal(a[k], b[k])]
+
+
+def _metrics(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_dir, srl_data):
+    out = tmp_path / "srl"
+    argv = ["train", "srl", *tiny_argv("srl", srl_model_dir, out, "--train_file", str(srl_data["train"]),
+                                       "--eval_file", str(srl_data["validation"]))]
+    assert main(argv) == 0
+    assert _changed(srl_model_dir, out), "SRL did not change any parameter"
+    for name in ("config.yaml", "resolved_config.json", "data_summary.json", "metrics.jsonl", "run_summary.json"):
+        assert (out / name).exists(), name
+    data = json.loads((out / "data_summary.json").read_text(encoding="utf-8"))
+    train = data["train"]
+    assert train["records_in"] == train["kept"] + sum(train["dropped"].values())
+    lines = _metrics(out)
+    train_lines = [m for m in lines if "loss" in m and "eval_reward" not in m]
+    assert [m["step"] for m in train_lines] == [1, 2, 3, 4]
+    assert all("dynamic_sampling/kept_fraction" in m for m in train_lines)
+    evals = {m["step"]: m["eval_reward"] for m in lines if "eval_reward" in m}
+    assert sorted(evals) == [2, 4]
+    best = json.loads((out / "best_checkpoint.json").read_text(encoding="utf-8"))
+    best_step = max(evals, key=lambda s: (evals[s], -s))  # transformers keeps the first of equals
+    assert best["step"] == best_step and best["value"] == pytest.approx(evals[best_step])
+    assert Path(best["path"]).name == f"checkpoint-{best_step}" and Path(best["path"]).is_dir()
+
+
+def test_rlvr_trains_on_gsm8k(tmp_path, srl_model_dir):
+    out = tmp_path / "rlvr"
+    args = parse_method_args("rlvr", tiny_argv("rlvr", srl_model_dir, out, "--max_steps", "2", "--eval_file", ""))
+    result = run(args)
+    assert _changed(srl_model_dir, out), "RLVR did not change any parameter"
+    assert result.best_checkpoint is None  # no validation asked for
+    lines = _metrics(out)
+    assert any("rewards/outcome/mean" in m for m in lines)
+    first = json.loads((out / "data_summary.json").read_text(encoding="utf-8"))["train"]
+    assert first["kept"] == 32 and first["dropped"] == {"beyond max_samples=32": 7473 - 32}
+
+
+@pytest.mark.parametrize("mode", ["full", "outline"])
+def test_sft_trains_on_trajectories(tmp_path, tiny_model_dir, srl_data, mode):
+    out = tmp_path / f"sft-{mode}"
+    args = parse_method_args(
+        "sft", tiny_argv("sft", tiny_model_dir, out, "--train_file", str(srl_data["trajectories"]),
+                         "--sft_mode", mode, "--max_steps", "2")
+    )
+    run(args)
+    assert _changed(tiny_model_dir, out), "SFT did not change any parameter"
+    assert [m["step"] for m in _metrics(out) if "loss" in m] == [1, 2]
+
+
+def test_sft_with_lora_trains_only_the_adapter(tmp_path, tiny_model_dir, srl_data):
+    from safetensors.torch import load_file
+
+    out = tmp_path / "sft-lora"
+    args = parse_method_args(
+        "sft", tiny_argv("sft", tiny_model_dir, out, "--train_file", str(srl_data["train"]), "--max_steps", "2",
+                         "--use_peft", "--lora_r", "4", "--lora_alpha", "8", "--lora_target_modules", "q_proj", "v_proj")
+    )
+    run(args)
+    adapter = load_file(str(out / "adapter_model.safetensors"))
+    lora_b = [v for k, v in adapter.items() if "lora_B" in k]
+    assert lora_b and any(v.abs().sum() > 0 for v in lora_b), "LoRA B starts at zero and must have moved"
+    assert not (out / "model.safetensors").exists()
+    assert json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))["r"] == 4
