@@ -7,6 +7,7 @@ heavy imports (torch, transformers, vLLM) happen inside the handlers.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ def register(subparsers: Any) -> None:
         description="Generate one step for each instance of DATA (from `srl data build`) and score it with the SRL step reward.",
     )
     s.add_argument("model", help="model id or local directory")
-    s.add_argument("data", help="step-instance JSONL (or parquet)")
+    s.add_argument("data", help="build directory of `srl data build` (its validation split), or an instance JSONL/parquet")
+    s.add_argument("--split", default="validation", help="split of a build directory (default: validation)")
     s.add_argument("--out", default=None, help="output directory (default: eval_results/<model>-steps)")
     s.add_argument("--lenient", action="store_true", help="accept completions that start inside <think>")
     s.add_argument("--format-penalty", type=float, default=-1.0, help="reward of a malformed output (default: -1)")
@@ -79,12 +81,20 @@ def register(subparsers: Any) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from srlkit.evaluation.benchmarks import resolve_spec
     from srlkit.evaluation.runner import EvalConfig, run_evaluation
 
+    names = [b.strip() for b in args.benchmarks.split(",") if b.strip()]
+    for name in names:  # a typo should fail before a model is loaded
+        try:
+            resolve_spec(name)
+        except ValueError as exc:
+            print(f"srl eval: error: {exc}", file=sys.stderr)
+            return 2
     config = EvalConfig(
         model=args.model,
         out_dir=args.out or _default_out(args.model, "math"),
-        benchmarks=[b.strip() for b in args.benchmarks.split(",") if b.strip()],
+        benchmarks=names,
         data_dir=args.data_dir,
         k=args.k,
         greedy=not args.no_greedy,
@@ -119,6 +129,7 @@ def run_eval_steps(args: argparse.Namespace) -> int:
     config = StepEvalConfig(
         model=args.model,
         data=args.data,
+        split=args.split,
         out_dir=args.out or _default_out(args.model, "steps"),
         limit=args.limit,
         max_new_tokens=args.max_new_tokens,

@@ -14,19 +14,18 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from srlkit.data.schema import COL_ID, COL_KIND, COL_PROMPT, COL_TARGET, StepInstance
+from srlkit.data.schema import COL_KIND, COL_TARGET, StepInstance
 from srlkit.evaluation.backends import Backend, SamplingSettings
 from srlkit.evaluation.metrics import count_words, usage_stats
 from srlkit.evaluation.prompts import render_prompt
 from srlkit.evaluation.store import SampleStore
-from srlkit.io import DataError, iter_jsonl, write_json
+from srlkit.io import DataError, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +37,7 @@ class StepEvalConfig:
     model: str
     data: str
     out_dir: str
+    split: str = "validation"
     limit: int | None = None
     max_new_tokens: int = 1024
     temperature: float = 0.0  # greedy, as the paper's validation
@@ -54,29 +54,15 @@ class StepEvalConfig:
     use_chat_template: bool = True
 
 
-def load_step_instances(path: str | Path) -> list[StepInstance]:
-    """Read step instances (JSONL from ``srl data build``, or parquet), naming any bad record."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(path, "step-instance file not found")
-    rows: Iterable[tuple[int, dict[str, Any]]]
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+def load_step_instances(path: str | Path, split: str = "validation") -> list[StepInstance]:
+    """Step instances from a ``srl data build`` directory (its ``split``), a JSONL or a parquet file.
 
-        rows = enumerate(pq.read_table(path).to_pylist(), start=1)
-    else:
-        rows = iter_jsonl(path)
-    instances = []
-    for line, row in rows:
-        missing = [c for c in (COL_ID, COL_PROMPT, COL_TARGET) if c not in row]
-        if missing:
-            raise DataError(path, f"step instance lacks {missing} (fields: {sorted(row)})", line)
-        if isinstance(row[COL_PROMPT], str):
-            row = {**row, COL_PROMPT: [{"role": "user", "content": row[COL_PROMPT]}]}
-        try:
-            instances.append(StepInstance.from_dict(row))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(path, f"not a step instance: {exc!r}", line) from exc
+    Reading is :func:`srlkit.data.export.iter_instances`, the data pipeline's own reader, so
+    every form the builder writes is understood; ids must be unique because they key resume.
+    """
+    from srlkit.data.export import iter_instances
+
+    instances = list(iter_instances(path, split))
     ids = Counter(i.id for i in instances)
     duplicated = [i for i, n in ids.items() if n > 1]
     if duplicated:
@@ -141,7 +127,7 @@ def summarize_steps(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) -> dict[str, Any]:
     """Generate one step per instance, score it, and write ``steps.jsonl`` and ``summary.json``."""
-    instances = load_step_instances(config.data)
+    instances = load_step_instances(config.data, config.split)
     if config.limit is not None:
         instances = instances[: config.limit]
     if backend is None:

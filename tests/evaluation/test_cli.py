@@ -1,0 +1,66 @@
+"""``srl eval`` and ``srl eval-steps`` through the real entry point."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from srlkit.cli.main import build_parser, main
+
+
+def test_eval_parser_defaults():
+    args = build_parser().parse_args(["eval", "Qwen/Qwen2.5-7B-Instruct"])
+    assert args.benchmarks == "amc23,aime24,aime25,minerva"
+    assert (args.k, args.temperature, args.top_p, args.top_k, args.backend) == (None, 1.0, 1.0, 0, "hf")
+    steps = build_parser().parse_args(["eval-steps", "m", "build_dir"])
+    assert (steps.temperature, steps.split, steps.format_penalty) == (0.0, "validation", -1.0)
+
+
+def test_unknown_benchmark_fails_before_loading_a_model(capsys):
+    assert main(["eval", "/nonexistent/model", "--benchmarks", "aime24,aime99"]) == 2
+    assert "unknown benchmark 'aime99'" in capsys.readouterr().err
+
+
+def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
+    assert main(["eval", "/nonexistent/model", "--benchmarks", "aime24", "--data-dir", str(tmp_path)]) == 2
+    assert "benchmark file not found" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_srl_eval_on_the_tiny_model(tiny_model_dir, shared_data, tmp_path, capsys):
+    out = tmp_path / "eval"
+    argv = [
+        "eval", str(tiny_model_dir), "--benchmarks", "amc23,minerva", "--data-dir", str(shared_data),
+        "--limit", "2", "--k", "2", "--max-new-tokens", "6", "--batch-size", "4", "--device", "cpu", "--out", str(out),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| amc23 | 2 |" in printed and "AMC23 avg@2" in printed
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["benchmarks"]["minerva"]["sampled"]["n_samples"] == 4
+    assert json.loads((out / "config.json").read_text(encoding="utf-8"))["max_new_tokens"] == 6
+    assert main(argv) == 0  # rerun: resumes, nothing left to generate
+    assert sum(1 for _ in open(out / "samples" / "amc23.jsonl", encoding="utf-8")) == 2 + 4
+
+
+@pytest.mark.slow
+def test_srl_eval_steps_on_a_real_build(tiny_model_dir, shared_data, tmp_path, capsys):
+    source = tmp_path / "gsm.jsonl"
+    with open(shared_data / "gsm8k" / "test_socratic.jsonl", encoding="utf-8") as f:
+        source.write_text("".join(next(f) for _ in range(10)), encoding="utf-8")
+    build = tmp_path / "build"
+    assert main(["data", "build", str(source), "--out", str(build), "--validation-size", "2"]) == 0
+    out = tmp_path / "steps"
+    argv = ["eval-steps", str(tiny_model_dir), str(build), "--max-new-tokens", "6", "--device", "cpu", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "mean step reward" in printed and "format-failure rate" in printed
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    n = sum(1 for _ in open(build / "validation.jsonl", encoding="utf-8"))
+    assert summary["n_instances"] == n > 0
+    records = [json.loads(line) for line in open(out / "steps.jsonl", encoding="utf-8")]
+    assert len(records) == n
+    assert summary["mean_reward"] == pytest.approx(sum(r["reward"] for r in records) / n)
+    assert summary["format_failure_rate"] == sum(not r["format_ok"] for r in records) / n
+    assert all(r["reward"] == -1.0 for r in records if not r["format_ok"])
