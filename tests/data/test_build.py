@@ -117,4 +117,5 @@ def test_fast_line_encoder_writes_the_same_json_as_to_dict(shared_data):
     for traj in trajs:
         encoder.reset()
         for inst in build_instances(traj):
-            assert json.loads(encoder.encode(inst)) == inst.to_dict()
+            line = encoder.encode(inst)
+            assert line.endswith(b"}\n") and json.loads(line) == inst.to_dict()

@@ -78,7 +78,7 @@ def _split_key(seed: int, digest: bytes) -> bytes:
 class _Builder:
     """One build's state: dedup set, id set, validation heap, stats, the open train writer."""
 
-    def __init__(self, config: BuildConfig, count_tokens: TokenCounter | None, train_write: Callable[[str], None]):
+    def __init__(self, config: BuildConfig, count_tokens: TokenCounter | None, train_write: Callable[[bytes], None]):
         self.config = config
         self.count_tokens = count_tokens
         self.train_write = train_write
@@ -130,7 +130,7 @@ class _Builder:
             item = heapq.heapreplace(self.heap, item)
         self._emit("train", item[2])
 
-    def _emit(self, split: str, instances: list[StepInstance]) -> list[str]:
+    def _emit(self, split: str, instances: list[StepInstance]) -> list[bytes]:
         """Count the instances of one trajectory; write them (train) or return their lines."""
         s = self.stats.splits[split]
         s.trajectories += 1
@@ -150,7 +150,7 @@ class _Builder:
         self.encoder.reset()
         return lines
 
-    def validation_lines(self) -> list[str]:
+    def validation_lines(self) -> list[bytes]:
         """Close the split: cap validation to a fraction of what was kept, emit the rest to train.
 
         The cap matters for small inputs: 30 held-out trajectories out of 40 would leave almost
@@ -163,7 +163,7 @@ class _Builder:
             logger.info("validation capped at %d trajectories (%.0f%% of %d kept)", cap, 100 * self.config.max_validation_fraction, self.stats.kept)
         for _, _, instances in sorted(spill, key=lambda item: item[1]):
             self._emit("train", instances)
-        lines: list[str] = []
+        lines: list[bytes] = []
         for _, _, instances in sorted(chosen, key=lambda item: item[1]):
             lines.extend(self._emit("validation", instances))
         return lines
@@ -181,12 +181,8 @@ def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
         from srlkit.data.instances import make_token_counter
 
         count_tokens = make_token_counter(config.tokenizer)
-    with atomic_write(out / "train.jsonl") as train_f:
-        def write_train(line: str) -> None:
-            train_f.write(line)
-            train_f.write("\n")
-
-        builder = _Builder(config, count_tokens, write_train)
+    with atomic_write(out / "train.jsonl", "wb") as train_f:
+        builder = _Builder(config, count_tokens, train_f.write)
         for outcome in _outcomes(files, config, progress):
             if outcome.trajectory is None:
                 builder.stats.record_drop(outcome.dropped or "invalid", outcome.detail)
@@ -194,8 +190,8 @@ def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
             else:
                 builder.add(outcome.trajectory, outcome.format)
         validation = builder.validation_lines()
-    with atomic_write(out / "validation.jsonl") as val_f:
-        val_f.writelines(line + "\n" for line in validation)
+    with atomic_write(out / "validation.jsonl", "wb") as val_f:
+        val_f.writelines(validation)
     stats = builder.stats
     stats.inputs = [str(f) for f in files]
     stats.config = _config_dict(config)

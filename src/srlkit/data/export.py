@@ -25,8 +25,16 @@ SPLITS = ("train", "validation")
 PARQUET_BATCH = 2048
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+try:  # several times faster than the standard encoder on long prompt texts
+    import orjson
+
+    def _dumps_bytes(value: Any) -> bytes:
+        return orjson.dumps(value)
+
+except ImportError:  # pragma: no cover - orjson is a dependency, the fallback keeps exports working
+
+    def _dumps_bytes(value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 class InstanceLineEncoder:
@@ -40,25 +48,31 @@ class InstanceLineEncoder:
     """
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[Any, str]] = {}
+        self._memo: dict[int, tuple[Any, bytes]] = {}
 
     def reset(self) -> None:
         self._memo.clear()
 
-    def _message(self, message: dict[str, str]) -> str:
+    def _message(self, message: dict[str, str]) -> bytes:
         hit = self._memo.get(id(message))
         if hit is None:
-            hit = self._memo[id(message)] = (message, _dumps(message))
+            hit = self._memo[id(message)] = (message, _dumps_bytes(message))
         return hit[1]
 
-    def encode(self, inst: StepInstance) -> str:
-        """One JSON line (without the newline) with the keys of :meth:`StepInstance.to_dict`."""
-        prompt = ", ".join(self._message(m) for m in inst.prompt)
-        return (
-            f'{{"id": {_dumps(inst.id)}, "prompt": [{prompt}], "target": {_dumps(inst.target)}, '
-            f'"step_index": {int(inst.step_index)}, "num_steps": {int(inst.num_steps)}, '
-            f'"trajectory_id": {_dumps(inst.trajectory_id)}, "kind": {_dumps(inst.kind)}, '
-            f'"metadata": {_dumps(inst.metadata)}}}'
+    def encode(self, inst: StepInstance) -> bytes:
+        """One UTF-8 JSON line (with its newline), keys as in :meth:`StepInstance.to_dict`."""
+        return b"".join(
+            (
+                b'{"id":', _dumps_bytes(inst.id),
+                b',"prompt":[', b",".join([self._message(m) for m in inst.prompt]),
+                b'],"target":', _dumps_bytes(inst.target),
+                b',"step_index":', str(int(inst.step_index)).encode(),
+                b',"num_steps":', str(int(inst.num_steps)).encode(),
+                b',"trajectory_id":', _dumps_bytes(inst.trajectory_id),
+                b',"kind":', _dumps_bytes(inst.kind),
+                b',"metadata":', _dumps_bytes(inst.metadata),
+                b"}\n",
+            )
         )
 
 

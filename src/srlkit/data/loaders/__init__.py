@@ -60,6 +60,21 @@ def detect_loader(record: dict[str, Any], where: RawRecord | None = None) -> Loa
     raise DataError(path, f"unknown trajectory format (fields found: {fields}). Looked for - {looked}. Name one with --format.", line)
 
 
+def _record_loader(file_loader: Loader, raw: RawRecord) -> Loader:
+    """The file's loader, unless this record plainly belongs to another format.
+
+    Files that mix families (SWE-Gym and SWE-smith rows concatenated, MATH-500 rows with and
+    without ``\\boxed``) then load correctly. A record no format recognises stays with the
+    file's loader, whose error names the missing field precisely.
+    """
+    if file_loader.detect(raw.record):
+        return file_loader
+    for loader in LOADERS:
+        if loader.detect(raw.record):
+            return loader
+    return file_loader
+
+
 @dataclass
 class LoadOutcome:
     """One record's fate: a trajectory, or a drop reason (with the message for the log)."""
@@ -92,14 +107,15 @@ def load_file(
             yield LoadOutcome(None, dropped="invalid", detail=str(err), format=loader.name if loader else "")
         if loader is None:
             loader = detect_loader(raw.record, raw)
+        used = loader if format else _record_loader(loader, raw)
         try:
-            yield LoadOutcome(raw, loader.load(raw, options), format=loader.name)
+            yield LoadOutcome(raw, used.load(raw, options), format=used.name)
         except RecordDropped as drop:
-            yield LoadOutcome(raw, dropped=drop.reason, detail=f"{raw.where}: {drop.detail}", format=loader.name)
+            yield LoadOutcome(raw, dropped=drop.reason, detail=f"{raw.where}: {drop.detail}", format=used.name)
         except DataError as err:
             if not skip_invalid:
                 raise
-            yield LoadOutcome(raw, dropped="invalid", detail=str(err), format=loader.name)
+            yield LoadOutcome(raw, dropped="invalid", detail=str(err), format=used.name)
     for err in errors:
         yield LoadOutcome(None, dropped="invalid", detail=str(err), format=loader.name if loader else "")
 

@@ -36,7 +36,7 @@ from srlkit.data.schema import KIND_AGENT, Step, Trajectory
 from srlkit.io import DataError
 
 _FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
-_TOOL_CALL_RE = re.compile(r"<tool_call>", re.IGNORECASE)
+_TOOL_CALL_RE = re.compile(r"<tool_call>")
 _OBS_PREFIX_RE = re.compile(r"^\s*(?:OBSERVATION:|EXECUTION RESULT of \[[^\]\n]*\]:)[ \t]*\n?")
 _SWE_PLAY_TASK_RE = re.compile(r"-{3,}\s*NEW TASK DESCRIPTION\s*-{3,}\s*\n", re.IGNORECASE)
 ENV_ROLES = ("user", "tool", "function", "observation", "ipython")
@@ -73,15 +73,17 @@ def extract_text_action(content: str, fences: bool = True) -> tuple[str, Action]
     is used for transcripts that call tools with ``<function=...>`` blocks: there a fenced
     block is a code sample inside prose, not a command.
     """
-    match = find_function_block(content)
+    # Cheap substring tests first: most turns hold one kind of action, and regex scans of
+    # long messages are the main cost of loading agent data.
+    match = find_function_block(content) if "<function=" in content else None
     if match:
         return content[: match.start()].strip(), parse_action(match.group(0))
-    tc = _TOOL_CALL_RE.search(content)
+    tc = _TOOL_CALL_RE.search(content) if "<tool_call>" in content else None
     if tc:
         action = parse_action(content[tc.start() :])
         if action.name is not None:
             return content[: tc.start()].strip(), action
-    blocks = list(_FENCE_RE.finditer(content)) if fences else []
+    blocks = list(_FENCE_RE.finditer(content)) if fences and "```" in content else []
     if blocks:
         last = blocks[-1]
         return content[: last.start()].strip(), Action(None, {RAW_COMMAND_KEY: last.group(1)})
@@ -90,7 +92,8 @@ def extract_text_action(content: str, fences: bool = True) -> tuple[str, Action]
 
 def strip_observation_prefix(text: str) -> str:
     """Drop ``OBSERVATION:`` / ``EXECUTION RESULT of [tool]:`` (prompts add their own label)."""
-    return _OBS_PREFIX_RE.sub("", text, count=1)
+    m = _OBS_PREFIX_RE.match(text)
+    return text[m.end() :] if m else text
 
 
 def walk_turns(turns: list[Turn], text_actions: bool = True) -> tuple[list[Step], int]:
