@@ -1,0 +1,198 @@
+"""SRLGRPOTrainer on the tiny local model: filtering, refill, loss normaliser, training runs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+pytest.importorskip("trl")
+
+from datasets import Dataset  # noqa: E402
+
+from srlkit.training.grpo import LOSS_SCALE_KEY, SRLGRPOConfig, SRLGRPOTrainer  # noqa: E402
+
+G = 4
+
+
+def make_config(tmp_path, **overrides) -> SRLGRPOConfig:
+    settings = dict(
+        use_cpu=True,
+        bf16=False,
+        per_device_train_batch_size=16,
+        num_generations=G,
+        max_completion_length=6,
+        max_steps=2,
+        logging_steps=1,
+        report_to=[],
+        learning_rate=1e-2,
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
+    )
+    settings.update(overrides)
+    return SRLGRPOConfig(str(tmp_path / "out"), **settings)
+
+
+def prompt_dataset(n: int = 16) -> Dataset:
+    """Even ids are 'informative' prompts (their rewards vary), odd ids are flat."""
+    return Dataset.from_dict(
+        {
+            "prompt": [[{"role": "user", "content": f"Problem {i}: what is the next step?"}] for i in range(n)],
+            "pid": list(range(n)),
+            "informative": [i % 2 == 0 for i in range(n)],
+        }
+    )
+
+
+class RecordingReward:
+    """Informative prompts get a reward that varies with the completion; the others a flat 0.5.
+
+    Every call is recorded (prompt ids and rewards in row order) so tests can check what the
+    trainer did with each generation round.
+    """
+
+    __name__ = "recording_reward"
+
+    def __init__(self):
+        self.calls: list[tuple[list[int], list[float]]] = []
+
+    def __call__(self, completions, pid, informative, **kwargs):
+        rewards = []
+        for completion, inf in zip(completions, informative):
+            text = completion[0]["content"]
+            rewards.append((sum(map(ord, text)) % 97) / 96 if inf else 0.5)
+        self.calls.append((list(pid), rewards))
+        return rewards
+
+
+def grouped_inputs(dataset: Dataset, pids: list[int]) -> list[dict]:
+    """One generation batch as TRL's RepeatSampler lays it out: each prompt G times in a row."""
+    return [dataset[p] for p in pids for _ in range(G)]
+
+
+@pytest.fixture(scope="module")
+def filtering_trainer(tiny_model_dir, tmp_path_factory):
+    """A trainer that filters without refill (max_generation_rounds=1), ready to generate."""
+    reward = RecordingReward()
+    args = make_config(tmp_path_factory.mktemp("filtering"), max_generation_rounds=1, loss_type="grpo")
+    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=reward, args=args, train_dataset=prompt_dataset())
+    trainer.model.train()
+    trainer.current_gradient_accumulation_steps = 1
+    return trainer, reward
+
+
+@pytest.fixture(scope="module")
+def filtered_batch(filtering_trainer):
+    """One generation batch of prompts 0-3 (0 and 2 informative): the batch and its reward call."""
+    trainer, reward = filtering_trainer
+    batch = trainer._generate_and_score_completions(grouped_inputs(prompt_dataset(), [0, 1, 2, 3]))
+    return batch, reward.calls[-1], trainer.last_dynamic_sampling, trainer.last_keep_masks
+
+
+@pytest.mark.slow
+def test_batch_keeps_informative_groups_and_masks_padding(filtered_batch):
+    batch, (pids, rewards), plan, keep_masks = filtered_batch
+    assert keep_masks == [[True, False, True, False]]
+    assert plan.selected == [(0, 0), (0, 2)] and plan.padding == [(0, 1), (0, 3)]
+
+    # rows 0-7: groups of prompts 0 and 2 (real); rows 8-15: prompts 1 and 3 (padding)
+    assert pids == [0] * G + [1] * G + [2] * G + [3] * G
+    real_mask = batch["completion_mask"][: 2 * G]
+    assert (real_mask.sum(dim=1) > 0).all()
+    assert batch["completion_mask"][2 * G :].sum() == 0
+    assert batch["advantages"][2 * G :].abs().sum() == 0
+    assert batch["num_items_in_batch"].item() == real_mask.sum().item()
+    assert batch[LOSS_SCALE_KEY].item() == pytest.approx(2.0)  # 16 rows, 8 real, loss_type "grpo"
+
+    # advantages of the kept groups: TRL's formula over each group's recorded rewards
+    for k, group in enumerate([0, 2]):
+        r = torch.tensor(rewards[group * G : (group + 1) * G])
+        expected = (r - r.mean()) / (r.std() + 1e-4)
+        assert batch["advantages"][k * G : (k + 1) * G].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss_type", ["grpo", "dr_grpo", "dapo", "bnpo"])
+def test_padding_does_not_dilute_the_loss_normaliser(filtering_trainer, filtered_batch, loss_type, monkeypatch):
+    """[real groups + masked padding] gives the gradient TRL computes on the real groups alone.
+
+    Gradients, not loss values, are compared: at the sampling policy the GRPO loss value is
+    -mean(advantage) ~ 0 whatever the normaliser, while its gradient scales with 1 / normaliser.
+    """
+    trainer, _ = filtering_trainer
+    batch = dict(filtered_batch[0])
+    monkeypatch.setattr(trainer, "loss_type", loss_type)
+    batch[LOSS_SCALE_KEY] = trainer._loss_scale(total_rows=4 * G, real_rows=2 * G)
+    real_only = {k: (v[: 2 * G] if torch.is_tensor(v) and v.dim() > 0 else v) for k, v in batch.items()}
+    del real_only[LOSS_SCALE_KEY]
+
+    def gradient(loss_fn, inputs):
+        trainer.model.zero_grad()
+        loss_fn(trainer.model, inputs).backward()
+        return torch.cat([p.grad.flatten() for p in trainer.model.parameters() if p.grad is not None])
+
+    padded = gradient(trainer.compute_loss, batch)
+    plain = gradient(super(SRLGRPOTrainer, trainer).compute_loss, real_only)
+    assert plain.norm() > 0
+    torch.testing.assert_close(padded, plain, rtol=1e-4, atol=1e-7)
+    unscaled = gradient(super(SRLGRPOTrainer, trainer).compute_loss, batch)
+    if loss_type in ("grpo", "dr_grpo"):  # without the rescaling, padding halves the gradient
+        torch.testing.assert_close(unscaled, plain / 2, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_first_round_full_returns_trls_batch_unchanged(filtering_trainer):
+    trainer, _ = filtering_trainer
+    batch = trainer._generate_and_score_completions(grouped_inputs(prompt_dataset(), [0, 2, 4, 6]))
+    assert trainer.last_dynamic_sampling.is_first_round_whole
+    assert LOSS_SCALE_KEY not in batch
+    assert batch["completion_ids"].shape[0] == 4 * G
+
+
+@pytest.mark.slow
+def test_train_refills_changes_parameters_and_logs(tiny_model_dir, tmp_path):
+    reward = RecordingReward()
+    args = make_config(tmp_path, max_generation_rounds=4, per_device_train_batch_size=8)
+    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=reward, args=args, train_dataset=prompt_dataset())
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])]
+    assert changed, "no parameter changed after training"
+
+    logs = [h for h in trainer.state.log_history if "dynamic_sampling/generation_rounds" in h]
+    assert len(logs) == 2  # one per step
+    for key in ("kept_fraction", "rollouts_per_kept_rollout", "batch_filled_fraction"):
+        assert all(f"dynamic_sampling/{key}" in h for h in logs)
+
+    # the last step's rounds are the last reward calls; each keep decision matches its group's prompt
+    masks = trainer.last_keep_masks
+    calls = reward.calls[-len(masks) :]
+    for mask, (pids, _) in zip(masks, calls):
+        groups = [pids[j * G : (j + 1) * G] for j in range(len(mask))]
+        assert all(len(set(g)) == 1 for g in groups), "a group mixes prompts"
+        assert mask == [g[0] % 2 == 0 for g in groups]
+    plan = trainer.last_dynamic_sampling
+    assert len(plan.selected) == min(plan.groups_informative, plan.batch_groups)
+    assert plan.rounds == len(masks) <= 4
+
+
+def test_config_validation(tmp_path):
+    with pytest.raises(ValueError, match="dynamic_sampling_rule"):
+        make_config(tmp_path, dynamic_sampling_rule="dapo")
+    with pytest.raises(ValueError, match="max_generation_rounds"):
+        make_config(tmp_path, max_generation_rounds=0)
+    with pytest.raises(ValueError, match="dynamic_sampling_epsilon"):
+        make_config(tmp_path, dynamic_sampling_epsilon=-0.1)
+    config = make_config(tmp_path)
+    assert config.dynamic_sampling and config.dynamic_sampling_rule == "std"
+    assert config.dynamic_sampling_epsilon == 0.01 and config.max_generation_rounds == 5
+
+
+def test_constructor_is_trls():
+    import inspect
+
+    from trl import GRPOTrainer
+
+    assert inspect.signature(SRLGRPOTrainer.__init__) == inspect.signature(GRPOTrainer.__init__)
