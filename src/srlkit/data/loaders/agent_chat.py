@@ -27,7 +27,6 @@ from srlkit.data.actions import (
     RAW_COMMAND_KEY,
     Action,
     action_from_openai_tool_call,
-    find_function_block,
     parse_action,
 )
 from srlkit.data.loaders.base import Loader, LoaderOptions, RecordDropped, missing_field, record_id, record_metadata
@@ -38,6 +37,8 @@ from srlkit.io import DataError
 _FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 _TOOL_CALL_RE = re.compile(r"<tool_call>")
 _OBS_PREFIX_RE = re.compile(r"^\s*(?:OBSERVATION:|EXECUTION RESULT of \[[^\]\n]*\]:)[ \t]*\n?")
+_OBSERVATION_START_RE = re.compile(r"\s*OBSERVATION:")
+_EXECUTION_START_RE = re.compile(r"\s*EXECUTION RESULT of \[")
 _SWE_PLAY_TASK_RE = re.compile(r"-{3,}\s*NEW TASK DESCRIPTION\s*-{3,}\s*\n", re.IGNORECASE)
 ENV_ROLES = ("user", "tool", "function", "observation", "ipython")
 ASSISTANT_ROLES = ("assistant", "ai", "gpt")
@@ -75,9 +76,11 @@ def extract_text_action(content: str, fences: bool = True) -> tuple[str, Action]
     """
     # Cheap substring tests first: most turns hold one kind of action, and regex scans of
     # long messages are the main cost of loading agent data.
-    match = find_function_block(content) if "<function=" in content else None
-    if match:
-        return content[: match.start()].strip(), parse_action(match.group(0))
+    start = content.find("<function=")
+    if start >= 0:
+        end = content.find("</function>", start)
+        block = content[start:] if end < 0 else content[start : end + len("</function>")]
+        return content[:start].strip(), parse_action(block)
     tc = _TOOL_CALL_RE.search(content) if "<tool_call>" in content else None
     if tc:
         action = parse_action(content[tc.start() :])
@@ -202,7 +205,7 @@ class SWESmithLoader(ChatLoader):
 
     def detect(self, record: dict[str, Any]) -> bool:
         msgs = _messages_of(record)
-        return any(m.get("role") == "user" and _text(m.get("content")).lstrip().startswith("OBSERVATION:") for m in msgs) or any(
+        return any(m.get("role") == "user" and _OBSERVATION_START_RE.match(_text(m.get("content"))) for m in msgs) or any(
             m.get("role") == "assistant" and "<function=" in _text(m.get("content")) for m in msgs
         )
 
@@ -214,7 +217,7 @@ class SWEPlayLoader(ChatLoader):
 
     def detect(self, record: dict[str, Any]) -> bool:
         return any(
-            m.get("role") == "user" and _text(m.get("content")).lstrip().startswith("EXECUTION RESULT of [")
+            m.get("role") == "user" and _EXECUTION_START_RE.match(_text(m.get("content")))
             for m in _messages_of(record)
         )
 
