@@ -144,3 +144,28 @@ def test_malformed_agent_records(tmp_path):
     outs = list(load_file(p, skip_invalid=True))
     assert [o.dropped for o in outs] == [None, "invalid", "invalid", "no_task"]
     assert "message 1 should be an object with a 'role'" in outs[2].detail
+
+
+def test_srlkit_trajectory_json_round_trips_and_canonicalises(shared_data, tmp_path):
+    from srlkit.data.loaders import load_trajectories
+
+    originals = load_trajectories(shared_data / "nebius_swe_agent_trajectories" / "sample_raw.json")
+    p = tmp_path / "native.jsonl"
+    rows = [t.to_dict() for t in originals]
+    rows[0]["steps"][0]["action"] = "```\nls -F\n```"  # any accepted syntax is rewritten canonically
+    p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    outs = list(load_file(p))
+    assert {o.format for o in outs} == {"srlkit"}
+    loaded = [o.trajectory for o in outs]
+    assert [t.steps for t in loaded] == [t.steps for t in originals]
+    assert [t.id for t in loaded] == [t.id for t in originals] and loaded[0].source_format == "nebius"
+
+
+def test_a_file_mixing_families_reads_each_record_with_its_own_format(shared_data, tmp_path):
+    gym = json.loads((shared_data / "swe_gym_openhands_sampled_trajectories" / "sample_raw.json").read_text())
+    smith = json.loads((shared_data / "swe_smith_trajectories" / "sample_raw.json").read_text())
+    p = tmp_path / "mixed.jsonl"
+    p.write_text("\n".join(json.dumps(r) for r in gym[:2] + smith[:2]) + "\n")
+    outs = list(load_file(p))
+    assert [o.format for o in outs] == ["openai_tools", "openai_tools", "swe_smith", "swe_smith"]
+    assert all(o.trajectory and len(o.trajectory.steps) > 5 for o in outs)
