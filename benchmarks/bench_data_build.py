@@ -46,7 +46,9 @@ def replicate(out: Path, n: int) -> int:
             rec = dict(records[i % len(records)])
             messages = [dict(m) for m in rec["messages"]]
             first_user = next(j for j, m in enumerate(messages) if m["role"] == "user")
-            messages[first_user]["content"] = f"{messages[first_user]['content']}\n(copy {i // len(records)})"
+            messages[first_user]["content"] = (
+                f"{messages[first_user]['content']}\n(copy {i // len(records)})"
+            )
             rec["messages"] = messages
             rec["instance_id"] = f"{rec.get('instance_id', 'traj')}-copy{i}"
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
@@ -55,7 +57,7 @@ def replicate(out: Path, n: int) -> int:
 
 def _pin_one_core() -> None:
     if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 def srlkit_build(path: str, out: str, parquet: bool) -> int:
@@ -84,14 +86,23 @@ def _child(kind: str, path: str, out: str, parquet: bool, queue: mp.Queue) -> No
     n = fn(path, out, parquet)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"instances": n, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_mb, 1)})
+    queue.put(
+        {
+            "instances": n,
+            "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2),
+            "peak_rss_mb": round(peak_mb, 1),
+        }
+    )
 
 
 def measure(kind: str, path: Path, work: Path, parquet: bool = False) -> dict:
     """Run one build in a fresh process (clean peak-memory reading) and clean its output."""
     out = work / f"out-{kind}-{path.stem}"
     queue: mp.Queue = mp.get_context("spawn").Queue()
-    proc = mp.get_context("spawn").Process(target=_child, args=(kind, str(path), str(out), parquet, queue))
+    proc = mp.get_context("spawn").Process(
+        target=_child, args=(kind, str(path), str(out), parquet, queue)
+    )
     proc.start()
     result = queue.get()
     proc.join()
@@ -103,21 +114,38 @@ def measure(kind: str, path: Path, work: Path, parquet: bool = False) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trajectories", type=int, default=5000, help="throughput input size (default 5000)")
-    parser.add_argument("--baseline-trajectories", type=int, default=1000, help="size both approaches are compared on")
-    parser.add_argument("--memory-base", type=int, default=500, help="M: memory is measured at M and 4*M")
+    parser.add_argument(
+        "--trajectories", type=int, default=5000, help="throughput input size (default 5000)"
+    )
+    parser.add_argument(
+        "--baseline-trajectories",
+        type=int,
+        default=1000,
+        help="size both approaches are compared on",
+    )
+    parser.add_argument(
+        "--memory-base", type=int, default=500, help="M: memory is measured at M and 4*M"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results: dict = {"command": " ".join([Path(sys.executable).name, *sys.argv])}
     with tempfile.TemporaryDirectory(prefix="srl-bench-") as tmp:
         work = Path(tmp)
-        sizes = {"n": args.trajectories, "base": args.baseline_trajectories, "m": args.memory_base, "m4": 4 * args.memory_base}
+        sizes = {
+            "n": args.trajectories,
+            "base": args.baseline_trajectories,
+            "m": args.memory_base,
+            "m4": 4 * args.memory_base,
+        }
         files = {}
         for key, n in sizes.items():
             files[key] = work / f"agents_{n}.jsonl"
             unique = replicate(files[key], n)
         mb = {k: round(p.stat().st_size / 1e6, 1) for k, p in files.items()}
-        print(f"inputs: {unique} distinct real trajectories replicated; sizes {sizes}; MB {mb}", flush=True)
+        print(
+            f"inputs: {unique} distinct real trajectories replicated; sizes {sizes}; MB {mb}",
+            flush=True,
+        )
         print("throughput (one core):", flush=True)
         results["throughput"] = {
             "srlkit_n": measure("srlkit", files["n"], work),
@@ -133,14 +161,20 @@ def main() -> int:
             "naive_4m": measure("naive", files["m4"], work),
         }
         print("s1K (1,000 records, default build with parquet):", flush=True)
-        results["s1k"] = measure("srlkit", SHARED / "s1k_questions" / "s1k.json", work, parquet=True)
+        results["s1k"] = measure(
+            "srlkit", SHARED / "s1k_questions" / "s1k.json", work, parquet=True
+        )
     t, m = results["throughput"], results["memory"]
     results["summary"] = {
         "instances_per_cpu_second": t["srlkit_n"]["per_cpu_s"],
         "instances_per_cpu_second_with_parquet": t["srlkit_n_with_parquet"]["per_cpu_s"],
         "speedup_vs_naive": round(t["srlkit_base"]["per_cpu_s"] / t["naive_base"]["per_cpu_s"], 2),
-        "srlkit_peak_growth_4x": round(m["srlkit_4m"]["peak_rss_mb"] / m["srlkit_m"]["peak_rss_mb"], 2),
-        "naive_peak_growth_4x": round(m["naive_4m"]["peak_rss_mb"] / m["naive_m"]["peak_rss_mb"], 2),
+        "srlkit_peak_growth_4x": round(
+            m["srlkit_4m"]["peak_rss_mb"] / m["srlkit_m"]["peak_rss_mb"], 2
+        ),
+        "naive_peak_growth_4x": round(
+            m["naive_4m"]["peak_rss_mb"] / m["naive_m"]["peak_rss_mb"], 2
+        ),
         "s1k_wall_s": results["s1k"]["wall_s"],
         "s1k_cpu_s": results["s1k"]["cpu_s"],
     }

@@ -27,33 +27,56 @@ def test_swe_gym_duplicates_are_dropped_and_stats_reconcile(shared_data, tmp_pat
     assert t["read"] == 18 and t["dropped"] == {"duplicate": 1} and t["kept"] == 17
     assert t["read"] == t["kept"] + t["dropped_total"] and stats.reconciles()
     assert any("getmoto__moto-6387" in e for e in t["drop_examples"]["duplicate"])
-    train, val = _jsonl(tmp_path / "out" / "train.jsonl"), _jsonl(tmp_path / "out" / "validation.jsonl")
+    train, val = (
+        _jsonl(tmp_path / "out" / "train.jsonl"),
+        _jsonl(tmp_path / "out" / "validation.jsonl"),
+    )
     assert d["splits"]["validation"] == {"trajectories": 3, "instances": len(val)}
-    assert d["splits"]["train"]["instances"] == len(train) and d["instances"]["total"] == len(train) + len(val)
+    assert d["splits"]["train"]["instances"] == len(train) and d["instances"]["total"] == len(
+        train
+    ) + len(val)
     assert not {r["trajectory_id"] for r in train} & {r["trajectory_id"] for r in val}
     assert d["trajectories"]["steps_per_trajectory"]["min"] >= 2
 
 
 def test_split_is_deterministic_by_seed_and_independent_of_file_order(shared_data, tmp_path):
-    files = [shared_data / "swe_smith_trajectories" / "sample_raw.json", shared_data / "swe_smith_trajectories" / "sample_raw.5k.a444b4b.json"]
+    files = [
+        shared_data / "swe_smith_trajectories" / "sample_raw.json",
+        shared_data / "swe_smith_trajectories" / "sample_raw.5k.a444b4b.json",
+    ]
     cfg = lambda seed: BuildConfig(validation_size=3, seed=seed, parquet=False)
     val_ids = lambda out: sorted({r["trajectory_id"] for r in _jsonl(out / "validation.jsonl")})
     build_dataset(files, tmp_path / "a", cfg(0))
     build_dataset(files[::-1], tmp_path / "b", cfg(0))
     build_dataset(files, tmp_path / "c", cfg(1))
-    assert val_ids(tmp_path / "a") == val_ids(tmp_path / "b") and len(val_ids(tmp_path / "a")) == 2  # 20% of 13 kept
+    assert (
+        val_ids(tmp_path / "a") == val_ids(tmp_path / "b") and len(val_ids(tmp_path / "a")) == 2
+    )  # 20% of 13 kept
     assert val_ids(tmp_path / "a") != val_ids(tmp_path / "c")
 
 
 def test_every_family_builds(shared_data, tmp_path):
     inputs = [
-        shared_data / "gsm8k" / "test_socratic.jsonl", shared_data / "math500" / "test.jsonl",
-        shared_data / "s1k_questions" / "s1k.json", shared_data / "nebius_swe_agent_trajectories",
-        shared_data / "swe_play_trajectories", shared_data / "swe_agent_demonstrations",
-        shared_data / "swe_smith_trajectories", shared_data / SWE_GYM,
+        shared_data / "gsm8k" / "test_socratic.jsonl",
+        shared_data / "math500" / "test.jsonl",
+        shared_data / "s1k_questions" / "s1k.json",
+        shared_data / "nebius_swe_agent_trajectories",
+        shared_data / "swe_play_trajectories",
+        shared_data / "swe_agent_demonstrations",
+        shared_data / "swe_smith_trajectories",
+        shared_data / SWE_GYM,
     ]
     stats = build_dataset(inputs, tmp_path / "all", BuildConfig(parquet=False)).to_dict()
-    assert set(stats["trajectories"]["by_format"]) == {"gsm8k", "boxed", "s1k", "nebius", "swe_play", "swe_agent_traj", "swe_smith", "openai_tools"}
+    assert set(stats["trajectories"]["by_format"]) == {
+        "gsm8k",
+        "boxed",
+        "s1k",
+        "nebius",
+        "swe_play",
+        "swe_agent_traj",
+        "swe_smith",
+        "openai_tools",
+    }
     t = stats["trajectories"]
     assert t["read"] == 1319 + 500 + 1000 + 5 + 5 + 4 + 20 + 18 == t["kept"] + t["dropped_total"]
     assert stats["splits"]["validation"]["trajectories"] == 60
@@ -75,11 +98,18 @@ def test_parquet_and_datasets_round_trip(tmp_path):
 def test_title_hint_and_paper_rule_through_the_build(tmp_path):
     src = tmp_path / "ex.jsonl"
     write_example(src, "math", n=10)
-    cfg = BuildConfig(validation_size=0, instances=InstanceOptions(targets="paper", title_hint=True), parquet=False)
+    cfg = BuildConfig(
+        validation_size=0,
+        instances=InstanceOptions(targets="paper", title_hint=True),
+        parquet=False,
+    )
     stats = build_dataset([src], tmp_path / "out", cfg)
     rows = _jsonl(tmp_path / "out" / "train.jsonl")
     assert stats.splits["train"].instances == len(rows) == 10 * 2
-    assert not rows[0][COL_TARGET].startswith("1.") and "is titled **Count all the" in rows[0][COL_PROMPT][1]["content"]
+    assert (
+        not rows[0][COL_TARGET].startswith("1.")
+        and "is titled **Count all the" in rows[0][COL_PROMPT][1]["content"]
+    )
     assert _jsonl(tmp_path / "out" / "validation.jsonl") == []
 
 
@@ -94,14 +124,25 @@ def test_interrupted_build_leaves_previous_outputs_untouched(tmp_path):
     with pytest.raises(DataError, match=r"bad\.jsonl:6: invalid JSON"):
         build_dataset([bad], out, BuildConfig(validation_size=0, parquet=False))
     assert (out / "train.jsonl").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["stats.json", "train.jsonl", "validation.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "stats.json",
+        "train.jsonl",
+        "validation.jsonl",
+    ]
 
 
 def test_skip_invalid_counts_bad_lines_as_dropped(tmp_path):
     src = tmp_path / "mixed.jsonl"
     write_example(src, "math", n=4)
-    src.write_bytes(src.read_bytes() + b"{broken\n\xff\xfe\n" + json.dumps({"problem": "p", "solution": "one"}).encode() + b"\n")
-    stats = build_dataset([src], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0, parquet=False)).to_dict()
+    src.write_bytes(
+        src.read_bytes()
+        + b"{broken\n\xff\xfe\n"
+        + json.dumps({"problem": "p", "solution": "one"}).encode()
+        + b"\n"
+    )
+    stats = build_dataset(
+        [src], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0, parquet=False)
+    ).to_dict()
     t = stats["trajectories"]
     assert t["read"] == 7 and t["kept"] == 4 and t["dropped"] == {"invalid": 2, "too_few_steps": 1}
 

@@ -16,7 +16,13 @@ def test_example_build_stats_show(tmp_path, capsys):
     assert main(["data", "build", str(ex), "--out", str(out), "--validation-size", "2"]) == 0
     printed = capsys.readouterr().out
     assert "trajectories read     12  = kept 12 + dropped 0" in printed
-    assert {p.name for p in out.iterdir()} == {"train.jsonl", "validation.jsonl", "train.parquet", "validation.parquet", "stats.json"}
+    assert {p.name for p in out.iterdir()} == {
+        "train.jsonl",
+        "validation.jsonl",
+        "train.parquet",
+        "validation.parquet",
+        "stats.json",
+    }
     assert main(["data", "stats", str(out)]) == 0
     stats_text = capsys.readouterr().out
     assert "train                 10 trajectories, 30 instances" in stats_text
@@ -30,29 +36,80 @@ def test_example_build_stats_show(tmp_path, capsys):
 
 def test_build_real_agent_files_with_options(shared_data, tmp_path, capsys):
     out = tmp_path / "agents"
-    args = ["data", "build", str(shared_data / "swe_agent_demonstrations"), "--out", str(out), "--history-rounds", "all",
-            "--max-observation-chars", "50", "--validation-size", "0", "--no-parquet", "--targets", "paper"]
+    args = [
+        "data",
+        "build",
+        str(shared_data / "swe_agent_demonstrations"),
+        "--out",
+        str(out),
+        "--history-rounds",
+        "all",
+        "--max-observation-chars",
+        "50",
+        "--validation-size",
+        "0",
+        "--no-parquet",
+        "--targets",
+        "paper",
+    ]
     assert main(args) == 0
     rows = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
     assert len(rows) == (5 - 1) + (12 - 1) + (14 - 1) + (11 - 1)
     last = max(rows, key=lambda r: r["step_index"])
     assert len(last["prompt"]) == 2 + 2 * (last["step_index"] - 1)
     assert any("characters truncated" in m["content"] for r in rows for m in r["prompt"])
-    assert len({r["trajectory_id"] for r in rows}) == 4  # the two marshmallow runs share a name: made unique
+    assert (
+        len({r["trajectory_id"] for r in rows}) == 4
+    )  # the two marshmallow runs share a name: made unique
 
 
 @pytest.mark.parametrize(
     "content, args, message",
     [
         pytest.param(b"", [], "file is empty", id="empty_file"),
-        pytest.param(b'{"problem": "p", "solution": "a\\n\\nb"}\n{"problem": \n', [], "in.jsonl:2: invalid JSON", id="bad_line"),
+        pytest.param(
+            b'{"problem": "p", "solution": "a\\n\\nb"}\n{"problem": \n',
+            [],
+            "in.jsonl:2: invalid JSON",
+            id="bad_line",
+        ),
         pytest.param(b'{"problem": "\xff"}\n', [], "not valid UTF-8", id="bad_utf8"),
-        pytest.param(b'{"foo": 1}\n', [], "unknown trajectory format (fields found: foo)", id="unknown_format"),
-        pytest.param(b'{"problem": "p", "text": "x"}\n', ["--format", "math"], "no solution field (accepted:", id="missing_field"),
-        pytest.param(b'{"problem": "p", "solution": "a"}\n', ["--segment", "regex"], "--segment regex needs --step-regex", id="regex_missing"),
-        pytest.param(b'{"problem": "p", "solution": "a"}\n', ["--step-regex", "("], "not a valid regular expression", id="bad_regex"),
-        pytest.param(b'{"problem": "p", "solution": "a"}\n', ["--max-prompt-tokens", "10"], "needs --tokenizer", id="tokens_no_tokenizer"),
-        pytest.param(b'{"a": "' + b"x" * 3000 + b'"}\n', ["--max-record-mb", "0.001"], "over the 0.00105 MB limit", id="huge_record"),
+        pytest.param(
+            b'{"foo": 1}\n',
+            [],
+            "unknown trajectory format (fields found: foo)",
+            id="unknown_format",
+        ),
+        pytest.param(
+            b'{"problem": "p", "text": "x"}\n',
+            ["--format", "math"],
+            "no solution field (accepted:",
+            id="missing_field",
+        ),
+        pytest.param(
+            b'{"problem": "p", "solution": "a"}\n',
+            ["--segment", "regex"],
+            "--segment regex needs --step-regex",
+            id="regex_missing",
+        ),
+        pytest.param(
+            b'{"problem": "p", "solution": "a"}\n',
+            ["--step-regex", "("],
+            "not a valid regular expression",
+            id="bad_regex",
+        ),
+        pytest.param(
+            b'{"problem": "p", "solution": "a"}\n',
+            ["--max-prompt-tokens", "10"],
+            "needs --tokenizer",
+            id="tokens_no_tokenizer",
+        ),
+        pytest.param(
+            b'{"a": "' + b"x" * 3000 + b'"}\n',
+            ["--max-record-mb", "0.001"],
+            "over the 0.00105 MB limit",
+            id="huge_record",
+        ),
     ],
 )
 def test_bad_input_is_one_line_not_a_traceback(tmp_path, capsys, content, args, message):

@@ -7,7 +7,12 @@ import importlib
 
 import pytest
 
-MODULES = ["srlkit.data.segment", "srlkit.data.prompts", "srlkit.data.loaders.base", "srlkit.data.example"]
+MODULES = [
+    "srlkit.data.segment",
+    "srlkit.data.prompts",
+    "srlkit.data.loaders.base",
+    "srlkit.data.example",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

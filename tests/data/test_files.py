@@ -27,7 +27,9 @@ def test_jsonl_records_keep_their_line_numbers(tmp_path):
 def test_json_array_is_streamed_across_chunk_boundaries(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "_CHUNK", 7)  # every record straddles several chunks
     records = [{"id": i, "text": "é" * i + "x" * 30, "n": 12345} for i in range(20)]
-    p = _write(tmp_path, "a.json", json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8"))
+    p = _write(
+        tmp_path, "a.json", json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8")
+    )
     assert [r.record for r in iter_raw_records(p)] == records
 
 
@@ -38,7 +40,9 @@ def test_trailing_number_at_chunk_end_is_not_cut(tmp_path, monkeypatch):
 
 
 def test_pretty_printed_single_object_is_one_record(tmp_path):
-    p = _write(tmp_path, "run.traj", json.dumps({"trajectory": [], "history": []}, indent=2).encode())
+    p = _write(
+        tmp_path, "run.traj", json.dumps({"trajectory": [], "history": []}, indent=2).encode()
+    )
     assert [r.record for r in iter_raw_records(p)] == [{"trajectory": [], "history": []}]
 
 
@@ -76,7 +80,9 @@ def test_huge_record_is_refused_with_the_limit_named(tmp_path):
     with pytest.raises(DataError, match=r"record is 0.00501 MB, over the 0.001 MB limit"):
         list(iter_raw_records(p, max_record_bytes=1000))
     errors: list[DataError] = []
-    assert [r.record["a"] for r in iter_raw_records(p, True, errors, max_record_bytes=1000)] == ["small"]
+    assert [r.record["a"] for r in iter_raw_records(p, True, errors, max_record_bytes=1000)] == [
+        "small"
+    ]
     big_array = _write(tmp_path, "big.json", b'[{"a": "' + b"x" * 5000 + b'"}]')
     with pytest.raises(DataError, match="record 1 is 0.00501 MB, over"):
         list(iter_raw_records(big_array, max_record_bytes=1000))

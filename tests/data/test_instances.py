@@ -4,27 +4,51 @@ from __future__ import annotations
 
 import pytest
 
-from srlkit.data.instances import InstanceCounts, InstanceOptions, build_instances, make_token_counter
-from srlkit.data.prompts import TRUNCATION_MARKER, default_system_prompt, read_system_prompt, truncate_middle
+from srlkit.data.instances import (
+    InstanceCounts,
+    InstanceOptions,
+    build_instances,
+    make_token_counter,
+)
+from srlkit.data.prompts import (
+    TRUNCATION_MARKER,
+    default_system_prompt,
+    read_system_prompt,
+    truncate_middle,
+)
 from srlkit.data.schema import KIND_AGENT, Step, Trajectory
 from srlkit.io import DataError
 
 MATH = Trajectory(
-    id="m1", task="What is (2+3)*4?",
+    id="m1",
+    task="What is (2+3)*4?",
     steps=[Step("Add", "2 + 3 = 5"), Step("Multiply", "5 * 4 = 20"), Step("Answer", "\\boxed{20}")],
-    final_answer="20", source_format="math", metadata={"segmentation": "numbered"},
+    final_answer="20",
+    source_format="math",
+    metadata={"segmentation": "numbered"},
 )
 
 
 def _agent(n=5, obs="out"):
-    steps = [Step(thought=f"t{i}", action=f"cmd {i}", observation=f"{obs}{i}") for i in range(1, n + 1)]
-    return Trajectory("a1", "Fix the bug.", steps, kind=KIND_AGENT, source_format="swe_smith", metadata={"system_prompt": "TOOLS: bash"})
+    steps = [
+        Step(thought=f"t{i}", action=f"cmd {i}", observation=f"{obs}{i}") for i in range(1, n + 1)
+    ]
+    return Trajectory(
+        "a1",
+        "Fix the bug.",
+        steps,
+        kind=KIND_AGENT,
+        source_format="swe_smith",
+        metadata={"system_prompt": "TOOLS: bash"},
+    )
 
 
 def test_every_step_is_a_target_with_expert_context():
     insts = list(build_instances(MATH))
     assert [(i.step_index, i.num_steps, i.target) for i in insts] == [
-        (1, 3, "1. **Add** 2 + 3 = 5"), (2, 3, "2. **Multiply** 5 * 4 = 20"), (3, 3, "3. **Answer** \\boxed{20}"),
+        (1, 3, "1. **Add** 2 + 3 = 5"),
+        (2, 3, "2. **Multiply** 5 * 4 = 20"),
+        (3, 3, "3. **Answer** \\boxed{20}"),
     ]
     assert [m["role"] for m in insts[2].prompt] == ["system", "user"]
     user = insts[2].prompt[1]["content"]
@@ -45,7 +69,10 @@ def test_title_hint_moves_the_title_into_the_context():
     assert "Step 2 is titled **Multiply**" in insts[1].prompt[1]["content"]
     assert insts[1].metadata["title_hint"] is True
     untitled = Trajectory("u", "P", [Step(body="a"), Step(body="b")])
-    assert [i.target for i in build_instances(untitled, InstanceOptions(title_hint=True))] == ["1. a", "2. b"]
+    assert [i.target for i in build_instances(untitled, InstanceOptions(title_hint=True))] == [
+        "1. a",
+        "2. b",
+    ]
 
 
 def test_agent_context_keeps_the_last_k_rounds():
@@ -53,9 +80,17 @@ def test_agent_context_keeps_the_last_k_rounds():
     assert [i.target for i in insts] == [f"cmd {k}" for k in range(1, 6)]
     p5 = insts[4].prompt
     assert [m["role"] for m in p5] == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert [m["content"] for m in p5[2:]] == ["cmd 3", "OBSERVATION:\nout3", "cmd 4", "OBSERVATION:\nout4"]
+    assert [m["content"] for m in p5[2:]] == [
+        "cmd 3",
+        "OBSERVATION:\nout3",
+        "cmd 4",
+        "OBSERVATION:\nout4",
+    ]
     assert "2 earlier actions and their outputs are not shown" in p5[1]["content"]
-    assert insts[0].prompt[-1]["content"] == "Fix the bug." and insts[4].metadata["history_rounds"] == 2
+    assert (
+        insts[0].prompt[-1]["content"] == "Fix the bug."
+        and insts[4].metadata["history_rounds"] == 2
+    )
     everything = list(build_instances(_agent(), InstanceOptions(history_rounds=None)))[4].prompt
     assert len(everything) == 2 + 2 * 4 and "not shown" not in everything[1]["content"]
     none = list(build_instances(_agent(), InstanceOptions(history_rounds=0)))[4].prompt
@@ -66,19 +101,30 @@ def test_long_observations_are_cut_with_a_visible_marker():
     traj = _agent(2, obs="x" * 100)
     inst = list(build_instances(traj, InstanceOptions(max_observation_chars=20)))[1]
     shown = inst.prompt[-1]["content"]
-    assert TRUNCATION_MARKER.format(n=81) in shown and shown.startswith("OBSERVATION:\nxxxxxxxxxx\n")
-    assert truncate_middle("short", 20) == "short" and truncate_middle("abc" * 50, None) == "abc" * 50
+    assert TRUNCATION_MARKER.format(n=81) in shown and shown.startswith(
+        "OBSERVATION:\nxxxxxxxxxx\n"
+    )
+    assert (
+        truncate_middle("short", 20) == "short" and truncate_middle("abc" * 50, None) == "abc" * 50
+    )
 
 
 def test_source_system_prompt_and_overrides(tmp_path):
     traj = _agent(2)
-    assert "TOOLS: bash" not in list(build_instances(traj))[0].prompt[0]["content"]
-    with_tools = list(build_instances(traj, InstanceOptions(include_source_system=True)))[0].prompt[0]["content"]
-    assert with_tools.startswith(default_system_prompt(KIND_AGENT)) and with_tools.endswith("TOOLS: bash")
+    assert "TOOLS: bash" not in next(iter(build_instances(traj))).prompt[0]["content"]
+    with_tools = next(
+        iter(build_instances(traj, InstanceOptions(include_source_system=True)))
+    ).prompt[0]["content"]
+    assert with_tools.startswith(default_system_prompt(KIND_AGENT)) and with_tools.endswith(
+        "TOOLS: bash"
+    )
     mine = tmp_path / "sys.txt"
     mine.write_text("Only the next step, please.\n")
     opts = InstanceOptions(math_system_prompt=read_system_prompt(mine))
-    assert list(build_instances(MATH, opts))[0].prompt[0]["content"] == "Only the next step, please."
+    assert (
+        next(iter(build_instances(MATH, opts))).prompt[0]["content"]
+        == "Only the next step, please."
+    )
     (tmp_path / "empty.txt").write_text("  ")
     with pytest.raises(DataError, match="empty"):
         read_system_prompt(tmp_path / "empty.txt")
@@ -88,7 +134,9 @@ def test_prompt_length_limit_drops_and_counts():
     counts = InstanceCounts()
     count_chars = lambda messages: sum(len(m["content"]) for m in messages)
     limit = count_chars(list(build_instances(MATH))[1].prompt)
-    kept = list(build_instances(MATH, InstanceOptions(max_prompt_tokens=limit), count_chars, counts))
+    kept = list(
+        build_instances(MATH, InstanceOptions(max_prompt_tokens=limit), count_chars, counts)
+    )
     assert [i.step_index for i in kept] == [1, 2]
     assert counts.built == 2 and counts.dropped == {"prompt_too_long": 1}
     assert kept[0].metadata["prompt_tokens"] <= limit
@@ -99,7 +147,7 @@ def test_prompt_length_limit_drops_and_counts():
 @pytest.mark.slow
 def test_token_counter_uses_the_chat_template(tiny_model_dir):
     count = make_token_counter(str(tiny_model_dir))
-    prompt = list(build_instances(MATH))[0].prompt
+    prompt = next(iter(build_instances(MATH))).prompt
     n = count(prompt)
     longer = [prompt[0], {"role": "user", "content": prompt[1]["content"] * 3}]
     assert 0 < n < count(longer)

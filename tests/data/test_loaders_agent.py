@@ -12,7 +12,12 @@ from srlkit.data.loaders.agent_chat import extract_text_action, strip_observatio
 from srlkit.data.schema import KIND_AGENT
 from srlkit.io import DataError
 
-SWE_GYM = ["sample_raw.json", "sample_raw.a444b4b.json", "sample_raw.23556dc.json", "sample_raw.8f125f1.json"]
+SWE_GYM = [
+    "sample_raw.json",
+    "sample_raw.a444b4b.json",
+    "sample_raw.23556dc.json",
+    "sample_raw.8f125f1.json",
+]
 SWE_SMITH = ["sample_raw.json", "sample_raw.5k.a444b4b.json", "sample_raw.5k.80a1efb.json"]
 
 
@@ -66,7 +71,9 @@ def test_swe_smith_function_blocks(shared_data, name, rows):
 def test_swe_smith_thought_is_kept_apart_from_the_action(shared_data):
     (t, *_), _ = _trajs(shared_data / "swe_smith_trajectories" / "sample_raw.json")
     assert t.steps[0].thought.startswith("I'll help you implement")
-    assert t.steps[0].action.startswith('<function=bash>\n<parameter=command>find /testbed -type f -name "*.py"')
+    assert t.steps[0].action.startswith(
+        '<function=bash>\n<parameter=command>find /testbed -type f -name "*.py"'
+    )
     assert t.steps[-1].action == "<function=submit>\n</function>"
 
 
@@ -75,7 +82,11 @@ def test_nebius_fenced_commands(shared_data):
     assert fmts == {"nebius"} and len(trajs) == 5
     _assert_canonical(trajs)
     first = trajs[0]
-    assert [s.action for s in first.steps[:3]] == ["ls -F", 'find_file "image.py" plumbum', "open plumbum/cli/image.py"]
+    assert [s.action for s in first.steps[:3]] == [
+        "ls -F",
+        'find_file "image.py" plumbum',
+        "open plumbum/cli/image.py",
+    ]
     assert first.steps[-1].action == "submit"
     assert "SyntaxError in plumbum/cli/image.py" in first.task
     assert first.metadata["system_prompt"].startswith("SETTING: You are an autonomous programmer")
@@ -105,7 +116,10 @@ def test_all_four_swe_agent_traj_files(shared_data):
         assert "DEMONSTRATION" not in t.task
         assert t.steps[-1].action == "submit"
         steps[f.parent.name] = [s.action for s in t.steps]
-    assert steps["gpt4__swe-agent__test-repo__default_from_url__t-0.00__p-0.95__c-3.00__install-1"][0] == 'find_file "missing_colon.py"'
+    assert (
+        steps["gpt4__swe-agent__test-repo__default_from_url__t-0.00__p-0.95__c-3.00__install-1"][0]
+        == 'find_file "missing_colon.py"'
+    )
     assert sorted(len(v) for v in steps.values()) == [5, 11, 12, 14]
 
 
@@ -118,10 +132,18 @@ def test_extract_text_action_treats_prose_as_no_action():
 
 
 def test_multiple_tool_calls_in_one_turn_match_their_answers(tmp_path):
-    call = lambda i, cmd: {"id": i, "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": cmd})}}
+    call = lambda i, cmd: {
+        "id": i,
+        "type": "function",
+        "function": {"name": "bash", "arguments": json.dumps({"command": cmd})},
+    }
     messages = [
         {"role": "user", "content": "task"},
-        {"role": "assistant", "content": "two at once", "tool_calls": [call("a", "ls"), call("b", "pwd")]},
+        {
+            "role": "assistant",
+            "content": "two at once",
+            "tool_calls": [call("a", "ls"), call("b", "pwd")],
+        },
         {"role": "tool", "tool_call_id": "b", "content": "/repo"},
         {"role": "tool", "tool_call_id": "a", "content": "file.py"},
         {"role": "assistant", "content": "Done, nothing more to run."},
@@ -129,15 +151,32 @@ def test_multiple_tool_calls_in_one_turn_match_their_answers(tmp_path):
     p = tmp_path / "c.jsonl"
     p.write_text(json.dumps({"id": "c1", "messages": messages}) + "\n")
     (t,), _ = _trajs(p)
-    assert [(s.action.split("command>")[1].split("<")[0], s.observation) for s in t.steps] == [("ls", "file.py"), ("pwd", "/repo")]
+    assert [(s.action.split("command>")[1].split("<")[0], s.observation) for s in t.steps] == [
+        ("ls", "file.py"),
+        ("pwd", "/repo"),
+    ]
     assert t.steps[0].thought == "two at once" and t.metadata["turns_without_action"] == 1
 
 
 def test_malformed_agent_records(tmp_path):
     p = tmp_path / "bad.jsonl"
-    good = {"messages": [{"role": "user", "content": "t"}, {"role": "assistant", "content": "<function=bash>\n<parameter=command>ls</parameter>\n</function>"},
-                         {"role": "user", "content": "OBSERVATION: a"}, {"role": "assistant", "content": "<function=submit>\n</function>"}]}
-    rows = [good, {"messages": "oops"}, {"messages": [{"content": "no role"}]}, {"messages": [{"role": "assistant", "content": "<function=a>\n</function>"}]}]
+    good = {
+        "messages": [
+            {"role": "user", "content": "t"},
+            {
+                "role": "assistant",
+                "content": "<function=bash>\n<parameter=command>ls</parameter>\n</function>",
+            },
+            {"role": "user", "content": "OBSERVATION: a"},
+            {"role": "assistant", "content": "<function=submit>\n</function>"},
+        ]
+    }
+    rows = [
+        good,
+        {"messages": "oops"},
+        {"messages": [{"content": "no role"}]},
+        {"messages": [{"role": "assistant", "content": "<function=a>\n</function>"}]},
+    ]
     p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     with pytest.raises(DataError, match=r"bad\.jsonl:2: 'messages' should be a list of messages"):
         list(load_file(p))
@@ -152,17 +191,23 @@ def test_srlkit_trajectory_json_round_trips_and_canonicalises(shared_data, tmp_p
     originals = load_trajectories(shared_data / "nebius_swe_agent_trajectories" / "sample_raw.json")
     p = tmp_path / "native.jsonl"
     rows = [t.to_dict() for t in originals]
-    rows[0]["steps"][0]["action"] = "```\nls -F\n```"  # any accepted syntax is rewritten canonically
+    rows[0]["steps"][0]["action"] = (
+        "```\nls -F\n```"  # any accepted syntax is rewritten canonically
+    )
     p.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     outs = list(load_file(p))
     assert {o.format for o in outs} == {"srlkit"}
     loaded = [o.trajectory for o in outs]
     assert [t.steps for t in loaded] == [t.steps for t in originals]
-    assert [t.id for t in loaded] == [t.id for t in originals] and loaded[0].source_format == "nebius"
+    assert [t.id for t in loaded] == [t.id for t in originals] and loaded[
+        0
+    ].source_format == "nebius"
 
 
 def test_a_file_mixing_families_reads_each_record_with_its_own_format(shared_data, tmp_path):
-    gym = json.loads((shared_data / "swe_gym_openhands_sampled_trajectories" / "sample_raw.json").read_text())
+    gym = json.loads(
+        (shared_data / "swe_gym_openhands_sampled_trajectories" / "sample_raw.json").read_text()
+    )
     smith = json.loads((shared_data / "swe_smith_trajectories" / "sample_raw.json").read_text())
     p = tmp_path / "mixed.jsonl"
     p.write_text("\n".join(json.dumps(r) for r in gym[:2] + smith[:2]) + "\n")

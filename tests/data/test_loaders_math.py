@@ -84,7 +84,9 @@ def test_aime24_generic_math_loader(shared_data):
 
 
 def test_answer_only_eval_files_are_not_mistaken_for_trajectories(shared_data):
-    with pytest.raises(DataError, match=r"unknown trajectory format \(fields found: answer, id, problem\)") as info:
+    with pytest.raises(
+        DataError, match=r"unknown trajectory format \(fields found: answer, id, problem\)"
+    ) as info:
         _outcomes(shared_data / "aime25" / "test.jsonl")
     assert "gsm8k: question + answer" in str(info.value) and "--format" in str(info.value)
 
@@ -92,12 +94,17 @@ def test_answer_only_eval_files_are_not_mistaken_for_trajectories(shared_data):
 def test_steps_list_and_s1k_11_field_preference(tmp_path):
     rows = [
         {"problem": "P", "steps": ["a", {"title": "T", "body": "b"}, ""], "answer": 3},
-        {"problem": "Q", "deepseek_attempt": "1. **A** x\n2. **B** y", "solution": "\\boxed{5}", "cot_type": "math"},
+        {
+            "problem": "Q",
+            "deepseek_attempt": "1. **A** x\n2. **B** y",
+            "solution": "\\boxed{5}",
+            "cot_type": "math",
+        },
     ]
     p, q = tmp_path / "steps.jsonl", tmp_path / "s1k11.jsonl"
     p.write_text(json.dumps(rows[0]))
     q.write_text(json.dumps(rows[1]))
-    a, = _kept(_outcomes(p, options=LoaderOptions()))
+    (a,) = _kept(_outcomes(p, options=LoaderOptions()))
     assert [(s.title, s.body) for s in a.steps] == [("", "a"), ("T", "b")] and a.final_answer == "3"
     b = get_loader("s1k").load(_raw(q)[0], LoaderOptions())
     assert [s.title for s in b.steps] == ["A", "B"] and b.final_answer == "5"
@@ -114,25 +121,44 @@ def test_configurable_field_names(tmp_path):
     p = tmp_path / "custom.jsonl"
     p.write_text(json.dumps({"q": "What?", "worked": "First.\n\nSecond.", "gold": "2"}) + "\n")
     opts = LoaderOptions(problem_field="q", solution_field="worked", answer_field="gold")
-    t, = _kept(_outcomes(p, format="math", options=opts))
-    assert t.task == "What?" and [s.body for s in t.steps] == ["First.", "Second."] and t.final_answer == "2"
+    (t,) = _kept(_outcomes(p, format="math", options=opts))
+    assert (
+        t.task == "What?"
+        and [s.body for s in t.steps] == ["First.", "Second."]
+        and t.final_answer == "2"
+    )
 
 
 def test_missing_field_names_the_fields_found_and_accepted(tmp_path):
     p = tmp_path / "m.jsonl"
-    p.write_text(json.dumps({"problem": "P", "solution": "a\n\nb"}) + "\n" + json.dumps({"problem": "P", "text": "x"}) + "\n")
+    p.write_text(
+        json.dumps({"problem": "P", "solution": "a\n\nb"})
+        + "\n"
+        + json.dumps({"problem": "P", "text": "x"})
+        + "\n"
+    )
     with pytest.raises(DataError) as info:
         _outcomes(p)
     msg = str(info.value)
     assert "m.jsonl:2" in msg and "no solution field" in msg
-    assert "accepted: deepseek_attempt, attempt, solution, answer" in msg and "found: problem, text" in msg
+    assert (
+        "accepted: deepseek_attempt, attempt, solution, answer" in msg
+        and "found: problem, text" in msg
+    )
     outs = _outcomes(p, skip_invalid=True)
     assert [o.dropped for o in outs] == [None, "invalid"]
 
 
 def test_wrong_types_and_empty_solutions(tmp_path):
     p = tmp_path / "t.jsonl"
-    p.write_text(json.dumps({"problem": "P", "solution": "a\n\nb"}) + "\n" + json.dumps({"problem": "P", "solution": ""}) + "\n" + json.dumps({"problem": ["x"], "solution": "y"}) + "\n")
+    p.write_text(
+        json.dumps({"problem": "P", "solution": "a\n\nb"})
+        + "\n"
+        + json.dumps({"problem": "P", "solution": ""})
+        + "\n"
+        + json.dumps({"problem": ["x"], "solution": "y"})
+        + "\n"
+    )
     with pytest.raises(DataError, match="field 'problem' should be text, found list"):
         _outcomes(p)
     outs = _outcomes(p, skip_invalid=True)

@@ -36,9 +36,21 @@ def test_preamble_before_the_first_heading_is_a_step():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        pytest.param("Step 1: Find x.\nx = 2\nStep 2: Double it.\n2x = 4", [("Find x.", "x = 2"), ("Double it.", "2x = 4")], id="plain"),
-        pytest.param("**Step 1:** x = 2\n\n**Step 2:** y = 3", [("", "x = 2"), ("", "y = 3")], id="bold_inline"),
-        pytest.param("### Step 1 - Expand\n(a+b)^2\n### Step 2 - Simplify\na^2+2ab+b^2", [("Expand", "(a+b)^2"), ("Simplify", "a^2+2ab+b^2")], id="heading"),
+        pytest.param(
+            "Step 1: Find x.\nx = 2\nStep 2: Double it.\n2x = 4",
+            [("Find x.", "x = 2"), ("Double it.", "2x = 4")],
+            id="plain",
+        ),
+        pytest.param(
+            "**Step 1:** x = 2\n\n**Step 2:** y = 3",
+            [("", "x = 2"), ("", "y = 3")],
+            id="bold_inline",
+        ),
+        pytest.param(
+            "### Step 1 - Expand\n(a+b)^2\n### Step 2 - Simplify\na^2+2ab+b^2",
+            [("Expand", "(a+b)^2"), ("Simplify", "a^2+2ab+b^2")],
+            id="heading",
+        ),
     ],
 )
 def test_step_headings(text, expected):
@@ -57,7 +69,10 @@ def test_paragraphs_are_the_fallback_and_keep_display_math_together():
     text = "First we note\n\\[\nx^2 = 4\n\\]\nso x = 2.\n\nThen x + 1 = 3."
     seg = segment_solution(text)
     assert seg.method == "paragraphs"
-    assert [s.body for s in seg.steps] == ["First we note\n\\[\nx^2 = 4\n\\]\nso x = 2.", "Then x + 1 = 3."]
+    assert [s.body for s in seg.steps] == [
+        "First we note\n\\[\nx^2 = 4\n\\]\nso x = 2.",
+        "Then x + 1 = 3.",
+    ]
 
 
 def test_single_paragraph_gives_one_step_for_the_caller_to_drop():
@@ -66,8 +81,13 @@ def test_single_paragraph_gives_one_step_for_the_caller_to_drop():
 
 
 def test_lines_and_user_regex():
-    assert [s.body for s in segment_solution("a = 1\n\nb = 2\n", "lines").steps] == ["a = 1", "b = 2"]
-    seg = segment_solution("(i) Add: 1+1=2 (ii) Double: 2*2=4", "regex", r"\((?:i|ii)\) (?P<title>\w+):")
+    assert [s.body for s in segment_solution("a = 1\n\nb = 2\n", "lines").steps] == [
+        "a = 1",
+        "b = 2",
+    ]
+    seg = segment_solution(
+        "(i) Add: 1+1=2 (ii) Double: 2*2=4", "regex", r"\((?:i|ii)\) (?P<title>\w+):"
+    )
     assert _pairs(seg) == [("Add", "1+1=2"), ("Double", "2*2=4")]
     seg = segment_solution("A. one\nB. two", "regex", r"^[A-Z]\. ")
     assert [s.body for s in seg.steps] == ["A. one", "B. two"]
@@ -80,8 +100,24 @@ def test_unknown_method_and_regex_without_pattern_are_errors():
         segment_solution("x", "regex")
 
 
-_title = st.text(alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" "), min_size=1, max_size=20).map(str.strip).filter(bool)
-_body = st.text(alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" +-=()"), min_size=1, max_size=40).map(str.strip).filter(bool)
+_title = (
+    st.text(
+        alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" "),
+        min_size=1,
+        max_size=20,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+_body = (
+    st.text(
+        alphabet=st.characters(whitelist_categories=("L", "N"), whitelist_characters=" +-=()"),
+        min_size=1,
+        max_size=40,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @settings(max_examples=60, deadline=None)

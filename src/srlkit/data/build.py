@@ -42,8 +42,13 @@ class BuildConfig:
     format: str | None = None
     loader: LoaderOptions = field(default_factory=LoaderOptions)
     instances: InstanceOptions = field(default_factory=InstanceOptions)
-    validation_size: int | None = field(default=None, metadata={"help": "trajectories held out (default: 60 math, 30 agent, as in the paper)"})
-    max_validation_fraction: float = field(default=0.2, metadata={"help": "validation never takes more of the kept trajectories"})
+    validation_size: int | None = field(
+        default=None,
+        metadata={"help": "trajectories held out (default: 60 math, 30 agent, as in the paper)"},
+    )
+    max_validation_fraction: float = field(
+        default=0.2, metadata={"help": "validation never takes more of the kept trajectories"}
+    )
     seed: int = 0
     dedup: bool = True
     skip_invalid: bool = False
@@ -78,7 +83,12 @@ def _split_key(seed: int, digest: bytes) -> bytes:
 class _Builder:
     """One build's state: dedup set, id set, validation heap, stats, the open train writer."""
 
-    def __init__(self, config: BuildConfig, count_tokens: TokenCounter | None, train_write: Callable[[bytes], None]):
+    def __init__(
+        self,
+        config: BuildConfig,
+        count_tokens: TokenCounter | None,
+        train_write: Callable[[bytes], None],
+    ):
         self.config = config
         self.count_tokens = count_tokens
         self.train_write = train_write
@@ -98,10 +108,15 @@ class _Builder:
         self.seen_content.add(digest)
         self._unique_id(trajectory)
         counts = InstanceCounts()
-        instances = list(build_instances(trajectory, self.config.instances, self.count_tokens, counts))
+        instances = list(
+            build_instances(trajectory, self.config.instances, self.count_tokens, counts)
+        )
         self.stats.instances_dropped.update(counts.dropped)
         if not instances:
-            self.stats.record_drop("no_instances", f"{trajectory.id}: every instance was dropped ({dict(counts.dropped)})")
+            self.stats.record_drop(
+                "no_instances",
+                f"{trajectory.id}: every instance was dropped ({dict(counts.dropped)})",
+            )
             return
         self.stats.read += 1
         self.stats.kept += 1
@@ -160,7 +175,12 @@ class _Builder:
         by_key = sorted(self.heap, key=lambda item: item[0], reverse=True)  # smallest keys first
         chosen, spill = by_key[:cap], by_key[cap:]
         if spill:
-            logger.info("validation capped at %d trajectories (%.0f%% of %d kept)", cap, 100 * self.config.max_validation_fraction, self.stats.kept)
+            logger.info(
+                "validation capped at %d trajectories (%.0f%% of %d kept)",
+                cap,
+                100 * self.config.max_validation_fraction,
+                self.stats.kept,
+            )
         for _, _, instances in sorted(spill, key=lambda item: item[1]):
             self._emit("train", instances)
         lines: list[bytes] = []
@@ -169,7 +189,12 @@ class _Builder:
         return lines
 
 
-def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.PathLike[str], config: BuildConfig | None = None, progress: bool = False) -> BuildStats:
+def build_dataset(
+    inputs: Iterable[str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    config: BuildConfig | None = None,
+    progress: bool = False,
+) -> BuildStats:
     """Read ``inputs`` (files or directories), write ``out_dir``/{train,validation}.jsonl(+parquet) and stats.json."""
     config = config or BuildConfig()
     out = Path(out_dir)
@@ -197,10 +222,14 @@ def build_dataset(inputs: Iterable[str | os.PathLike[str]], out_dir: str | os.Pa
     stats.config = _config_dict(config)
     if config.parquet:
         for split in ("train", "validation"):
-            write_parquet(out / f"{split}.parquet", (i.to_dict() for i in iter_instances(out, split)))
+            write_parquet(
+                out / f"{split}.parquet", (i.to_dict() for i in iter_instances(out, split))
+            )
     write_json(out / STATS_FILE, stats.to_dict())
     if not stats.reconciles():
-        raise AssertionError(f"stats do not reconcile: read {stats.read} != kept {stats.kept} + dropped {sum(stats.dropped.values())}")
+        raise AssertionError(
+            f"stats do not reconcile: read {stats.read} != kept {stats.kept} + dropped {sum(stats.dropped.values())}"
+        )
     return stats
 
 
@@ -208,12 +237,16 @@ def _outcomes(files: list[Path], config: BuildConfig, progress: bool) -> Iterabl
     from tqdm import tqdm
 
     for path in tqdm(files, desc="files", unit="file", disable=not progress or len(files) < 2):
-        yield from load_file(path, config.format, config.loader, config.skip_invalid, config.max_record_bytes)
+        yield from load_file(
+            path, config.format, config.loader, config.skip_invalid, config.max_record_bytes
+        )
 
 
 def _config_dict(config: BuildConfig) -> dict[str, Any]:
     d = asdict(config)
     for key in ("math_system_prompt", "agent_system_prompt"):
         if d["instances"].get(key):
-            d["instances"][key] = d["instances"][key][:200] + ("..." if len(d["instances"][key]) > 200 else "")
+            d["instances"][key] = d["instances"][key][:200] + (
+                "..." if len(d["instances"][key]) > 200 else ""
+            )
     return d

@@ -47,12 +47,23 @@ def math_examples(n: int, seed: int = 0) -> list[dict[str, Any]]:
                 f"3. **Share equally** {left} / {friends} = {share}, so each friend gets $\\boxed{{{share}}}$ {item}.",
             ]
         )
-        out.append({"id": f"example-math-{i}", "problem": problem, "solution": solution, "answer": str(share)})
+        out.append(
+            {
+                "id": f"example-math-{i}",
+                "problem": problem,
+                "solution": solution,
+                "answer": str(share),
+            }
+        )
     return out
 
 
 def _call(name: str, call_id: str, **arguments: Any) -> dict[str, Any]:
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments)},
+    }
 
 
 def agent_examples(n: int, seed: int = 0) -> list[dict[str, Any]]:
@@ -66,20 +77,66 @@ def agent_examples(n: int, seed: int = 0) -> list[dict[str, Any]]:
         path = f"/repo/src/module_{rng.randint(1, 99)}.py"
         messages = [
             {"role": "system", "content": "You can run bash commands and edit files."},
-            {"role": "user", "content": f"The error message in this repository misspells '{word}' as '{typo}'. Fix it."},
-            {"role": "assistant", "content": "Let me find the misspelling.", "tool_calls": [_call("execute_bash", f"c{i}a", command=f"grep -rn '{typo}' /repo/src")]},
-            {"role": "tool", "tool_call_id": f"c{i}a", "content": f"{path}:12:    raise ValueError('could not {typo} the value')"},
-            {"role": "assistant", "content": "", "tool_calls": [_call("str_replace_editor", f"c{i}b", command="str_replace", path=path, old_str=typo, new_str=word)]},
-            {"role": "tool", "tool_call_id": f"c{i}b", "content": f"The file {path} has been edited."},
-            {"role": "assistant", "content": "", "tool_calls": [_call("execute_bash", f"c{i}c", command=f"grep -rn '{typo}' /repo/src || echo clean")]},
+            {
+                "role": "user",
+                "content": f"The error message in this repository misspells '{word}' as '{typo}'. Fix it.",
+            },
+            {
+                "role": "assistant",
+                "content": "Let me find the misspelling.",
+                "tool_calls": [
+                    _call("execute_bash", f"c{i}a", command=f"grep -rn '{typo}' /repo/src")
+                ],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": f"c{i}a",
+                "content": f"{path}:12:    raise ValueError('could not {typo} the value')",
+            },
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    _call(
+                        "str_replace_editor",
+                        f"c{i}b",
+                        command="str_replace",
+                        path=path,
+                        old_str=typo,
+                        new_str=word,
+                    )
+                ],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": f"c{i}b",
+                "content": f"The file {path} has been edited.",
+            },
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    _call(
+                        "execute_bash",
+                        f"c{i}c",
+                        command=f"grep -rn '{typo}' /repo/src || echo clean",
+                    )
+                ],
+            },
             {"role": "tool", "tool_call_id": f"c{i}c", "content": "clean"},
-            {"role": "assistant", "content": "The typo is fixed.", "tool_calls": [_call("finish", f"c{i}d")]},
+            {
+                "role": "assistant",
+                "content": "The typo is fixed.",
+                "tool_calls": [_call("finish", f"c{i}d")],
+            },
         ]
         out.append({"instance_id": f"example-agent-{i}", "messages": messages})
     return out
 
 
-def write_example(path: str | os.PathLike[str], kind: str = "math", n: int = 40, seed: int = 0) -> int:
+def write_example(
+    path: str | os.PathLike[str], kind: str = "math", n: int = 40, seed: int = 0
+) -> int:
     """Write ``n`` example trajectories of ``kind`` ("math" or "agent") as JSONL, atomically."""
     if kind not in ("math", "agent"):
         raise ValueError(f"kind must be 'math' or 'agent', got {kind!r}")

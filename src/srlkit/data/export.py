@@ -63,14 +63,22 @@ class InstanceLineEncoder:
         """One UTF-8 JSON line (with its newline), keys as in :meth:`StepInstance.to_dict`."""
         return b"".join(
             (
-                b'{"id":', _dumps_bytes(inst.id),
-                b',"prompt":[', b",".join([self._message(m) for m in inst.prompt]),
-                b'],"target":', _dumps_bytes(inst.target),
-                b',"step_index":', str(int(inst.step_index)).encode(),
-                b',"num_steps":', str(int(inst.num_steps)).encode(),
-                b',"trajectory_id":', _dumps_bytes(inst.trajectory_id),
-                b',"kind":', _dumps_bytes(inst.kind),
-                b',"metadata":', _dumps_bytes(inst.metadata),
+                b'{"id":',
+                _dumps_bytes(inst.id),
+                b',"prompt":[',
+                b",".join([self._message(m) for m in inst.prompt]),
+                b'],"target":',
+                _dumps_bytes(inst.target),
+                b',"step_index":',
+                str(int(inst.step_index)).encode(),
+                b',"num_steps":',
+                str(int(inst.num_steps)).encode(),
+                b',"trajectory_id":',
+                _dumps_bytes(inst.trajectory_id),
+                b',"kind":',
+                _dumps_bytes(inst.kind),
+                b',"metadata":',
+                _dumps_bytes(inst.metadata),
                 b"}\n",
             )
         )
@@ -97,7 +105,9 @@ def _arrow_schema() -> Any:
 def arrow_record(instance: dict[str, Any]) -> dict[str, Any]:
     """An instance dict with ``metadata`` JSON-encoded (the Arrow / datasets form)."""
     out = dict(instance)
-    out[COL_METADATA] = json.dumps(instance.get(COL_METADATA) or {}, ensure_ascii=False, sort_keys=True)
+    out[COL_METADATA] = json.dumps(
+        instance.get(COL_METADATA) or {}, ensure_ascii=False, sort_keys=True
+    )
     out["prompt"] = [{"role": m["role"], "content": m["content"]} for m in instance["prompt"]]
     return out
 
@@ -134,7 +144,9 @@ def _resolve(path: str | os.PathLike[str], split: str) -> Path:
             candidate = p / f"{split}{suffix}"
             if candidate.is_file():
                 return candidate
-        raise DataError(p, f"no {split}.jsonl or {split}.parquet here (expected the output of 'srl data build')")
+        raise DataError(
+            p, f"no {split}.jsonl or {split}.parquet here (expected the output of 'srl data build')"
+        )
     if not p.is_file():
         raise DataError(p, "no such file or directory")
     return p
@@ -155,10 +167,14 @@ def iter_instances(path: str | os.PathLike[str], split: str = "train") -> Iterat
         try:
             yield StepInstance.from_dict(rec)
         except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(file, f"not a step instance ({exc.__class__.__name__}: {exc})", line) from None
+            raise DataError(
+                file, f"not a step instance ({exc.__class__.__name__}: {exc})", line
+            ) from None
 
 
-def load_instances(path: str | os.PathLike[str], split: str = "train", as_dataset: bool = False) -> Any:
+def load_instances(
+    path: str | os.PathLike[str], split: str = "train", as_dataset: bool = False
+) -> Any:
     """The instances of ``split`` as a list of :class:`StepInstance`, or as a ``datasets.Dataset``.
 
     The Dataset has the columns of :mod:`srlkit.data.schema` (``prompt``, ``target``, ``kind``,

@@ -37,14 +37,32 @@ TokenCounter = Callable[[list[dict[str, str]]], int]
 class InstanceOptions:
     """How instances are cut from trajectories (CLI flags of ``srl data build``)."""
 
-    targets: str = field(default="all", metadata={"help": "'all': every step is a target; 'paper': steps 1..N-1 only"})
-    title_hint: bool = field(default=False, metadata={"help": "put the next step's title in the context; target = its body"})
-    history_rounds: int | None = field(default=2, metadata={"help": "agent rounds kept in the context (None = all)"})
-    max_observation_chars: int | None = field(default=4000, metadata={"help": "observations longer than this are cut in the middle"})
-    math_system_prompt: str | None = field(default=None, metadata={"help": "system prompt text for math (default: packaged)"})
-    agent_system_prompt: str | None = field(default=None, metadata={"help": "system prompt text for agents (default: packaged)"})
-    include_source_system: bool = field(default=False, metadata={"help": "append the trajectory's own system prompt (tool docs)"})
-    max_prompt_tokens: int | None = field(default=None, metadata={"help": "drop instances whose prompt is longer (needs a tokenizer)"})
+    targets: str = field(
+        default="all",
+        metadata={"help": "'all': every step is a target; 'paper': steps 1..N-1 only"},
+    )
+    title_hint: bool = field(
+        default=False,
+        metadata={"help": "put the next step's title in the context; target = its body"},
+    )
+    history_rounds: int | None = field(
+        default=2, metadata={"help": "agent rounds kept in the context (None = all)"}
+    )
+    max_observation_chars: int | None = field(
+        default=4000, metadata={"help": "observations longer than this are cut in the middle"}
+    )
+    math_system_prompt: str | None = field(
+        default=None, metadata={"help": "system prompt text for math (default: packaged)"}
+    )
+    agent_system_prompt: str | None = field(
+        default=None, metadata={"help": "system prompt text for agents (default: packaged)"}
+    )
+    include_source_system: bool = field(
+        default=False, metadata={"help": "append the trajectory's own system prompt (tool docs)"}
+    )
+    max_prompt_tokens: int | None = field(
+        default=None, metadata={"help": "drop instances whose prompt is longer (needs a tokenizer)"}
+    )
 
     def __post_init__(self) -> None:
         if self.targets not in TARGET_RULES:
@@ -136,12 +154,18 @@ class _SharedMessages:
 
     def agent_prompt(self, start: int, end: int) -> list[dict[str, str]]:
         """system, task (noting ``start`` omitted rounds), then rounds ``start..end-1`` (0-based)."""
-        intro = self._task if start == 0 else {"role": "user", "content": agent_intro(self.trajectory.task, start)}
+        intro = (
+            self._task
+            if start == 0
+            else {"role": "user", "content": agent_intro(self.trajectory.task, start)}
+        )
         messages = [self.system, intro]
         for j in range(start, end):
             pair = self._rounds.get(j)
             if pair is None:
-                pair = self._rounds[j] = agent_round(self.trajectory.steps[j], self.options.max_observation_chars)
+                pair = self._rounds[j] = agent_round(
+                    self.trajectory.steps[j], self.options.max_observation_chars
+                )
             messages.extend(pair)
         return messages
 

@@ -59,10 +59,16 @@ def truncate_middle(text: str, max_chars: int | None) -> str:
     head = max_chars // 2
     tail = max_chars - head
     cut = len(text) - head - tail
-    return f"{text[:head]}\n{TRUNCATION_MARKER.format(n=cut)}\n{text[len(text) - tail:]}"
+    return f"{text[:head]}\n{TRUNCATION_MARKER.format(n=cut)}\n{text[len(text) - tail :]}"
 
 
-def math_messages(system: str, problem: str, previous: Sequence[Step], step_number: int, hint_title: str | None = None) -> list[Message]:
+def math_messages(
+    system: str,
+    problem: str,
+    previous: Sequence[Step],
+    step_number: int,
+    hint_title: str | None = None,
+) -> list[Message]:
     """Chat messages asking for step ``step_number`` given the expert's earlier steps."""
     parts = [f"Problem:\n{problem.strip()}"]
     if previous:
@@ -71,7 +77,9 @@ def math_messages(system: str, problem: str, previous: Sequence[Step], step_numb
     else:
         parts.append("Steps so far: none yet.")
     if hint_title:
-        parts.append(f"Step {step_number} is titled **{hint_title}**. Write the content of this step only (without its number and title).")
+        parts.append(
+            f"Step {step_number} is titled **{hint_title}**. Write the content of this step only (without its number and title)."
+        )
     else:
         parts.append(f"Write step {step_number} only.")
     return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
@@ -100,7 +108,10 @@ def agent_messages(
     ``omitted`` earlier rounds are announced in the task message, so the model knows the
     history is partial (the paper keeps only the last two rounds).
     """
-    messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": agent_intro(task, omitted)}]
+    messages: list[Message] = [
+        {"role": "system", "content": system},
+        {"role": "user", "content": agent_intro(task, omitted)},
+    ]
     for step in rounds:
         messages.extend(agent_round(step, max_observation_chars))
     return messages

@@ -31,7 +31,9 @@ from srlkit.data.schema import Step
 METHODS = ("auto", "numbered", "step_heading", "markdown", "paragraphs", "lines", "regex")
 AUTO_ORDER = ("numbered", "step_heading", "markdown", "paragraphs")
 
-_NUMBERED_RE = re.compile(r"^[ \t]{0,3}(\d{1,3})[.)][ \t]+\*\*(.+?)\*\*[ \t]*:?[ \t]*(.*)$", re.MULTILINE)
+_NUMBERED_RE = re.compile(
+    r"^[ \t]{0,3}(\d{1,3})[.)][ \t]+\*\*(.+?)\*\*[ \t]*:?[ \t]*(.*)$", re.MULTILINE
+)
 _STEP_RE = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*)?Step[ \t]+(\d{1,3})(?:\*\*)?[ \t]*[:.)\-\u2013\u2014]?[ \t]*(.*)$",
     re.MULTILINE | re.IGNORECASE,
@@ -49,14 +51,18 @@ class Segmentation:
     method: str
 
 
-def segment_solution(text: str, method: str = "auto", pattern: str | re.Pattern[str] | None = None) -> Segmentation:
+def segment_solution(
+    text: str, method: str = "auto", pattern: str | re.Pattern[str] | None = None
+) -> Segmentation:
     """Cut ``text`` into steps with ``method`` (see the module docstring); never raises on content.
 
     A solution that yields fewer than two steps is returned as it is; dropping it (with that
     reason) is the caller's decision.
     """
     if method not in METHODS:
-        raise ValueError(f"unknown segmentation method {method!r}; expected one of {', '.join(METHODS)}")
+        raise ValueError(
+            f"unknown segmentation method {method!r}; expected one of {', '.join(METHODS)}"
+        )
     text = text.replace("\r\n", "\n").strip()
     if method == "regex":
         if pattern is None:

@@ -29,7 +29,13 @@ class Distribution:
             return {"count": 0, "min": None, "median": None, "max": None, "mean": None}
         keys = sorted(self.counts)
         total = sum(k * c for k, c in self.counts.items())
-        return {"count": n, "min": keys[0], "median": _median(keys, self.counts, n), "max": keys[-1], "mean": round(total / n, 2)}
+        return {
+            "count": n,
+            "min": keys[0],
+            "median": _median(keys, self.counts, n),
+            "max": keys[-1],
+            "mean": round(total / n, 2),
+        }
 
 
 def _median(keys: list[int], counts: Counter, n: int) -> float:
@@ -61,7 +67,9 @@ class BuildStats:
     formats: Counter = field(default_factory=Counter)
     segmentation: Counter = field(default_factory=Counter)
     instances_dropped: Counter = field(default_factory=Counter)
-    splits: dict[str, SplitStats] = field(default_factory=lambda: {"train": SplitStats(), "validation": SplitStats()})
+    splits: dict[str, SplitStats] = field(
+        default_factory=lambda: {"train": SplitStats(), "validation": SplitStats()}
+    )
     steps_per_trajectory: Distribution = field(default_factory=Distribution)
     prompt_chars: Distribution = field(default_factory=Distribution)
     target_chars: Distribution = field(default_factory=Distribution)
@@ -91,7 +99,10 @@ class BuildStats:
                 "segmentation": dict(sorted(self.segmentation.items())),
                 "steps_per_trajectory": self.steps_per_trajectory.summary(),
             },
-            "splits": {name: {"trajectories": s.trajectories, "instances": s.instances} for name, s in self.splits.items()},
+            "splits": {
+                name: {"trajectories": s.trajectories, "instances": s.instances}
+                for name, s in self.splits.items()
+            },
             "instances": {
                 "total": sum(s.instances for s in self.splits.values()),
                 "dropped": dict(sorted(self.instances_dropped.items())),

@@ -13,10 +13,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.loaders.agent_chat import NebiusLoader, OpenAIToolsLoader, SWEPlayLoader, SWESmithLoader
+from srlkit.data.loaders.agent_chat import (
+    NebiusLoader,
+    OpenAIToolsLoader,
+    SWEPlayLoader,
+    SWESmithLoader,
+)
 from srlkit.data.loaders.base import Loader, LoaderOptions, RecordDropped
-from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, RawRecord, expand_inputs, iter_raw_records
-from srlkit.data.loaders.math import BoxedLoader, GSM8KLoader, MathLoader, S1KLoader, StepsListLoader
+from srlkit.data.loaders.files import (
+    DEFAULT_MAX_RECORD_BYTES,
+    RawRecord,
+    expand_inputs,
+    iter_raw_records,
+)
+from srlkit.data.loaders.math import (
+    BoxedLoader,
+    GSM8KLoader,
+    MathLoader,
+    S1KLoader,
+    StepsListLoader,
+)
 from srlkit.data.loaders.swe_agent import SWEAgentTrajLoader, TrajectoryJSONLoader
 from srlkit.data.schema import Trajectory
 from srlkit.io import DataError
@@ -35,7 +51,14 @@ LOADERS: tuple[Loader, ...] = (
     BoxedLoader(),
     MathLoader(),
 )
-ALIASES = {"math500": "boxed", "minerva": "boxed", "swe_gym": "openai_tools", "openhands": "openai_tools", "traj": "swe_agent_traj", "trajectory": "srlkit"}
+ALIASES = {
+    "math500": "boxed",
+    "minerva": "boxed",
+    "swe_gym": "openai_tools",
+    "openhands": "openai_tools",
+    "traj": "swe_agent_traj",
+    "trajectory": "srlkit",
+}
 FORMAT_NAMES: tuple[str, ...] = tuple(loader.name for loader in LOADERS)
 
 
@@ -57,7 +80,11 @@ def detect_loader(record: dict[str, Any], where: RawRecord | None = None) -> Loa
     fields = ", ".join(sorted(record)) or "none"
     path = where.path if where else None
     line = where.line if where else None
-    raise DataError(path, f"unknown trajectory format (fields found: {fields}). Looked for - {looked}. Name one with --format.", line)
+    raise DataError(
+        path,
+        f"unknown trajectory format (fields found: {fields}). Looked for - {looked}. Name one with --format.",
+        line,
+    )
 
 
 def _record_loader(file_loader: Loader, raw: RawRecord) -> Loader:
@@ -104,20 +131,26 @@ def load_file(
     for raw in iter_raw_records(path, skip_invalid, errors, max_record_bytes):
         while errors:
             err = errors.pop(0)
-            yield LoadOutcome(None, dropped="invalid", detail=str(err), format=loader.name if loader else "")
+            yield LoadOutcome(
+                None, dropped="invalid", detail=str(err), format=loader.name if loader else ""
+            )
         if loader is None:
             loader = detect_loader(raw.record, raw)
         used = loader if format else _record_loader(loader, raw)
         try:
             yield LoadOutcome(raw, used.load(raw, options), format=used.name)
         except RecordDropped as drop:
-            yield LoadOutcome(raw, dropped=drop.reason, detail=f"{raw.where}: {drop.detail}", format=used.name)
+            yield LoadOutcome(
+                raw, dropped=drop.reason, detail=f"{raw.where}: {drop.detail}", format=used.name
+            )
         except DataError as err:
             if not skip_invalid:
                 raise
             yield LoadOutcome(raw, dropped="invalid", detail=str(err), format=used.name)
     for err in errors:
-        yield LoadOutcome(None, dropped="invalid", detail=str(err), format=loader.name if loader else "")
+        yield LoadOutcome(
+            None, dropped="invalid", detail=str(err), format=loader.name if loader else ""
+        )
 
 
 def load_trajectories(
@@ -134,11 +167,25 @@ def load_trajectories(
         inputs = [inputs]
     out = []
     for path in expand_inputs(list(inputs)):
-        out.extend(o.trajectory for o in load_file(Path(path), format, options, skip_invalid) if o.trajectory)
+        out.extend(
+            o.trajectory
+            for o in load_file(Path(path), format, options, skip_invalid)
+            if o.trajectory
+        )
     return out
 
 
 __all__ = [
-    "ALIASES", "FORMAT_NAMES", "LOADERS", "LoadOutcome", "Loader", "LoaderOptions", "RecordDropped",
-    "detect_loader", "expand_inputs", "get_loader", "load_file", "load_trajectories",
+    "ALIASES",
+    "FORMAT_NAMES",
+    "LOADERS",
+    "LoadOutcome",
+    "Loader",
+    "LoaderOptions",
+    "RecordDropped",
+    "detect_loader",
+    "expand_inputs",
+    "get_loader",
+    "load_file",
+    "load_trajectories",
 ]

@@ -29,7 +29,14 @@ from srlkit.data.actions import (
     action_from_openai_tool_call,
     parse_action,
 )
-from srlkit.data.loaders.base import Loader, LoaderOptions, RecordDropped, missing_field, record_id, record_metadata
+from srlkit.data.loaders.base import (
+    Loader,
+    LoaderOptions,
+    RecordDropped,
+    missing_field,
+    record_id,
+    record_metadata,
+)
 from srlkit.data.loaders.files import RawRecord
 from srlkit.data.schema import KIND_AGENT, Step, Trajectory
 from srlkit.io import DataError
@@ -115,7 +122,12 @@ def walk_turns(turns: list[Turn], text_actions: bool = True) -> tuple[list[Step]
             if turn.tool_calls:
                 for i, call in enumerate(turn.tool_calls):
                     action = action_from_openai_tool_call(call)
-                    steps.append(Step(thought=turn.content.strip() if i == 0 else "", action=action.canonical_text()))
+                    steps.append(
+                        Step(
+                            thought=turn.content.strip() if i == 0 else "",
+                            action=action.canonical_text(),
+                        )
+                    )
                     if isinstance(call.get("id"), str):
                         pending[call["id"]] = len(steps) - 1
                 continue
@@ -145,10 +157,16 @@ class ChatLoader(Loader):
         if not isinstance(value, list):
             if value is None:
                 raise missing_field(raw, "messages", (self.messages_field,))
-            raise DataError(raw.path, f"{raw.prefix}{self.messages_field!r} should be a list of messages", raw.line)
+            raise DataError(
+                raw.path,
+                f"{raw.prefix}{self.messages_field!r} should be a list of messages",
+                raw.line,
+            )
         for i, m in enumerate(value, start=1):
             if not isinstance(m, dict) or not isinstance(m.get("role"), str):
-                raise DataError(raw.path, f"{raw.prefix}message {i} should be an object with a 'role'", raw.line)
+                raise DataError(
+                    raw.path, f"{raw.prefix}message {i} should be an object with a 'role'", raw.line
+                )
         return value
 
     def to_turn(self, message: dict[str, Any]) -> Turn:
@@ -178,7 +196,9 @@ class ChatLoader(Loader):
         except (ValueError, TypeError) as exc:
             raise DataError(raw.path, f"{raw.prefix}malformed tool call: {exc}", raw.line) from None
         if len(steps) < options.min_steps:
-            raise RecordDropped("too_few_steps", f"{len(steps)} action(s), need at least {options.min_steps}")
+            raise RecordDropped(
+                "too_few_steps", f"{len(steps)} action(s), need at least {options.min_steps}"
+            )
         meta = record_metadata(raw, turns_without_action=without_action, system_prompt=system)
         return Trajectory(record_id(raw), task, steps, KIND_AGENT, None, self.name, meta)
 
@@ -195,7 +215,10 @@ class OpenAIToolsLoader(ChatLoader):
     text_actions = False
 
     def detect(self, record: dict[str, Any]) -> bool:
-        return any(m.get("role") == "tool" or (isinstance(m.get("tool_calls"), list) and m["tool_calls"]) for m in _messages_of(record))
+        return any(
+            m.get("role") == "tool" or (isinstance(m.get("tool_calls"), list) and m["tool_calls"])
+            for m in _messages_of(record)
+        )
 
 
 class SWESmithLoader(ChatLoader):
@@ -205,14 +228,19 @@ class SWESmithLoader(ChatLoader):
 
     def detect(self, record: dict[str, Any]) -> bool:
         msgs = _messages_of(record)
-        return any(m.get("role") == "user" and _OBSERVATION_START_RE.match(_text(m.get("content"))) for m in msgs) or any(
+        return any(
+            m.get("role") == "user" and _OBSERVATION_START_RE.match(_text(m.get("content")))
+            for m in msgs
+        ) or any(
             m.get("role") == "assistant" and "<function=" in _text(m.get("content")) for m in msgs
         )
 
 
 class SWEPlayLoader(ChatLoader):
     name = "swe_play"
-    description = "plain-text OpenHands chats with 'EXECUTION RESULT of [tool]:' observations (SWE-Play)"
+    description = (
+        "plain-text OpenHands chats with 'EXECUTION RESULT of [tool]:' observations (SWE-Play)"
+    )
     looks_for = "'messages' whose user turns start with 'EXECUTION RESULT of ['"
 
     def detect(self, record: dict[str, Any]) -> bool:
@@ -236,7 +264,9 @@ class NebiusLoader(ChatLoader):
 
     def detect(self, record: dict[str, Any]) -> bool:
         traj = record.get("trajectory")
-        return isinstance(traj, list) and any(isinstance(t, dict) and t.get("role") == "ai" for t in traj)
+        return isinstance(traj, list) and any(
+            isinstance(t, dict) and t.get("role") == "ai" for t in traj
+        )
 
     def to_turn(self, message: dict[str, Any]) -> Turn:
         turn = super().to_turn(message)

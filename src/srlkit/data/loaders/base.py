@@ -13,6 +13,7 @@ in two different ways, and the difference matters for the statistics a user read
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,8 +23,23 @@ from srlkit.io import DataError
 
 # Scalar fields worth carrying into trajectory metadata when a record has them.
 METADATA_FIELDS = (
-    "instance_id", "unique_id", "traj_id", "run_id", "resolved", "model", "model_name", "target",
-    "exit_status", "category", "source", "source_type", "subject", "level", "type", "idx", "url",
+    "instance_id",
+    "unique_id",
+    "traj_id",
+    "run_id",
+    "resolved",
+    "model",
+    "model_name",
+    "target",
+    "exit_status",
+    "category",
+    "source",
+    "source_type",
+    "subject",
+    "level",
+    "type",
+    "idx",
+    "url",
 )
 ID_FIELDS = ("id", "instance_id", "unique_id", "traj_id", "idx")
 
@@ -53,7 +69,7 @@ class LoaderOptions:
     min_steps: int = 2
 
 
-class Loader:
+class Loader(ABC):
     """One input format. Subclasses set ``name``, ``kind``, ``description`` and implement two methods."""
 
     name: ClassVar[str] = ""
@@ -62,13 +78,13 @@ class Loader:
     # What detection looks for, in words (listed when no format matches).
     looks_for: ClassVar[str] = ""
 
+    @abstractmethod
     def detect(self, record: dict[str, Any]) -> bool:
         """True when ``record`` looks like this format (called on a file's first record)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def load(self, raw: RawRecord, options: LoaderOptions) -> Trajectory:
         """The record as a trajectory; raises DataError (malformed) or RecordDropped (unusable)."""
-        raise NotImplementedError
 
 
 def missing_field(raw: RawRecord, what: str, accepted: tuple[str, ...] | list[str]) -> DataError:
@@ -81,7 +97,9 @@ def missing_field(raw: RawRecord, what: str, accepted: tuple[str, ...] | list[st
     )
 
 
-def first_text_field(raw: RawRecord, names: tuple[str, ...] | list[str], what: str) -> tuple[str, str]:
+def first_text_field(
+    raw: RawRecord, names: tuple[str, ...] | list[str], what: str
+) -> tuple[str, str]:
     """``(name, text)`` of the first of ``names`` present as a non-empty string in the record."""
     for name in names:
         value = raw.record.get(name)
@@ -115,7 +133,9 @@ def record_metadata(raw: RawRecord, **extra: Any) -> dict[str, Any]:
         meta["source_line"] = raw.line
     for name in METADATA_FIELDS:
         value = raw.record.get(name)
-        if isinstance(value, (bool, int, float)) or (isinstance(value, str) and 0 < len(value) <= 200):
+        if isinstance(value, (bool, int, float)) or (
+            isinstance(value, str) and 0 < len(value) <= 200
+        ):
             meta[name] = value
     meta.update(extra)
     return meta

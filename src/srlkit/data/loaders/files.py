@@ -39,9 +39,15 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:.3g} MB"
 
 
-def _too_big(path: Path, what: str, size: int | None, max_bytes: int, line: int | None = None) -> DataError:
+def _too_big(
+    path: Path, what: str, size: int | None, max_bytes: int, line: int | None = None
+) -> DataError:
     actual = f" is {_mb(size)}," if size is not None else " is"
-    return DataError(path, f"{what}{actual} over the {_mb(max_bytes)} limit (raise it with --max-record-mb)", line)
+    return DataError(
+        path,
+        f"{what}{actual} over the {_mb(max_bytes)} limit (raise it with --max-record-mb)",
+        line,
+    )
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,9 @@ def expand_inputs(inputs: list[str | os.PathLike[str]]) -> list[Path]:
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix in SUPPORTED_SUFFIXES)
+            found = sorted(
+                q for q in p.rglob("*") if q.is_file() and q.suffix in SUPPORTED_SUFFIXES
+            )
             if not found:
                 raise DataError(p, f"directory holds no {', '.join(SUPPORTED_SUFFIXES)} files")
             paths.extend(found)
@@ -152,7 +160,9 @@ def _iter_single_object(path: Path, max_bytes: int) -> Iterator[RawRecord]:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(path, f"invalid JSON at column {exc.colno}: {exc.msg}", exc.lineno) from None
+        raise DataError(
+            path, f"invalid JSON at column {exc.colno}: {exc.msg}", exc.lineno
+        ) from None
     if not isinstance(obj, dict):
         raise DataError(path, f"expected a JSON object, found {type(obj).__name__}")
     yield RawRecord(path, 1, obj)
@@ -190,9 +200,15 @@ def _iter_jsonl(
                     raise _too_big(path, "record", len(raw), max_bytes, line_no)
                 obj = _loads_line(raw, path, line_no)
                 if not isinstance(obj, dict):
-                    raise DataError(path, f"expected a JSON object, found {type(obj).__name__}", line_no)
+                    raise DataError(
+                        path, f"expected a JSON object, found {type(obj).__name__}", line_no
+                    )
             except json.JSONDecodeError as exc:
-                _fail(DataError(path, f"invalid JSON at column {exc.colno}: {exc.msg}", line_no), skip_invalid, errors)
+                _fail(
+                    DataError(path, f"invalid JSON at column {exc.colno}: {exc.msg}", line_no),
+                    skip_invalid,
+                    errors,
+                )
                 continue
             except DataError as err:
                 _fail(err, skip_invalid, errors)
@@ -221,7 +237,13 @@ def _iter_array(
             index += 1
             obj = reader.decode_value(decoder, index, max_bytes)
             if not isinstance(obj, dict):
-                _fail(DataError(path, f"record {index}: expected a JSON object, found {type(obj).__name__}"), skip_invalid, errors)
+                _fail(
+                    DataError(
+                        path, f"record {index}: expected a JSON object, found {type(obj).__name__}"
+                    ),
+                    skip_invalid,
+                    errors,
+                )
                 continue
             yield RawRecord(path, index, obj)
 
@@ -255,7 +277,10 @@ class _ChunkedText:
             if exc.start >= len(raw) - 3 and exc.reason == "unexpected end of data":
                 text, self._pending = raw[: exc.start].decode("utf-8"), raw[exc.start :]
             else:
-                raise DataError(self._path, f"not valid UTF-8 near byte {self._f.tell() - len(raw) + exc.start}: {exc.reason}") from None
+                raise DataError(
+                    self._path,
+                    f"not valid UTF-8 near byte {self._f.tell() - len(raw) + exc.start}: {exc.reason}",
+                ) from None
         if not self._buf and text.startswith("\ufeff"):
             text = text[1:]
         self._buf = self._buf[self._pos :] + text
@@ -294,7 +319,9 @@ class _ChunkedText:
                 if len(self._buf) - self._pos > max_bytes:
                     raise _too_big(self._path, f"record {index}", None, max_bytes) from None
                 if not self._more():
-                    raise DataError(self._path, f"record {index}: invalid JSON: {exc.msg}") from None
+                    raise DataError(
+                        self._path, f"record {index}: invalid JSON: {exc.msg}"
+                    ) from None
                 continue
             # A number at the very end of the buffer may continue in the next chunk.
             if end == len(self._buf) and not self._eof and self._more():

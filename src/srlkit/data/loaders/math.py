@@ -36,7 +36,14 @@ from srlkit.io import DataError
 PROBLEM_FIELDS = ("problem", "question", "prompt", "task", "query")
 SOLUTION_FIELDS = ("deepseek_attempt", "attempt", "solution", "answer")
 ANSWER_FIELDS = ("answer", "final_answer", "gold", "ground_truth")
-S1K_MARKERS = ("deepseek_attempt", "gemini_attempt", "deepseek_thinking_trajectory", "thinking_trajectories", "cot_type", "thinking")
+S1K_MARKERS = (
+    "deepseek_attempt",
+    "gemini_attempt",
+    "deepseek_thinking_trajectory",
+    "thinking_trajectories",
+    "cot_type",
+    "thinking",
+)
 
 SHORT_ANSWER_CHARS = 64
 
@@ -72,9 +79,19 @@ class MathLoader(Loader):
         solution_name, solution = first_text_field(raw, solutions, "solution")
         seg = segment_solution(solution, options.segment, options.step_regex)
         answer = self.final_answer(raw, solution_name, solution, options)
-        return self._trajectory(raw, problem, seg.steps, answer, options, segmentation=seg.method, solution_field=solution_name)
+        return self._trajectory(
+            raw,
+            problem,
+            seg.steps,
+            answer,
+            options,
+            segmentation=seg.method,
+            solution_field=solution_name,
+        )
 
-    def final_answer(self, raw: RawRecord, solution_name: str, solution: str, options: LoaderOptions) -> str | None:
+    def final_answer(
+        self, raw: RawRecord, solution_name: str, solution: str, options: LoaderOptions
+    ) -> str | None:
         """The answer field when it is a separate field, else the solution's last ``\\boxed{}``.
 
         s1K-1.1 keeps the reference solution in ``solution`` next to the expert's
@@ -84,7 +101,11 @@ class MathLoader(Loader):
         names = (options.answer_field,) if options.answer_field else ANSWER_FIELDS
         for name in names:
             value = raw.record.get(name)
-            if name != solution_name and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            if (
+                name != solution_name
+                and isinstance(value, (str, int, float))
+                and not isinstance(value, bool)
+            ):
                 text = str(value).strip()
                 if text:
                     return last_boxed(text) or text
@@ -96,10 +117,18 @@ class MathLoader(Loader):
         return last_boxed(solution)
 
     def _trajectory(
-        self, raw: RawRecord, problem: str, steps: list[Step], answer: str | None, options: LoaderOptions, **meta: Any
+        self,
+        raw: RawRecord,
+        problem: str,
+        steps: list[Step],
+        answer: str | None,
+        options: LoaderOptions,
+        **meta: Any,
     ) -> Trajectory:
         if len(steps) < options.min_steps:
-            raise RecordDropped("too_few_steps", f"{len(steps)} step(s), need at least {options.min_steps}")
+            raise RecordDropped(
+                "too_few_steps", f"{len(steps)} step(s), need at least {options.min_steps}"
+            )
         return Trajectory(
             id=record_id(raw),
             task=problem.strip(),
@@ -117,7 +146,11 @@ class S1KLoader(MathLoader):
     looks_for = f"problem plus one of {', '.join(S1K_MARKERS)}"
 
     def detect(self, record: dict[str, Any]) -> bool:
-        return isinstance(record.get("problem"), str) and any(m in record for m in S1K_MARKERS) and _has_any(record, self.solution_fields)
+        return (
+            isinstance(record.get("problem"), str)
+            and any(m in record for m in S1K_MARKERS)
+            and _has_any(record, self.solution_fields)
+        )
 
 
 class BoxedLoader(MathLoader):
@@ -128,7 +161,9 @@ class BoxedLoader(MathLoader):
 
     def detect(self, record: dict[str, Any]) -> bool:
         solution = record.get("solution")
-        return _has_any(record, PROBLEM_FIELDS) and isinstance(solution, str) and "\\boxed" in solution
+        return (
+            _has_any(record, PROBLEM_FIELDS) and isinstance(solution, str) and "\\boxed" in solution
+        )
 
 
 class GSM8KLoader(MathLoader):
@@ -138,10 +173,14 @@ class GSM8KLoader(MathLoader):
 
     def detect(self, record: dict[str, Any]) -> bool:
         answer = record.get("answer")
-        return isinstance(record.get("question"), str) and isinstance(answer, str) and "####" in answer
+        return (
+            isinstance(record.get("question"), str) and isinstance(answer, str) and "####" in answer
+        )
 
     def load(self, raw: RawRecord, options: LoaderOptions) -> Trajectory:
-        problems = (options.problem_field,) if options.problem_field else ("question",) + PROBLEM_FIELDS
+        problems = (
+            (options.problem_field,) if options.problem_field else ("question",) + PROBLEM_FIELDS
+        )
         solutions = (options.solution_field,) if options.solution_field else ("answer", "solution")
         _, question = first_text_field(raw, problems, "problem")
         _, solution = first_text_field(raw, solutions, "solution")
@@ -152,7 +191,9 @@ class GSM8KLoader(MathLoader):
         steps = [_socratic(step) for step in seg.steps]
         socratic = any(step.title for step in steps)
         answer = finals[-1].replace(",", "").strip() if finals else None
-        return self._trajectory(raw, question, steps, answer, options, segmentation=seg.method, socratic=socratic)
+        return self._trajectory(
+            raw, question, steps, answer, options, segmentation=seg.method, socratic=socratic
+        )
 
 
 def _socratic(step: Step) -> Step:
@@ -184,7 +225,9 @@ class StepsListLoader(MathLoader):
 def _step_from_item(raw: RawRecord, number: int, item: Any) -> Step:
     if isinstance(item, str):
         return Step(body=item.strip())
-    if isinstance(item, dict) and any(isinstance(item.get(k), str) for k in ("body", "text", "content", "title")):
+    if isinstance(item, dict) and any(
+        isinstance(item.get(k), str) for k in ("body", "text", "content", "title")
+    ):
         body = item.get("body", item.get("text", item.get("content", "")))
         return Step(title=str(item.get("title") or "").strip(), body=str(body or "").strip())
     raise DataError(
