@@ -18,11 +18,12 @@ import heapq
 import logging
 import os
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.export import InstanceLineEncoder, iter_instances, write_parquet
+from srlkit.data.export import InstanceLineEncoder, ParquetBatchWriter
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import LoaderOptions, load_file
 from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, expand_inputs
@@ -87,7 +88,7 @@ class _Builder:
         self,
         config: BuildConfig,
         count_tokens: TokenCounter | None,
-        train_write: Callable[[bytes], None],
+        train_write: Callable[[StepInstance, bytes], None],
     ):
         self.config = config
         self.count_tokens = count_tokens
@@ -145,8 +146,8 @@ class _Builder:
             item = heapq.heapreplace(self.heap, item)
         self._emit("train", item[2])
 
-    def _emit(self, split: str, instances: list[StepInstance]) -> list[bytes]:
-        """Count the instances of one trajectory; write them (train) or return their lines."""
+    def _emit(self, split: str, instances: list[StepInstance]) -> list[tuple[StepInstance, bytes]]:
+        """Count the instances of one trajectory; write them (train) or return them with their lines."""
         s = self.stats.splits[split]
         s.trajectories += 1
         s.instances += len(instances)
@@ -159,13 +160,13 @@ class _Builder:
                 self.stats.prompt_tokens.add(inst.metadata["prompt_tokens"])
             line = self.encoder.encode(inst)
             if split == "train":
-                self.train_write(line)
+                self.train_write(inst, line)
             else:
-                lines.append(line)
+                lines.append((inst, line))
         self.encoder.reset()
         return lines
 
-    def validation_lines(self) -> list[bytes]:
+    def close_split(self) -> list[tuple[StepInstance, bytes]]:
         """Close the split: cap validation to a fraction of what was kept, emit the rest to train.
 
         The cap matters for small inputs: 30 held-out trajectories out of 40 would leave almost
@@ -183,7 +184,7 @@ class _Builder:
             )
         for _, _, instances in sorted(spill, key=lambda item: item[1]):
             self._emit("train", instances)
-        lines: list[bytes] = []
+        lines: list[tuple[StepInstance, bytes]] = []
         for _, _, instances in sorted(chosen, key=lambda item: item[1]):
             lines.extend(self._emit("validation", instances))
         return lines
@@ -206,31 +207,54 @@ def build_dataset(
         from srlkit.data.instances import make_token_counter
 
         count_tokens = make_token_counter(config.tokenizer)
-    with atomic_write(out / "train.jsonl", "wb") as train_f:
-        builder = _Builder(config, count_tokens, train_f.write)
+    with ExitStack() as stack:
+        train_jsonl = stack.enter_context(atomic_write(out / "train.jsonl", "wb"))
+        train_parquet = _parquet_sink(stack, out / "train.parquet") if config.parquet else None
+
+        def write_train(inst: StepInstance, line: bytes) -> None:
+            train_jsonl.write(line)
+            if train_parquet is not None:
+                train_parquet.add(inst)
+
+        builder = _Builder(config, count_tokens, write_train)
         for outcome in _outcomes(files, config, progress):
             if outcome.trajectory is None:
                 builder.stats.record_drop(outcome.dropped or "invalid", outcome.detail)
                 logger.debug("dropped (%s) %s", outcome.dropped, outcome.detail)
             else:
                 builder.add(outcome.trajectory, outcome.format)
-        validation = builder.validation_lines()
-    with atomic_write(out / "validation.jsonl", "wb") as val_f:
-        val_f.writelines(validation)
+        validation = builder.close_split()
+        if train_parquet is not None:
+            train_parquet.close()
+    _write_validation(out, validation, config.parquet)
     stats = builder.stats
     stats.inputs = [str(f) for f in files]
     stats.config = _config_dict(config)
-    if config.parquet:
-        for split in ("train", "validation"):
-            write_parquet(
-                out / f"{split}.parquet", (i.to_dict() for i in iter_instances(out, split))
-            )
     write_json(out / STATS_FILE, stats.to_dict())
     if not stats.reconciles():
         raise AssertionError(
             f"stats do not reconcile: read {stats.read} != kept {stats.kept} + dropped {sum(stats.dropped.values())}"
         )
     return stats
+
+
+def _parquet_sink(stack: ExitStack, path: Path) -> ParquetBatchWriter:
+    """A parquet writer on an atomic file, closed before the file is moved into place."""
+    writer = ParquetBatchWriter(stack.enter_context(atomic_write(path, "wb")))
+    stack.callback(writer.close)
+    return writer
+
+
+def _write_validation(
+    out: Path, validation: list[tuple[StepInstance, bytes]], parquet: bool
+) -> None:
+    with atomic_write(out / "validation.jsonl", "wb") as f:
+        f.writelines(line for _, line in validation)
+    if parquet:
+        with ExitStack() as stack:
+            writer = _parquet_sink(stack, out / "validation.parquet")
+            for inst, _ in validation:
+                writer.add(inst)
 
 
 def _outcomes(files: list[Path], config: BuildConfig, progress: bool) -> Iterable[Any]:

@@ -112,29 +112,54 @@ def arrow_record(instance: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class ParquetBatchWriter:
+    """Rows into an open binary file as parquet, one row group per ``PARQUET_BATCH`` rows.
+
+    Lets a build write parquet while it streams, instead of reading its JSONL back. Call
+    :meth:`close` to flush the last batch (idempotent); a file with no rows still gets the schema.
+    """
+
+    def __init__(self, handle: Any):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._table = pa.Table.from_pylist
+        self._schema = _arrow_schema()
+        self._writer = pq.ParquetWriter(handle, self._schema)
+        self._batch: list[dict[str, Any]] = []
+        self._closed = False
+        self.rows = 0
+
+    def add_record(self, record: dict[str, Any]) -> None:
+        """Add one instance dict (the :meth:`StepInstance.to_dict` form)."""
+        self._batch.append(arrow_record(record))
+        if len(self._batch) >= PARQUET_BATCH:
+            self._flush()
+
+    def add(self, instance: StepInstance) -> None:
+        self.add_record(instance.to_dict())
+
+    def _flush(self) -> None:
+        if self._batch or self.rows == 0:
+            self._writer.write_table(self._table(self._batch, schema=self._schema))
+            self.rows += len(self._batch)
+            self._batch = []
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._flush()
+            self._writer.close()
+
+
 def write_parquet(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> int:
     """Stream instance dicts into a parquet file in batches, atomically; returns the row count."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = _arrow_schema()
-    n = 0
     with atomic_write(path, "wb") as handle:
-        writer = pq.ParquetWriter(handle, schema)
-        try:
-            batch: list[dict[str, Any]] = []
-            for rec in records:
-                batch.append(arrow_record(rec))
-                if len(batch) >= PARQUET_BATCH:
-                    writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                    n += len(batch)
-                    batch = []
-            if batch or n == 0:
-                writer.write_table(pa.Table.from_pylist(batch, schema=schema))
-                n += len(batch)
-        finally:
-            writer.close()
-    return n
+        writer = ParquetBatchWriter(handle)
+        for rec in records:
+            writer.add_record(rec)
+        writer.close()
+    return writer.rows
 
 
 def _resolve(path: str | os.PathLike[str], split: str) -> Path:

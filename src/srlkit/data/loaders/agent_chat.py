@@ -132,10 +132,11 @@ def walk_turns(turns: list[Turn], text_actions: bool = True) -> tuple[list[Step]
                         pending[call["id"]] = len(steps) - 1
                 continue
             found = extract_text_action(turn.content, fences) if text_actions else None
-            if found is None or not found[1].canonical_text():
+            action_text = found[1].canonical_text() if found is not None else ""
+            if not action_text:
                 without_action += 1
                 continue
-            steps.append(Step(thought=found[0], action=found[1].canonical_text()))
+            steps.append(Step(thought=found[0], action=action_text))
         elif turn.role in ENV_ROLES and steps:
             target = pending.get(turn.tool_call_id or "", len(steps) - 1)
             obs = strip_observation_prefix(turn.content)
