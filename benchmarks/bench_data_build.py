@@ -155,8 +155,10 @@ def main() -> int:
         }
         print("memory (peak RSS, fresh process each):", flush=True)
         results["memory"] = {
-            "srlkit_m": measure("srlkit", files["m"], work, parquet=True),
-            "srlkit_4m": measure("srlkit", files["m4"], work, parquet=True),
+            "srlkit_m": measure("srlkit", files["m"], work),
+            "srlkit_4m": measure("srlkit", files["m4"], work),
+            "srlkit_parquet_m": measure("srlkit", files["m"], work, parquet=True),
+            "srlkit_parquet_4m": measure("srlkit", files["m4"], work, parquet=True),
             "naive_m": measure("naive", files["m"], work),
             "naive_4m": measure("naive", files["m4"], work),
         }
