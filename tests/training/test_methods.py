@@ -31,6 +31,11 @@ def _metrics(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
+def _outcome_mean(line: dict) -> float | None:
+    """TRL logs ``rewards/<function name>/mean``; the outcome reward's name starts with "outcome"."""
+    return next((v for k, v in line.items() if k.startswith("rewards/outcome") and k.endswith("/mean")), None)
+
+
 def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_dir, srl_data):
     out = tmp_path / "srl"
     argv = ["train", "srl", *tiny_argv("srl", srl_model_dir, out, "--train_file", str(srl_data["train"]),
@@ -54,16 +59,37 @@ def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_di
     assert Path(best["path"]).name == f"checkpoint-{best_step}" and Path(best["path"]).is_dir()
 
 
-def test_rlvr_trains_on_gsm8k(tmp_path, srl_model_dir):
-    out = tmp_path / "rlvr"
-    args = parse_method_args("rlvr", tiny_argv("rlvr", srl_model_dir, out, "--max_steps", "2", "--eval_file", ""))
+def test_rlvr_reads_gsm8k(tmp_path, srl_model_dir):
+    """The recipe's real GSM8K data: prompts built, answers kept, counts reconcile, a step runs."""
+    out = tmp_path / "rlvr-gsm8k"
+    extra = ["--max_steps", "1", "--eval_file", "", "--max_generation_rounds", "1"]  # a random model scores 0
+    args = parse_method_args("rlvr", tiny_argv("rlvr", srl_model_dir, out, *extra))
     result = run(args)
-    assert _changed(srl_model_dir, out), "RLVR did not change any parameter"
     assert result.best_checkpoint is None  # no validation asked for
-    lines = _metrics(out)
-    assert any("rewards/outcome/mean" in m for m in lines)
-    first = json.loads((out / "data_summary.json").read_text(encoding="utf-8"))["train"]
-    assert first["kept"] == 32 and first["dropped"] == {"beyond max_samples=32": 7473 - 32}
+    assert any(_outcome_mean(m) is not None for m in _metrics(out))
+    train = json.loads((out / "data_summary.json").read_text(encoding="utf-8"))["train"]
+    assert train["records_in"] == 7473 and train["kept"] == 32
+    assert train["dropped"] == {"beyond max_samples=32": 7473 - 32}
+
+
+def test_rlvr_learns_from_the_outcome_reward(tmp_path, srl_model_dir):
+    """A toy task the untrained model sometimes gets right: the outcome reward alone moves weights.
+
+    Every gold answer is 7 and generation is biased towards the token "7", so some rollouts end
+    with the right number and others do not: groups pass the paper's 0 < #correct < G filter.
+    """
+    problems = tmp_path / "toy.jsonl"
+    problems.write_text(
+        "".join(json.dumps({"question": f"What is {a} + {7 - a}?", "answer": "7"}) + "\n" for a in range(7)),
+        encoding="utf-8",
+    )
+    out = tmp_path / "rlvr-toy"
+    extra = ["--train_file", str(problems), "--eval_file", "", "--max_steps", "2",
+             "--generation_kwargs", json.dumps({"sequence_bias": [[[27], 2.0]]})]
+    run(parse_method_args("rlvr", tiny_argv("rlvr", srl_model_dir, out, *extra)))
+    assert _changed(srl_model_dir, out), "RLVR did not change any parameter"
+    means = [_outcome_mean(m) for m in _metrics(out) if _outcome_mean(m) is not None]
+    assert len(means) == 2 and any(0 < v < 1 for v in means)  # some rollouts right, some wrong
 
 
 @pytest.mark.parametrize("mode", ["full", "outline"])
