@@ -31,7 +31,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     results = {}
-    print("| benchmark | reference solutions scored correct | gold+1 scored 0 | no answer scored 0 | other problem's gold scored 0 | seconds |")
+    print(
+        "| benchmark | reference solutions scored correct | gold+1 scored 0 | no answer scored 0 | other problem's gold scored 0 | seconds |"
+    )
     print("|---|---|---|---|---|---|")
     for name in args.benchmarks.split(","):
         start = time.perf_counter()
@@ -39,14 +41,21 @@ def main() -> None:
         seconds = time.perf_counter() - start
         results[name] = result
         wrong = result["wrong"]
-        cells = [_pct(wrong[k]) if k in wrong else "-" for k in ("gold_plus_one", "no_answer", "other_gold")]
+        cells = [
+            _pct(wrong[k]) if k in wrong else "-"
+            for k in ("gold_plus_one", "no_answer", "other_gold")
+        ]
         print(f"| {name} | {_pct(result['references'])} | {' | '.join(cells)} | {seconds:.1f} |")
     for name, result in results.items():
         for f in result["references"]["failures"]:
-            print(f"{name} reference {f['id']}: gold {f['gold']!r} scored {f['score']}: ...{f['tail'][-90:]!r}")
+            print(
+                f"{name} reference {f['id']}: gold {f['gold']!r} scored {f['score']}: ...{f['tail'][-90:]!r}"
+            )
         for kind, r in result["wrong"].items():
             for f in r["failures"]:
-                print(f"{name} {kind} {f['id']}: gold {f['gold']!r} scored {f['score']} for {f['completion']!r}")
+                print(
+                    f"{name} {kind} {f['id']}: gold {f['gold']!r} scored {f['score']} for {f['completion']!r}"
+                )
     if args.json:
         write_json(args.json, results)
 

@@ -19,7 +19,14 @@ from srlkit.evaluation.benchmarks import (
 )
 from srlkit.io import DataError
 
-EXPECTED_COUNTS = {"aime24": 30, "aime25": 30, "amc23": 40, "minerva": 272, "math500": 500, "gsm8k": 1319}
+EXPECTED_COUNTS = {
+    "aime24": 30,
+    "aime25": 30,
+    "amc23": 40,
+    "minerva": 272,
+    "math500": 500,
+    "gsm8k": 1319,
+}
 
 
 @pytest.mark.parametrize("name, count", sorted(EXPECTED_COUNTS.items()))
@@ -32,7 +39,10 @@ def test_real_benchmark_files_load_with_their_counts(shared_data, name, count):
 
 
 def test_gold_answers_are_read_per_benchmark(shared_data):
-    gold = {name: load_benchmark(BENCHMARKS[name], shared_data).problems[0].gold for name in EXPECTED_COUNTS}
+    gold = {
+        name: load_benchmark(BENCHMARKS[name], shared_data).problems[0].gold
+        for name in EXPECTED_COUNTS
+    }
     assert gold["aime24"] == "204"
     assert gold["aime25"] == "70"  # stored as an int
     assert gold["amc23"] == "27"  # stored as the float 27.0
@@ -66,10 +76,17 @@ def test_aime25_lost_escapes_are_repaired(shared_data):
     [
         pytest.param("\x0crac{1}{2}", "\\frac{1}{2}", 1, id="form_feed_frac"),
         pytest.param("$\triangle ABC$", "$\\triangle ABC$", 1, id="tab_triangle"),
-        pytest.param("\x08inom{5}{2} + \x08oxed{3}", "\\binom{5}{2} + \\boxed{3}", 2, id="backspace_binom_boxed"),
+        pytest.param(
+            "\x08inom{5}{2} + \x08oxed{3}",
+            "\\binom{5}{2} + \\boxed{3}",
+            2,
+            id="backspace_binom_boxed",
+        ),
         pytest.param("\right)", "\\right)", 1, id="carriage_return_right"),
         pytest.param("x \neq y", "x \\neq y", 1, id="newline_neq"),
-        pytest.param("have\tequal\tperimeters.\tThe", "have\tequal\tperimeters.\tThe", 0, id="real_tabs_kept"),
+        pytest.param(
+            "have\tequal\tperimeters.\tThe", "have\tequal\tperimeters.\tThe", 0, id="real_tabs_kept"
+        ),
         pytest.param("line one\nnext line", "line one\nnext line", 0, id="real_newline_kept"),
         pytest.param("\ttimestamp", "\ttimestamp", 0, id="prefix_of_longer_word_kept"),
     ],
@@ -124,7 +141,9 @@ def test_custom_jsonl_with_configured_fields_counts_dropped_rows(tmp_path):
 
 def test_custom_file_relative_to_data_dir(tmp_path):
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "test.jsonl").write_text('{"problem": "p", "answer": "1"}\n', encoding="utf-8")
+    (tmp_path / "sub" / "test.jsonl").write_text(
+        '{"problem": "p", "answer": "1"}\n', encoding="utf-8"
+    )
     spec = custom_spec("sub/test.jsonl")
     assert spec.name == "sub"
     assert len(load_benchmark(spec, tmp_path).problems) == 1

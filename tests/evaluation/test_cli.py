@@ -12,7 +12,13 @@ from srlkit.cli.main import build_parser, main
 def test_eval_parser_defaults():
     args = build_parser().parse_args(["eval", "Qwen/Qwen2.5-7B-Instruct"])
     assert args.benchmarks == "amc23,aime24,aime25,minerva"
-    assert (args.k, args.temperature, args.top_p, args.top_k, args.backend) == (None, 1.0, 1.0, 0, "hf")
+    assert (args.k, args.temperature, args.top_p, args.top_k, args.backend) == (
+        None,
+        1.0,
+        1.0,
+        0,
+        "hf",
+    )
     steps = build_parser().parse_args(["eval-steps", "m", "build_dir"])
     assert (steps.temperature, steps.split, steps.format_penalty) == (0.0, "validation", -1.0)
 
@@ -23,7 +29,10 @@ def test_unknown_benchmark_fails_before_loading_a_model(capsys):
 
 
 def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
-    assert main(["eval", "/nonexistent/model", "--benchmarks", "aime24", "--data-dir", str(tmp_path)]) == 2
+    assert (
+        main(["eval", "/nonexistent/model", "--benchmarks", "aime24", "--data-dir", str(tmp_path)])
+        == 2
+    )
     assert "benchmark file not found" in capsys.readouterr().err
 
 
@@ -41,7 +50,7 @@ def test_srl_eval_on_the_tiny_model(tiny_model_dir, shared_data, tmp_path, capsy
     assert summary["benchmarks"]["minerva"]["sampled"]["n_samples"] == 4
     assert json.loads((out / "config.json").read_text(encoding="utf-8"))["max_new_tokens"] == 6
     assert main(argv) == 0  # rerun: resumes, nothing left to generate
-    assert sum(1 for _ in open(out / "samples" / "amc23.jsonl", encoding="utf-8")) == 2 + 4
+    assert len((out / "samples" / "amc23.jsonl").read_text(encoding="utf-8").splitlines()) == 2 + 4
 
 
 @pytest.mark.slow
@@ -52,14 +61,26 @@ def test_srl_eval_steps_on_a_real_build(tiny_model_dir, shared_data, tmp_path, c
     build = tmp_path / "build"
     assert main(["data", "build", str(source), "--out", str(build), "--validation-size", "2"]) == 0
     out = tmp_path / "steps"
-    argv = ["eval-steps", str(tiny_model_dir), str(build), "--max-new-tokens", "6", "--device", "cpu", "--out", str(out)]
+    argv = [
+        "eval-steps",
+        str(tiny_model_dir),
+        str(build),
+        "--max-new-tokens",
+        "6",
+        "--device",
+        "cpu",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "mean step reward" in printed and "format-failure rate" in printed
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    n = sum(1 for _ in open(build / "validation.jsonl", encoding="utf-8"))
+    n = len((build / "validation.jsonl").read_text(encoding="utf-8").splitlines())
     assert summary["n_instances"] == n > 0
-    records = [json.loads(line) for line in open(out / "steps.jsonl", encoding="utf-8")]
+    records = [
+        json.loads(line) for line in (out / "steps.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(records) == n
     assert summary["mean_reward"] == pytest.approx(sum(r["reward"] for r in records) / n)
     assert summary["format_failure_rate"] == sum(not r["format_ok"] for r in records) / n

@@ -8,12 +8,20 @@ from __future__ import annotations
 import pytest
 
 from srlkit.evaluation.benchmarks import BENCHMARKS, Problem, load_benchmark
-from srlkit.evaluation.grader import check_references, check_wrong_answers, grader_check, wrong_answers
+from srlkit.evaluation.grader import (
+    check_references,
+    check_wrong_answers,
+    grader_check,
+    wrong_answers,
+)
 
 
 @pytest.fixture(scope="module")
 def loaded(shared_data):
-    return {name: load_benchmark(BENCHMARKS[name], shared_data) for name in ("gsm8k", "math500", "aime24", "minerva")}
+    return {
+        name: load_benchmark(BENCHMARKS[name], shared_data)
+        for name in ("gsm8k", "math500", "aime24", "minerva")
+    }
 
 
 @pytest.mark.parametrize("name", ["gsm8k", "math500"])
@@ -45,7 +53,9 @@ def test_known_wrong_answers_score_zero(loaded, name):
     results = check_wrong_answers(loaded[name].problems[: 40 if name == "minerva" else 80])
     assert results["gold_plus_one"].checked > 0
 
-    def scored_right(kind):  # a score of None means the gold itself is ungradable (Minerva has some)
+    def scored_right(
+        kind,
+    ):  # a score of None means the gold itself is ungradable (Minerva has some)
         return [f for f in results[kind].failures if f["score"] is not None]
 
     assert scored_right("gold_plus_one") == []
@@ -57,7 +67,11 @@ def test_known_wrong_answers_score_zero(loaded, name):
 
 
 def test_wrong_answer_cases_are_really_different_from_the_gold():
-    problems = [Problem("t", "1", "p", "41"), Problem("t", "2", "q", "41"), Problem("t", "3", "r", "\\frac{1}{2}")]
+    problems = [
+        Problem("t", "1", "p", "41"),
+        Problem("t", "2", "q", "41"),
+        Problem("t", "3", "r", "\\frac{1}{2}"),
+    ]
     cases = wrong_answers(problems)
     assert ("gold_plus_one", problems[0], "The answer is \\boxed{42}.") in cases
     others = [text for kind, p, text in cases if kind == "other_gold" and p.id == "1"]

@@ -31,7 +31,11 @@ def brute_force_pass_at_k(n: int, c: int, k: int) -> float:
 def test_pass_at_k_equals_brute_force_for_every_small_case(n):
     for c in range(n + 1):
         for k in range(1, n + 1):
-            assert pass_at_k(n, c, k) == pytest.approx(brute_force_pass_at_k(n, c, k), abs=1e-12), (n, c, k)
+            assert pass_at_k(n, c, k) == pytest.approx(brute_force_pass_at_k(n, c, k), abs=1e-12), (
+                n,
+                c,
+                k,
+            )
 
 
 @given(n=st.integers(1, 400), data=st.data())
@@ -96,7 +100,12 @@ def test_avg_at_k_weighs_problems_equally():
 
 def test_usage_stats_mean_and_median():
     stats = usage_stats([10, 20, 90], [1, 2, 3])
-    assert stats == {"mean_tokens": 40.0, "median_tokens": 20.0, "mean_words": 2.0, "median_words": 2.0}
+    assert stats == {
+        "mean_tokens": 40.0,
+        "median_tokens": 20.0,
+        "mean_words": 2.0,
+        "median_words": 2.0,
+    }
     assert usage_stats([], [])["mean_tokens"] is None
 
 

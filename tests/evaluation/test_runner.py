@@ -34,7 +34,14 @@ def _read(path):
 def test_metrics_from_scripted_answers(shared_data, tmp_path, scripted):
     golds = _golds(shared_data, "aime24", 4)
     backend = scripted(_script_from(golds, [4, 2, 0, 1]))
-    config = EvalConfig(model="scripted", out_dir=str(tmp_path), benchmarks=["aime24"], data_dir=str(shared_data), k=4, limit=4)
+    config = EvalConfig(
+        model="scripted",
+        out_dir=str(tmp_path),
+        benchmarks=["aime24"],
+        data_dir=str(shared_data),
+        k=4,
+        limit=4,
+    )
     summary = run_evaluation(config, backend)
     s = summary["benchmarks"]["aime24"]
     assert s["n_problems"] == 4
@@ -44,21 +51,43 @@ def test_metrics_from_scripted_answers(shared_data, tmp_path, scripted):
     assert s["sampled"]["pass@k"]["2"] == pytest.approx((1 + 5 / 6 + 0 + 0.5) / 4)
     assert s["sampled"]["pass@k"]["4"] == pytest.approx(0.75)
     assert s["sampled"]["complete"] is True
-    assert s["greedy"]["mean_words"] == pytest.approx(3.0)  # "<think>work</think>", "so", "\\boxed{..}"
+    assert s["greedy"]["mean_words"] == pytest.approx(
+        3.0
+    )  # "<think>work</think>", "so", "\\boxed{..}"
     records = _read(tmp_path / "samples" / "aime24.jsonl")
     assert len(records) == 4 + 16
     first = records[0]
-    assert set(first) >= {"prompt", "completion", "extracted", "correct", "gold", "num_tokens", "num_words"}
+    assert set(first) >= {
+        "prompt",
+        "completion",
+        "extracted",
+        "correct",
+        "gold",
+        "num_tokens",
+        "num_words",
+    }
     assert summary["paper_table"]["columns"]["AIME24 greedy"] == 50.0
     md = (tmp_path / "results.md").read_text(encoding="utf-8")
     assert "| aime24 | 4 | 50.0 | 43.8 (k=4) |" in md
-    assert json.loads((tmp_path / "summary.json").read_text())["benchmarks"]["aime24"]["greedy"]["n_samples"] == 4
+    assert (
+        json.loads((tmp_path / "summary.json").read_text())["benchmarks"]["aime24"]["greedy"][
+            "n_samples"
+        ]
+        == 4
+    )
 
 
 def test_killed_run_resumes_and_skips_finished_samples(shared_data, tmp_path, scripted):
     golds = _golds(shared_data, "amc23", 5)
     script = _script_from(golds, [3, 1, 0, 2, 3])
-    config = EvalConfig(model="m", out_dir=str(tmp_path / "a"), benchmarks=["amc23"], data_dir=str(shared_data), k=3, limit=5)
+    config = EvalConfig(
+        model="m",
+        out_dir=str(tmp_path / "a"),
+        benchmarks=["amc23"],
+        data_dir=str(shared_data),
+        k=3,
+        limit=5,
+    )
     killed = scripted(script, chunk_size=4, fail_after=3)
     with pytest.raises(KeyboardInterrupt):
         run_evaluation(config, killed)
@@ -87,7 +116,12 @@ def test_killed_run_resumes_and_skips_finished_samples(shared_data, tmp_path, sc
 def test_raising_k_or_limit_adds_only_the_new_samples(shared_data, tmp_path, scripted):
     golds = _golds(shared_data, "aime25", 3)
     script = _script_from(golds, [1, 1, 1])
-    base = dict(model="m", out_dir=str(tmp_path), benchmarks=["aime25"], data_dir=str(shared_data))
+    base = {
+        "model": "m",
+        "out_dir": str(tmp_path),
+        "benchmarks": ["aime25"],
+        "data_dir": str(shared_data),
+    }
     run_evaluation(EvalConfig(**base, k=2, limit=2), scripted(script))
     more = scripted(script)
     summary = run_evaluation(EvalConfig(**base, k=3, limit=3), more)
@@ -97,7 +131,14 @@ def test_raising_k_or_limit_adds_only_the_new_samples(shared_data, tmp_path, scr
 
 def test_resume_with_other_generation_settings_is_refused(shared_data, tmp_path, scripted):
     golds = _golds(shared_data, "aime24", 1)
-    base = dict(model="m", out_dir=str(tmp_path), benchmarks=["aime24"], data_dir=str(shared_data), k=1, limit=1)
+    base = {
+        "model": "m",
+        "out_dir": str(tmp_path),
+        "benchmarks": ["aime24"],
+        "data_dir": str(shared_data),
+        "k": 1,
+        "limit": 1,
+    }
     run_evaluation(EvalConfig(**base), scripted(_script_from(golds, [1])))
     with pytest.raises(DataError, match="temperature: 1.0 -> 0.7"):
         run_evaluation(EvalConfig(**base, temperature=0.7), scripted(_script_from(golds, [1])))
@@ -107,7 +148,14 @@ def test_model_output_that_is_garbage_never_crashes(shared_data, tmp_path, scrip
     def script(prompt, call, settings):
         return ["", "\\boxed{", "}}}{{{\\boxed{\\frac{", "\x00\ufffd", "<think>" * 50][call % 5]
 
-    config = EvalConfig(model="m", out_dir=str(tmp_path), benchmarks=["gsm8k"], data_dir=str(shared_data), k=5, limit=2)
+    config = EvalConfig(
+        model="m",
+        out_dir=str(tmp_path),
+        benchmarks=["gsm8k"],
+        data_dir=str(shared_data),
+        k=5,
+        limit=2,
+    )
     summary = run_evaluation(config, scripted(script))
     assert summary["benchmarks"]["gsm8k"]["sampled"]["avg"] == 0.0
 
@@ -134,16 +182,24 @@ def test_tiny_model_end_to_end_with_resume(tiny_model_dir, shared_data, tmp_path
     for name in ("aime25", "gsm8k"):
         records = _read(tmp_path / "samples" / f"{name}.jsonl")
         assert len(records) == 3 + 6
-        assert all(r["prompt"].startswith("<|im_start|>user\n") and r["prompt"].endswith("<|im_start|>assistant\n") for r in records)
+        assert all(
+            r["prompt"].startswith("<|im_start|>user\n")
+            and r["prompt"].endswith("<|im_start|>assistant\n")
+            for r in records
+        )
         assert all(1 <= r["num_tokens"] <= 8 for r in records)
         assert summary["benchmarks"][name]["greedy"]["n_samples"] == 3
     samples = tmp_path / "samples" / "gsm8k.jsonl"
     lines = samples.read_text(encoding="utf-8").splitlines(keepends=True)
-    samples.write_text("".join(lines[:-2]) + lines[-2][: len(lines[-2]) // 2], encoding="utf-8")  # killed mid-line
+    samples.write_text(
+        "".join(lines[:-2]) + lines[-2][: len(lines[-2]) // 2], encoding="utf-8"
+    )  # killed mid-line
 
     calls = []
     original = backend.generate
-    backend.generate = lambda prompts, settings: calls.append(len(prompts)) or original(prompts, settings)
+    backend.generate = lambda prompts, settings: (
+        calls.append(len(prompts)) or original(prompts, settings)
+    )
     resumed = run_evaluation(config, backend)
     assert sum(calls) == 2  # the torn record and the one after it
     assert len(_read(samples)) == 9

@@ -8,7 +8,12 @@ import pytest
 
 from srlkit.cli.main import main
 from srlkit.data.schema import KIND_AGENT, KIND_MATH, StepInstance
-from srlkit.evaluation.steps import StepEvalConfig, load_step_instances, run_step_evaluation, summarize_steps
+from srlkit.evaluation.steps import (
+    StepEvalConfig,
+    load_step_instances,
+    run_step_evaluation,
+    summarize_steps,
+)
 from srlkit.io import DataError
 
 
@@ -38,14 +43,19 @@ def _answers(prompt, call, settings):
         return "<think>x</think> 2. **Double** 5 * 2 = 11"  # close, not exact
     if "problem 2" in prompt:
         return "3. **Halve** 10 / 2 = 5"  # no think block: format failure
-    return '<think>look</think><function=execute_bash>\n<parameter=command>ls</parameter>\n</function>'
+    return (
+        "<think>look</think><function=execute_bash>\n<parameter=command>ls</parameter>\n</function>"
+    )
 
 
 def test_rates_and_rewards_from_scripted_steps(tmp_path, scripted):
     data = _instances(tmp_path, ROWS)
     config = StepEvalConfig(model="m", data=str(data), out_dir=str(tmp_path / "out"))
     summary = run_step_evaluation(config, scripted(_answers, chunk_size=3))
-    records = {r["id"]: r for r in map(json.loads, (tmp_path / "out" / "steps.jsonl").read_text().splitlines())}
+    records = {
+        r["id"]: r
+        for r in map(json.loads, (tmp_path / "out" / "steps.jsonl").read_text().splitlines())
+    }
     close = records["t1/step-1"]["reward"]
     assert 0.9 < close < 1.0
     assert summary["n_instances"] == 4
@@ -75,7 +85,9 @@ def test_summary_of_nothing():
 
 def test_bad_instance_file_is_a_located_error(tmp_path):
     path = tmp_path / "v.jsonl"
-    path.write_text(json.dumps(ROWS[0].to_dict()) + '\n{"id": "x", "prompt": []}\n', encoding="utf-8")
+    path.write_text(
+        json.dumps(ROWS[0].to_dict()) + '\n{"id": "x", "prompt": []}\n', encoding="utf-8"
+    )
     with pytest.raises(DataError, match=r"v\.jsonl:2: not a step instance \(KeyError: 'target'\)"):
         load_step_instances(path)
     with pytest.raises(DataError, match="no validation.jsonl or validation.parquet"):
@@ -86,8 +98,25 @@ def test_loads_a_real_build_directory_and_its_parquet(shared_data, tmp_path):
     source = tmp_path / "gsm.jsonl"
     with open(shared_data / "gsm8k" / "test_socratic.jsonl", encoding="utf-8") as f:
         source.write_text("".join(next(f) for _ in range(12)), encoding="utf-8")
-    assert main(["data", "build", str(source), "--out", str(tmp_path / "build"), "--validation-size", "3", "--max-validation-fraction", "0.5"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "build",
+                str(source),
+                "--out",
+                str(tmp_path / "build"),
+                "--validation-size",
+                "3",
+                "--max-validation-fraction",
+                "0.5",
+            ]
+        )
+        == 0
+    )
     from_dir = load_step_instances(tmp_path / "build")
     from_parquet = load_step_instances(tmp_path / "build" / "validation.parquet")
-    assert len(from_dir) > 3 and [i.to_dict() for i in from_dir] == [i.to_dict() for i in from_parquet]
+    assert len(from_dir) > 3 and [i.to_dict() for i in from_dir] == [
+        i.to_dict() for i in from_parquet
+    ]
     assert len({i.trajectory_id for i in from_dir}) == 3

@@ -49,7 +49,9 @@ def test_complete_record_missing_only_its_newline_is_kept(tmp_path):
 
 def test_damaged_line_in_the_middle_is_a_located_error(tmp_path):
     path = tmp_path / "s.jsonl"
-    path.write_text(json.dumps(rec("a")) + "\nnot json\n" + json.dumps(rec("b")) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(rec("a")) + "\nnot json\n" + json.dumps(rec("b")) + "\n", encoding="utf-8"
+    )
     with pytest.raises(DataError, match=r"s\.jsonl:2: damaged sample record"):
         SampleStore(path, KEY)
 

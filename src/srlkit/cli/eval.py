@@ -19,17 +19,33 @@ def _default_out(model: str, kind: str) -> str:
     return str(Path("eval_results") / f"{Path(model.rstrip('/')).name or 'model'}-{kind}")
 
 
-def _add_generation_args(p: argparse.ArgumentParser, max_new_tokens: int, temperature: float) -> None:
+def _add_generation_args(
+    p: argparse.ArgumentParser, max_new_tokens: int, temperature: float
+) -> None:
     g = p.add_argument_group("generation")
-    g.add_argument("--backend", choices=("hf", "vllm"), default="hf", help="generation backend (default: hf)")
-    g.add_argument("--batch-size", type=int, default=16, help="sequences per HF generate call (default: 16)")
-    g.add_argument("--max-new-tokens", type=int, default=max_new_tokens, help=f"default: {max_new_tokens}")
+    g.add_argument(
+        "--backend", choices=("hf", "vllm"), default="hf", help="generation backend (default: hf)"
+    )
+    g.add_argument(
+        "--batch-size", type=int, default=16, help="sequences per HF generate call (default: 16)"
+    )
+    g.add_argument(
+        "--max-new-tokens", type=int, default=max_new_tokens, help=f"default: {max_new_tokens}"
+    )
     g.add_argument("--temperature", type=float, default=temperature, help=f"default: {temperature}")
     g.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (default: 1.0, off)")
     g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--device", default="auto", help="HF backend: cpu, cuda, cuda:1 ... (default: auto)")
-    g.add_argument("--dtype", default="auto", help="bfloat16, float16, float32 (default: bf16 on GPU, fp32 on CPU)")
-    g.add_argument("--no-chat-template", action="store_true", help="prompt with plain text (base models)")
+    g.add_argument(
+        "--device", default="auto", help="HF backend: cpu, cuda, cuda:1 ... (default: auto)"
+    )
+    g.add_argument(
+        "--dtype",
+        default="auto",
+        help="bfloat16, float16, float32 (default: bf16 on GPU, fp32 on CPU)",
+    )
+    g.add_argument(
+        "--no-chat-template", action="store_true", help="prompt with plain text (base models)"
+    )
     g.add_argument("--limit", type=int, default=None, help="evaluate only the first N items")
 
 
@@ -47,19 +63,41 @@ def register(subparsers: Any) -> None:
         default=",".join(PAPER_BENCHMARKS),
         help=f"comma-separated names or JSONL files (default: the paper's {','.join(PAPER_BENCHMARKS)})",
     )
-    p.add_argument("--data-dir", default=None, help="read local copies (e.g. ../shared/data) instead of the hub")
-    p.add_argument("--k", type=int, default=None, help="samples per problem for avg@k/pass@k (default: 32 for AIME/AMC, 0 otherwise)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="read local copies (e.g. ../shared/data) instead of the hub",
+    )
+    p.add_argument(
+        "--k",
+        type=int,
+        default=None,
+        help="samples per problem for avg@k/pass@k (default: 32 for AIME/AMC, 0 otherwise)",
+    )
     p.add_argument("--no-greedy", action="store_true", help="skip the greedy answer")
     p.add_argument("--top-k", type=int, default=0, help="top-k sampling (default: 0, off)")
-    p.add_argument("--out", default=None, help="output directory (default: eval_results/<model>-math)")
+    p.add_argument(
+        "--out", default=None, help="output directory (default: eval_results/<model>-math)"
+    )
     prompt = p.add_argument_group("prompt")
     prompt.add_argument("--system-prompt", default=None, help="optional system message")
-    prompt.add_argument("--prompt-template", default=DEFAULT_TEMPLATE, help="user turn; uses {problem} and {instruction}")
-    prompt.add_argument("--instruction", default=DEFAULT_INSTRUCTION, help="the answer-format instruction")
+    prompt.add_argument(
+        "--prompt-template",
+        default=DEFAULT_TEMPLATE,
+        help="user turn; uses {problem} and {instruction}",
+    )
+    prompt.add_argument(
+        "--instruction", default=DEFAULT_INSTRUCTION, help="the answer-format instruction"
+    )
     custom = p.add_argument_group("custom JSONL benchmarks")
     custom.add_argument("--problem-field", default="problem")
     custom.add_argument("--answer-field", default="answer")
-    custom.add_argument("--gold-from", choices=GOLD_MODES, default="answer", help="how the answer field holds the gold")
+    custom.add_argument(
+        "--gold-from",
+        choices=GOLD_MODES,
+        default="answer",
+        help="how the answer field holds the gold",
+    )
     _add_generation_args(p, max_new_tokens=4096, temperature=1.0)
     p.set_defaults(func=run_eval)
 
@@ -69,13 +107,31 @@ def register(subparsers: Any) -> None:
         description="Generate one step for each instance of DATA (from `srl data build`) and score it with the SRL step reward.",
     )
     s.add_argument("model", help="model id or local directory")
-    s.add_argument("data", help="build directory of `srl data build` (its validation split), or an instance JSONL/parquet")
-    s.add_argument("--split", default="validation", help="split of a build directory (default: validation)")
-    s.add_argument("--out", default=None, help="output directory (default: eval_results/<model>-steps)")
-    s.add_argument("--lenient", action="store_true", help="accept completions that start inside <think>")
-    s.add_argument("--format-penalty", type=float, default=-1.0, help="reward of a malformed output (default: -1)")
-    s.add_argument("--metric", default="sequence_matcher", help="similarity metric (default: sequence_matcher)")
-    s.add_argument("--autojunk", action="store_true", help="difflib autojunk heuristic (default: off)")
+    s.add_argument(
+        "data",
+        help="build directory of `srl data build` (its validation split), or an instance JSONL/parquet",
+    )
+    s.add_argument(
+        "--split", default="validation", help="split of a build directory (default: validation)"
+    )
+    s.add_argument(
+        "--out", default=None, help="output directory (default: eval_results/<model>-steps)"
+    )
+    s.add_argument(
+        "--lenient", action="store_true", help="accept completions that start inside <think>"
+    )
+    s.add_argument(
+        "--format-penalty",
+        type=float,
+        default=-1.0,
+        help="reward of a malformed output (default: -1)",
+    )
+    s.add_argument(
+        "--metric", default="sequence_matcher", help="similarity metric (default: sequence_matcher)"
+    )
+    s.add_argument(
+        "--autojunk", action="store_true", help="difflib autojunk heuristic (default: off)"
+    )
     _add_generation_args(s, max_new_tokens=1024, temperature=0.0)
     s.set_defaults(func=run_eval_steps)
 
@@ -156,5 +212,7 @@ def run_eval_steps(args: argparse.Namespace) -> int:
     print(f"mean step reward:    {'-' if mean is None else f'{mean:.4f}'}")
     print(f"format-failure rate: {pct(summary['format_failure_rate'])}")
     print(f"exact-match rate:    {pct(summary['exact_match_rate'])}")
-    print(f"records: {Path(config.out_dir) / 'steps.jsonl'}  summary: {Path(config.out_dir) / 'summary.json'}")
+    print(
+        f"records: {Path(config.out_dir) / 'steps.jsonl'}  summary: {Path(config.out_dir) / 'summary.json'}"
+    )
     return 0

@@ -10,8 +10,14 @@
 Nothing here imports torch at module import time; backends import it when built.
 """
 
-from srlkit.evaluation.benchmarks import BENCHMARKS, PAPER_BENCHMARKS, Problem, load_benchmark, resolve_spec
-from srlkit.evaluation.metrics import avg_at_k, pass_at_k, paper_table
+from srlkit.evaluation.benchmarks import (
+    BENCHMARKS,
+    PAPER_BENCHMARKS,
+    Problem,
+    load_benchmark,
+    resolve_spec,
+)
+from srlkit.evaluation.metrics import avg_at_k, paper_table, pass_at_k
 from srlkit.evaluation.runner import EvalConfig, run_evaluation
 from srlkit.evaluation.steps import StepEvalConfig, run_step_evaluation
 

@@ -78,7 +78,12 @@ class HFBackend:
 
     @classmethod
     def from_pretrained(
-        cls, model: str, batch_size: int = 16, device: str = "auto", dtype: str = "auto", trust_remote_code: bool = False
+        cls,
+        model: str,
+        batch_size: int = 16,
+        device: str = "auto",
+        dtype: str = "auto",
+        trust_remote_code: bool = False,
     ) -> HFBackend:
         """Load a model id or directory; ``device="auto"`` picks CUDA when present, ``dtype="auto"`` bf16 there."""
         import torch
@@ -91,21 +96,27 @@ class HFBackend:
         else:
             torch_dtype = getattr(torch, dtype)
         tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
-        lm = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+        lm = AutoModelForCausalLM.from_pretrained(
+            model, dtype=torch_dtype, trust_remote_code=trust_remote_code
+        )
         return cls(lm.to(device), tokenizer, batch_size=batch_size)
 
     def _generation_config(self, settings: SamplingSettings) -> Any:
         from transformers import GenerationConfig
 
-        common = dict(
-            max_new_tokens=settings.max_new_tokens,
-            eos_token_id=self.eos_ids,
-            pad_token_id=self.tokenizer.pad_token_id,
-        )
+        common = {
+            "max_new_tokens": settings.max_new_tokens,
+            "eos_token_id": self.eos_ids,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
         if settings.greedy:
             return GenerationConfig(do_sample=False, **common)
         return GenerationConfig(
-            do_sample=True, temperature=settings.temperature, top_p=settings.top_p, top_k=settings.top_k, **common
+            do_sample=True,
+            temperature=settings.temperature,
+            top_p=settings.top_p,
+            top_k=settings.top_k,
+            **common,
         )
 
     def generate(self, prompts: list[str], settings: SamplingSettings) -> list[Generation]:
@@ -113,7 +124,9 @@ class HFBackend:
 
         bos = self.tokenizer.bos_token
         add_special = bool(bos) and not all(p.startswith(bos) for p in prompts)
-        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=add_special)
+        enc = self.tokenizer(
+            prompts, return_tensors="pt", padding=True, add_special_tokens=add_special
+        )
         enc = {k: v.to(self.device) for k, v in enc.items()}
         torch.manual_seed(settings.seed)
         with torch.inference_mode():
@@ -127,7 +140,9 @@ class HFBackend:
             if tok in self.eos_ids:
                 text = self.tokenizer.decode(ids[:i], skip_special_tokens=False)
                 return Generation(text, i + 1, FINISH_STOP)
-        return Generation(self.tokenizer.decode(ids, skip_special_tokens=False), len(ids), FINISH_LENGTH)
+        return Generation(
+            self.tokenizer.decode(ids, skip_special_tokens=False), len(ids), FINISH_LENGTH
+        )
 
 
 class VLLMBackend:

@@ -101,7 +101,9 @@ BENCHMARKS: dict[str, BenchmarkSpec] = {
         BenchmarkSpec(
             name="aime24",
             local=Source("aime24/test.jsonl", solution_field="solution", id_field="id"),
-            hub=Source("HuggingFaceH4/aime_2024", solution_field="solution", id_field="id", split="train"),
+            hub=Source(
+                "HuggingFaceH4/aime_2024", solution_field="solution", id_field="id", split="train"
+            ),
             default_k=32,
             description="AIME 2024 I and II (30 problems, integer answers)",
         ),
@@ -192,7 +194,11 @@ def repair_lost_escapes(text: str) -> tuple[str, int]:
     def fix(match: re.Match[str]) -> str:
         nonlocal count
         count += 1
-        return "\\" + {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}[match.group(0)[0]] + match.group(0)[1:]
+        return (
+            "\\"
+            + {"\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}[match.group(0)[0]]
+            + match.group(0)[1:]
+        )
 
     return _ESCAPE_RE.sub(fix, text), count
 
@@ -262,7 +268,9 @@ def custom_spec(
         raise ValueError(f"gold_from must be one of {GOLD_MODES}, got {gold_from!r}")
     p = Path(path)
     name = name or (p.parent.name if p.stem in {"test", "train", "validation"} else p.stem)
-    source = Source(str(p), problem_field=problem_field, answer_field=answer_field, gold_from=gold_from)
+    source = Source(
+        str(p), problem_field=problem_field, answer_field=answer_field, gold_from=gold_from
+    )
     return BenchmarkSpec(name=name, local=source, hub=None, default_k=default_k, repair_latex=True)
 
 
@@ -278,7 +286,9 @@ def resolve_spec(token: str, **custom: Any) -> BenchmarkSpec:
         return BENCHMARKS[token]
     if token.endswith((".jsonl", ".json")) or os.sep in token:
         return custom_spec(token, **custom)
-    raise ValueError(f"unknown benchmark {token!r}: expected one of {sorted(BENCHMARKS)} or a .jsonl file")
+    raise ValueError(
+        f"unknown benchmark {token!r}: expected one of {sorted(BENCHMARKS)} or a .jsonl file"
+    )
 
 
 def _rows_from_hub(source: Source) -> list[tuple[int, dict[str, Any]]]:
@@ -294,7 +304,9 @@ def _rows_from_file(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return list(iter_jsonl(path))
 
 
-def load_benchmark(spec: BenchmarkSpec, data_dir: str | os.PathLike[str] | None = None) -> LoadedBenchmark:
+def load_benchmark(
+    spec: BenchmarkSpec, data_dir: str | os.PathLike[str] | None = None
+) -> LoadedBenchmark:
     """Read a benchmark's problems: from ``data_dir`` when given, else from the hub.
 
     A custom spec (a file) is read from its own path, relative to ``data_dir`` when relative
@@ -303,7 +315,11 @@ def load_benchmark(spec: BenchmarkSpec, data_dir: str | os.PathLike[str] | None 
     if spec.local is not None and (data_dir is not None or spec.hub is None):
         source = spec.local
         path = Path(source.path)
-        if not path.is_absolute() and data_dir is not None and not (spec.hub is None and path.is_file()):
+        if (
+            not path.is_absolute()
+            and data_dir is not None
+            and not (spec.hub is None and path.is_file())
+        ):
             path = Path(data_dir) / path
         rows, where = _rows_from_file(path), str(path)
     elif spec.hub is not None:
@@ -321,12 +337,16 @@ def _build_problems(
     dropped: Counter[str] = Counter()
     repaired = 0
     if rows and source.problem_field not in rows[0][1]:
-        raise DataError(where, f"no field {source.problem_field!r} (fields: {sorted(rows[0][1])})", rows[0][0])
+        raise DataError(
+            where, f"no field {source.problem_field!r} (fields: {sorted(rows[0][1])})", rows[0][0]
+        )
     for line, row in rows:
         text = row.get(source.problem_field)
         if not isinstance(text, str) or not text.strip():
             dropped[f"missing or empty {source.problem_field!r}"] += 1
-            logger.warning("%s:%d: dropped: no problem text in %r", where, line, source.problem_field)
+            logger.warning(
+                "%s:%d: dropped: no problem text in %r", where, line, source.problem_field
+            )
             continue
         gold = read_gold(row.get(source.answer_field), source.gold_from)
         if gold is None:

@@ -36,7 +36,12 @@ class CheckResult:
         return self.passed / self.checked if self.checked else None
 
     def to_dict(self, max_failures: int = 20) -> dict[str, Any]:
-        return {"checked": self.checked, "passed": self.passed, "rate": self.rate, "failures": self.failures[:max_failures]}
+        return {
+            "checked": self.checked,
+            "passed": self.passed,
+            "rate": self.rate,
+            "failures": self.failures[:max_failures],
+        }
 
 
 def _score(text: str, gold: str) -> float | None:
@@ -56,7 +61,9 @@ def check_references(problems: list[Problem]) -> CheckResult:
         if score == 1.0:
             result.passed += 1
         else:
-            result.failures.append({"id": p.id, "gold": p.gold, "score": score, "tail": p.reference_solution[-160:]})
+            result.failures.append(
+                {"id": p.id, "gold": p.gold, "score": score, "tail": p.reference_solution[-160:]}
+            )
     return result
 
 

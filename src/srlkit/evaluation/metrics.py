@@ -77,7 +77,12 @@ def usage_stats(tokens: Sequence[int], words: Sequence[int]) -> dict[str, float 
 
     mean_t, median_t = stats(tokens)
     mean_w, median_w = stats(words)
-    return {"mean_tokens": mean_t, "median_tokens": median_t, "mean_words": mean_w, "median_words": median_w}
+    return {
+        "mean_tokens": mean_t,
+        "median_tokens": median_t,
+        "mean_words": mean_w,
+        "median_words": median_w,
+    }
 
 
 def count_words(text: str) -> int:
@@ -107,7 +112,11 @@ def paper_table(summaries: dict[str, dict[str, Any]]) -> dict[str, Any]:
     row: dict[str, float | None] = {}
     for label, bench, metric in PAPER_COLUMNS:
         s = summaries.get(bench) or {}
-        value = (s.get("greedy") or {}).get("accuracy") if metric == "greedy" else (s.get("sampled") or {}).get("avg")
+        value = (
+            (s.get("greedy") or {}).get("accuracy")
+            if metric == "greedy"
+            else (s.get("sampled") or {}).get("avg")
+        )
         if metric == "avg" and value is not None:
             k = (s.get("sampled") or {}).get("k")
             label = f"{label.split()[0]} avg@{k}"
@@ -119,4 +128,8 @@ def paper_table(summaries: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def fmt_pct(value: float | None) -> str:
     """A fraction as a percentage with one decimal, ``-`` when missing."""
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}"
+    return (
+        "-"
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else f"{100 * value:.1f}"
+    )

@@ -36,7 +36,9 @@ def build_messages(
     return messages
 
 
-def render_prompt(tokenizer: Any, messages: list[dict[str, str]], use_chat_template: bool = True) -> str:
+def render_prompt(
+    tokenizer: Any, messages: list[dict[str, str]], use_chat_template: bool = True
+) -> str:
     """The text handed to the model: the chat template with a generation prompt, or plain text."""
     if use_chat_template and getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

@@ -29,7 +29,9 @@ def _mode_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
         "n_samples": len(records),
         "ungradable": sum(1 for r in records if r.get("correct") is None),
         "truncated": sum(1 for r in records if r.get("finish_reason") == "length"),
-        **usage_stats([int(r["num_tokens"]) for r in records], [int(r["num_words"]) for r in records]),
+        **usage_stats(
+            [int(r["num_tokens"]) for r in records], [int(r["num_words"]) for r in records]
+        ),
     }
 
 
@@ -64,10 +66,15 @@ def summarize_benchmark(
         "n_problems": len(problems),
     }
     if greedy:
-        summary["greedy"] = {"accuracy": accuracy(r.get("correct") for r in greedy_recs), **_mode_summary(greedy_recs)}
+        summary["greedy"] = {
+            "accuracy": accuracy(r.get("correct") for r in greedy_recs),
+            **_mode_summary(greedy_recs),
+        }
     if k is not None:
         flat = [r for rs in by_problem.values() for r in rs]
-        counts = [(len(rs), sum(1 for r in rs if r.get("correct") is True)) for rs in by_problem.values()]
+        counts = [
+            (len(rs), sum(1 for r in rs if r.get("correct") is True)) for rs in by_problem.values()
+        ]
         summary["sampled"] = {
             "k": k,
             "complete": len(by_problem) == len(problems) and all(n == k for n, _ in counts),
@@ -92,20 +99,30 @@ def markdown_report(model: str, summaries: dict[str, dict[str, Any]], table: dic
         passes = smp.get("pass@k") or {}
         top = max(passes, key=int) if passes else None
         pass_cell = f"{fmt_pct(passes[top])} (k={top})" if top else "-"
-        mean_t, med_t, mean_w = (usage.get(f) for f in ("mean_tokens", "median_tokens", "mean_words"))
+        mean_t, med_t, mean_w = (
+            usage.get(f) for f in ("mean_tokens", "median_tokens", "mean_words")
+        )
         lines.append(
             f"| {name} | {s['n_problems']} | {fmt_pct(g.get('accuracy')) if g else '-'} | {avg} | {pass_cell} "
             f"| {_num(mean_t)} | {_num(med_t)} | {_num(mean_w)} |"
         )
+    lines += ["", "Tokens and words are those of the greedy answers (of the samples when there are none)."]
     cols = table["columns"]
     lines += ["", "Paper table (percent; Average = mean of the numbers present):", ""]
     lines.append("| " + " | ".join([*cols, "Average"]) + " |")
     lines.append("|" + "---|" * (len(cols) + 1))
     cells = ["-" if v is None else f"{v:.1f}" for v in cols.values()]
-    avg = "-" if table["average"] is None else f"{table['average']:.1f}" + ("" if table["complete"] else "*")
+    avg = (
+        "-"
+        if table["average"] is None
+        else f"{table['average']:.1f}" + ("" if table["complete"] else "*")
+    )
     lines.append("| " + " | ".join([*cells, avg]) + " |")
     if not table["complete"]:
-        lines += ["", "\\* not all seven numbers were measured, so this Average is not comparable with the paper's."]
+        lines += [
+            "",
+            "\\* not all seven numbers were measured, so this Average is not comparable with the paper's.",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -114,11 +131,19 @@ def _num(value: float | None) -> str:
 
 
 def write_reports(
-    out: Path, model: str, summaries: dict[str, dict[str, Any]], settings: dict[str, Any] | None = None
+    out: Path,
+    model: str,
+    summaries: dict[str, dict[str, Any]],
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write ``summary.json`` and ``results.md`` under ``out`` (atomically); returns the summary."""
     table = paper_table(summaries)
-    summary = {"model": model, "settings": settings or {}, "benchmarks": summaries, "paper_table": table}
+    summary = {
+        "model": model,
+        "settings": settings or {},
+        "benchmarks": summaries,
+        "paper_table": table,
+    }
     write_json(out / "summary.json", summary)
     with atomic_write(out / "results.md") as f:
         f.write(markdown_report(model, summaries, table))

@@ -11,6 +11,7 @@ one scoring function the RLVR reward also uses, so training and evaluation canno
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,9 +20,20 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from srlkit.evaluation.backends import Backend, SamplingSettings
-from srlkit.evaluation.benchmarks import PAPER_BENCHMARKS, LoadedBenchmark, Problem, load_benchmark, resolve_spec
+from srlkit.evaluation.benchmarks import (
+    PAPER_BENCHMARKS,
+    LoadedBenchmark,
+    Problem,
+    load_benchmark,
+    resolve_spec,
+)
 from srlkit.evaluation.metrics import count_words
-from srlkit.evaluation.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE, build_messages, render_prompt
+from srlkit.evaluation.prompts import (
+    DEFAULT_INSTRUCTION,
+    DEFAULT_TEMPLATE,
+    build_messages,
+    render_prompt,
+)
 from srlkit.evaluation.report import summarize_benchmark, write_reports
 from srlkit.evaluation.store import SampleStore
 from srlkit.io import DataError, write_json
@@ -46,8 +58,12 @@ class EvalConfig:
     out_dir: str
     benchmarks: list[str] = field(default_factory=lambda: list(PAPER_BENCHMARKS))
     data_dir: str | None = None
-    k: int | None = field(default=None, metadata={"help": "samples per problem; None = each benchmark's default"})
-    greedy: bool = field(default=True, metadata={"help": "also decode greedily (one answer per problem)"})
+    k: int | None = field(
+        default=None, metadata={"help": "samples per problem; None = each benchmark's default"}
+    )
+    greedy: bool = field(
+        default=True, metadata={"help": "also decode greedily (one answer per problem)"}
+    )
     temperature: float = 1.0
     top_p: float = 1.0
     top_k: int = 0
@@ -75,16 +91,19 @@ def _check_resumable(config: EvalConfig, out: Path) -> None:
     path = out / "config.json"
     if not path.exists():
         return
-    import json
-
     try:
         previous = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise DataError(path, f"unreadable run config: {exc}") from exc
-    changed = {f: (previous.get(f), v) for f, v in config.fingerprint().items() if previous.get(f) != v}
+    changed = {
+        f: (previous.get(f), v) for f, v in config.fingerprint().items() if previous.get(f) != v
+    }
     if changed:
         detail = ", ".join(f"{f}: {a!r} -> {b!r}" for f, (a, b) in changed.items())
-        raise DataError(path, f"this output directory holds a run with other settings ({detail}); use another --out")
+        raise DataError(
+            path,
+            f"this output directory holds a run with other settings ({detail}); use another --out",
+        )
 
 
 def score_completion(completion: str, gold: str) -> dict[str, Any]:
@@ -102,7 +121,9 @@ def _seed_for(seed: int, key: tuple[Any, ...]) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def _requests(problems: list[Problem], mode: str, n: int, store: SampleStore) -> list[tuple[Problem, int]]:
+def _requests(
+    problems: list[Problem], mode: str, n: int, store: SampleStore
+) -> list[tuple[Problem, int]]:
     return [(p, i) for p in problems for i in range(n) if (p.id, mode, i) not in store]
 
 
@@ -158,34 +179,60 @@ def samples_per_problem(config: EvalConfig, loaded: LoadedBenchmark) -> int:
     return loaded.spec.default_k if config.k is None else config.k
 
 
-def evaluate_benchmark(config: EvalConfig, backend: Backend, loaded: LoadedBenchmark, out: Path) -> dict[str, Any]:
+def evaluate_benchmark(
+    config: EvalConfig, backend: Backend, loaded: LoadedBenchmark, out: Path
+) -> dict[str, Any]:
     """Evaluate one loaded benchmark into ``out/samples/<name>.jsonl``; returns its summary."""
     problems = loaded.problems[: config.limit] if config.limit is not None else loaded.problems
     prompts = {
         p.id: render_prompt(
             backend.tokenizer,
-            build_messages(p.problem, config.prompt_template, config.instruction, config.system_prompt),
+            build_messages(
+                p.problem, config.prompt_template, config.instruction, config.system_prompt
+            ),
             config.use_chat_template,
         )
         for p in problems
     }
     store = SampleStore(out / "samples" / f"{loaded.name}.jsonl", SAMPLE_KEY)
     k = samples_per_problem(config, loaded)
-    common = dict(top_p=config.top_p, top_k=config.top_k, max_new_tokens=config.max_new_tokens, seed=config.seed)
+    common = {
+        "top_p": config.top_p,
+        "top_k": config.top_k,
+        "max_new_tokens": config.max_new_tokens,
+        "seed": config.seed,
+    }
     if config.greedy:
         pending = _requests(problems, MODE_GREEDY, 1, store)
-        _run_mode(backend, loaded.name, prompts, pending, MODE_GREEDY, SamplingSettings(0.0, **common), store)
+        _run_mode(
+            backend,
+            loaded.name,
+            prompts,
+            pending,
+            MODE_GREEDY,
+            SamplingSettings(0.0, **common),
+            store,
+        )
     if k > 0:
         pending = _requests(problems, MODE_SAMPLE, k, store)
         settings = SamplingSettings(config.temperature, **common)
         _run_mode(backend, loaded.name, prompts, pending, MODE_SAMPLE, settings, store)
-    return summarize_benchmark(loaded, problems, store.records.values(), k if k > 0 else None, config.greedy)
+    return summarize_benchmark(
+        loaded, problems, store.records.values(), k if k > 0 else None, config.greedy
+    )
 
 
 def load_benchmarks(config: EvalConfig) -> list[LoadedBenchmark]:
     """Resolve and read every benchmark named in the config (errors before any generation)."""
-    custom = dict(problem_field=config.problem_field, answer_field=config.answer_field, gold_from=config.gold_from)
-    loaded = [load_benchmark(resolve_spec(token, **custom), config.data_dir) for token in config.benchmarks]
+    custom = {
+        "problem_field": config.problem_field,
+        "answer_field": config.answer_field,
+        "gold_from": config.gold_from,
+    }
+    loaded = [
+        load_benchmark(resolve_spec(token, **custom), config.data_dir)
+        for token in config.benchmarks
+    ]
     names = [b.name for b in loaded]
     if len(set(names)) != len(names):
         raise ValueError(f"benchmark names must be unique, got {names}")
@@ -205,11 +252,18 @@ def run_evaluation(config: EvalConfig, backend: Backend | None = None) -> dict[s
         from srlkit.evaluation.backends import load_backend
 
         backend = load_backend(
-            config.backend, config.model, config.batch_size, config.device, config.dtype, config.seed
+            config.backend,
+            config.model,
+            config.batch_size,
+            config.device,
+            config.dtype,
+            config.seed,
         )
     write_json(out / "config.json", asdict(config))
     summaries = {}
     for loaded in benchmarks:
-        logger.info("evaluating %s (%d problems from %s)", loaded.name, len(loaded.problems), loaded.source)
+        logger.info(
+            "evaluating %s (%d problems from %s)", loaded.name, len(loaded.problems), loaded.source
+        )
         summaries[loaded.name] = evaluate_benchmark(config, backend, loaded, out)
     return write_reports(out, config.model, summaries, settings=config.fingerprint())

@@ -66,11 +66,15 @@ def load_step_instances(path: str | Path, split: str = "validation") -> list[Ste
     ids = Counter(i.id for i in instances)
     duplicated = [i for i, n in ids.items() if n > 1]
     if duplicated:
-        raise DataError(path, f"duplicate instance ids (resume needs unique ids), e.g. {duplicated[:3]}")
+        raise DataError(
+            path, f"duplicate instance ids (resume needs unique ids), e.g. {duplicated[:3]}"
+        )
     return instances
 
 
-def _score_chunk(config: StepEvalConfig, chunk: list[StepInstance], texts: list[str]) -> list[dict[str, Any]]:
+def _score_chunk(
+    config: StepEvalConfig, chunk: list[StepInstance], texts: list[str]
+) -> list[dict[str, Any]]:
     from srlkit.rewards.format import parse_completion
     from srlkit.rewards.srl import srl_step_reward
 
@@ -114,8 +118,12 @@ def summarize_steps(records: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_similarity_formatted": statistics.fmean(r["reward"] for r in ok) if ok else None,
         "format_failure_rate": (n - len(ok)) / n if n else None,
         "exact_match_rate": sum(1 for r in records if r["exact_match"]) / n if n else None,
-        "format_failures": dict(Counter(r["format_reason"] for r in records if not r["format_ok"]).most_common()),
-        **usage_stats([int(r["num_tokens"]) for r in records], [int(r["num_words"]) for r in records]),
+        "format_failures": dict(
+            Counter(r["format_reason"] for r in records if not r["format_ok"]).most_common()
+        ),
+        **usage_stats(
+            [int(r["num_tokens"]) for r in records], [int(r["num_words"]) for r in records]
+        ),
     }
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in records:
@@ -134,14 +142,26 @@ def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) 
         from srlkit.evaluation.backends import load_backend
 
         backend = load_backend(
-            config.backend, config.model, config.batch_size, config.device, config.dtype, config.seed
+            config.backend,
+            config.model,
+            config.batch_size,
+            config.device,
+            config.dtype,
+            config.seed,
         )
     out = Path(config.out_dir)
     write_json(out / "config.json", asdict(config))
     store = SampleStore(out / "steps.jsonl", ("id",))
-    prompts = {i.id: render_prompt(backend.tokenizer, i.prompt, config.use_chat_template) for i in instances}
-    pending = sorted((i for i in instances if (i.id,) not in store), key=lambda i: -len(prompts[i.id]))
-    settings = SamplingSettings(config.temperature, config.top_p, 0, config.max_new_tokens, config.seed)
+    prompts = {
+        i.id: render_prompt(backend.tokenizer, i.prompt, config.use_chat_template)
+        for i in instances
+    }
+    pending = sorted(
+        (i for i in instances if (i.id,) not in store), key=lambda i: -len(prompts[i.id])
+    )
+    settings = SamplingSettings(
+        config.temperature, config.top_p, 0, config.max_new_tokens, config.seed
+    )
     size = max(1, backend.chunk_size)
     with tqdm(total=len(pending), desc="step instances", unit="instance", leave=False) as bar:
         for start in range(0, len(pending), size):
@@ -149,12 +169,18 @@ def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) 
             gens = backend.generate([prompts[i.id] for i in chunk], settings)
             records = _score_chunk(config, chunk, [g.text for g in gens])
             for rec, gen in zip(records, gens, strict=True):
-                rec.update(num_tokens=gen.num_tokens, num_words=count_words(gen.text), finish_reason=gen.finish_reason)
+                rec.update(
+                    num_tokens=gen.num_tokens,
+                    num_words=count_words(gen.text),
+                    finish_reason=gen.finish_reason,
+                )
             store.append(records)
             bar.update(len(chunk))
     wanted = {i.id for i in instances}
-    summary = {"model": config.model, "data": config.data, **summarize_steps(
-        [r for key, r in store.records.items() if key[0] in wanted]
-    )}
+    summary = {
+        "model": config.model,
+        "data": config.data,
+        **summarize_steps([r for key, r in store.records.items() if key[0] in wanted]),
+    }
     write_json(out / "summary.json", summary)
     return summary

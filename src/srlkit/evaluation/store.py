@@ -51,9 +51,15 @@ class SampleStore:
             try:
                 rec = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise DataError(self.path, f"damaged sample record ({exc}); delete the line or the file", line_no) from exc
+                raise DataError(
+                    self.path,
+                    f"damaged sample record ({exc}); delete the line or the file",
+                    line_no,
+                ) from exc
             if not isinstance(rec, dict) or any(f not in rec for f in self.key_fields):
-                raise DataError(self.path, f"expected a sample record with fields {self.key_fields}", line_no)
+                raise DataError(
+                    self.path, f"expected a sample record with fields {self.key_fields}", line_no
+                )
             self.records[self.key(rec)] = rec
         if complete_end < len(data):
             tail = data[complete_end:]
@@ -66,7 +72,11 @@ class SampleStore:
                 with open(self.path, "ab") as f:
                     f.write(b"\n")
             else:
-                logger.warning("%s: dropping a partial last line (%d bytes) left by an interrupted run", self.path, len(tail))
+                logger.warning(
+                    "%s: dropping a partial last line (%d bytes) left by an interrupted run",
+                    self.path,
+                    len(tail),
+                )
                 with open(self.path, "r+b") as f:
                     f.truncate(complete_end)
                 self.truncated_partial_line = True
