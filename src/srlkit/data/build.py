@@ -17,7 +17,7 @@ import hashlib
 import heapq
 import logging
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -257,13 +257,21 @@ def _write_validation(
                 writer.add(inst)
 
 
-def _outcomes(files: list[Path], config: BuildConfig, progress: bool) -> Iterable[Any]:
+def _outcomes(files: list[Path], config: BuildConfig, progress: bool) -> Iterator[Any]:
+    """Every record's outcome, file after file, with a progress bar counting records."""
     from tqdm import tqdm
 
-    for path in tqdm(files, desc="files", unit="file", disable=not progress or len(files) < 2):
-        yield from load_file(
-            path, config.format, config.loader, config.skip_invalid, config.max_record_bytes
-        )
+    # disable=None: no bar when stderr is not a terminal (logs, CI), so errors stay one line.
+    with tqdm(
+        desc="records", unit="rec", disable=None if progress else True, mininterval=0.5
+    ) as bar:
+        for path in files:
+            bar.set_postfix_str(path.name, refresh=False)
+            for outcome in load_file(
+                path, config.format, config.loader, config.skip_invalid, config.max_record_bytes
+            ):
+                bar.update()
+                yield outcome
 
 
 def _config_dict(config: BuildConfig) -> dict[str, Any]:
