@@ -1,0 +1,158 @@
+"""SRL step time with SRLGRPOTrainer against a plain TRL GRPOTrainer: same model, batch, lengths.
+
+Three trainers run the same SRL step task (GSM8K questions, the first solution line as the
+expert step, the SRL step reward) from the same initial weights and seed:
+
+* ``plain``: ``trl.GRPOTrainer`` with ``GRPOConfig`` (the baseline);
+* ``ds_off``: ``SRLGRPOTrainer`` with ``dynamic_sampling=False``;
+* ``ds_on``: ``SRLGRPOTrainer`` with dynamic sampling on and ``dynamic_sampling_epsilon=0``, so
+  only groups whose rewards are exactly equal would be dropped (the kept fraction is reported:
+  1.0 means nothing was filtered and the comparison is like for like).
+
+Runs alternate (plain, ds_off, ds_on, plain, ...) so that load from other work on the machine
+hits all three alike; the per-step times (TRL's ``step_time``: generation, rewards and update)
+after the first step of each run are pooled and the medians compared as ratios to ``plain``.
+
+A fourth trainer, ``ds_filter``, shows filtering at work: half of the prompts are made
+"mastered" (their reward is a constant 0.5, as for a step the policy already reproduces), the
+default epsilon 0.01 applies, and up to ``--max-rounds`` rounds refill the batch. It reports the
+rollouts generated per rollout kept and its step time against ``plain``.
+
+    .venv/bin/python benchmarks/bench_grpo_overhead.py --data-dir ../shared/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import tempfile
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from transformers import PrinterCallback
+from trl import GRPOConfig, GRPOTrainer
+
+from srlkit.data.schema import COL_PROMPT, COL_TARGET
+from srlkit.io import write_json
+from srlkit.models.tiny import TinyModelConfig, build_tiny_model
+from srlkit.rewards.srl import srl_step_reward
+from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
+
+logger = logging.getLogger("bench_grpo_overhead")
+
+
+def load_step_task(data_dir: Path, n: int) -> tuple[Dataset, list[str]]:
+    """GSM8K questions with their first solution line as the expert's next step; plus a corpus."""
+    prompts, targets, corpus = [], [], []
+    with open(data_dir / "gsm8k" / "train.jsonl", encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            rec = json.loads(line)
+            if i < 1500:
+                corpus += [rec["question"], rec["answer"]]
+            if i < n:
+                prompts.append([{"role": "user", "content": rec["question"] + "\nWrite the first step."}])
+                targets.append(rec["answer"].splitlines()[0])
+    mastered = [i % 2 == 1 for i in range(len(prompts))]
+    data = Dataset.from_dict({COL_PROMPT: prompts, COL_TARGET: targets, "mastered": mastered})
+    return data, corpus + ["<think>", "</think>"]
+
+
+def step_reward(completions, target, mastered=None, **kwargs):
+    """SRL step reward of the completion taken as the action (no thinking in the tiny template)."""
+    texts = [c[0]["content"] if isinstance(c, list) else c for c in completions]
+    return srl_step_reward(["<think></think>" + t for t in texts], target)
+
+
+def mastered_mix_reward(completions, target, mastered, **kwargs):
+    """As ``step_reward``, but prompts flagged ``mastered`` earn a flat 0.5 (no learning signal)."""
+    rewards = step_reward(completions, target)
+    return [0.5 if m else r for r, m in zip(rewards, mastered)]
+
+
+def run_one(name: str, model_dir: Path, data: Dataset, opts: argparse.Namespace, out_dir: Path) -> dict:
+    common = dict(
+        use_cpu=not torch.cuda.is_available(),
+        bf16=False,
+        per_device_train_batch_size=opts.batch_rows,
+        num_generations=opts.num_generations,
+        max_completion_length=opts.max_completion_length,
+        max_steps=opts.steps,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to=[],
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
+    )
+    reward = step_reward
+    if name == "plain":
+        args, trainer_cls = GRPOConfig(str(out_dir / name), **common), GRPOTrainer
+    elif name == "ds_off":
+        args, trainer_cls = SRLGRPOConfig(str(out_dir / name), dynamic_sampling=False, **common), SRLGRPOTrainer
+    elif name == "ds_on":
+        args = SRLGRPOConfig(str(out_dir / name), dynamic_sampling_epsilon=0.0, **common)
+        trainer_cls = SRLGRPOTrainer
+    else:  # ds_filter
+        args = SRLGRPOConfig(str(out_dir / name), max_generation_rounds=opts.max_rounds, **common)
+        trainer_cls, reward = SRLGRPOTrainer, mastered_mix_reward
+    trainer = trainer_cls(model=str(model_dir), reward_funcs=reward, args=args, train_dataset=data)
+    trainer.remove_callback(PrinterCallback)  # keep the output to the summary table
+    trainer.train()
+    logs = [h for h in trainer.state.log_history if "step_time" in h]
+    result = {"step_times": [h["step_time"] for h in logs[1:]]}  # first step warms caches up
+    for key in ("kept_fraction", "rollouts_per_kept_rollout", "generation_rounds", "batch_filled_fraction"):
+        values = [h[f"dynamic_sampling/{key}"] for h in logs if h.get(f"dynamic_sampling/{key}") is not None]
+        if values:
+            result[key] = statistics.mean(values)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    parser.add_argument("--steps", type=int, default=8, help="optimizer steps per run")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each trainer")
+    parser.add_argument("--batch-rows", type=int, default=16, help="per_device_train_batch_size (rollouts)")
+    parser.add_argument("--num-generations", type=int, default=8)
+    parser.add_argument("--max-completion-length", type=int, default=16)
+    parser.add_argument("--max-rounds", type=int, default=4, help="max_generation_rounds for ds_filter")
+    parser.add_argument("--hidden-size", type=int, default=64, help="tiny model width")
+    parser.add_argument("--layers", type=int, default=2, help="tiny model depth")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 = least noise)")
+    parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
+    opts = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(opts.threads)
+
+    data, corpus = load_step_task(opts.data_dir, n=64)
+    names = ["plain", "ds_off", "ds_on", "ds_filter"]
+    pooled: dict[str, dict] = {n: {"step_times": []} for n in names}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_dir = Path(tmp)
+        width = TinyModelConfig(hidden_size=opts.hidden_size, intermediate_size=3 * opts.hidden_size,
+                                num_hidden_layers=opts.layers)
+        model_dir = build_tiny_model(tmp_dir / "model", corpus, width)
+        for repeat in range(opts.repeats):
+            for name in names:
+                result = run_one(name, model_dir, data, opts, tmp_dir / f"r{repeat}")
+                pooled[name]["step_times"] += result.pop("step_times")
+                for key, value in result.items():
+                    pooled[name].setdefault(key, []).append(value)
+
+    base = statistics.median(pooled["plain"]["step_times"])
+    report = {"settings": {k: str(v) for k, v in vars(opts).items()}, "trainers": {}}
+    print(f"{'trainer':<10} {'median step s':>13} {'ratio to plain':>14}  extra")
+    for name in names:
+        median = statistics.median(pooled[name]["step_times"])
+        extra = {k: round(statistics.mean(v), 3) for k, v in pooled[name].items() if k != "step_times"}
+        report["trainers"][name] = {"median_step_s": median, "ratio_to_plain": median / base, **extra}
+        print(f"{name:<10} {median:>13.3f} {median / base:>14.3f}  {extra}")
+    if opts.output:
+        write_json(opts.output, report)
+
+
+if __name__ == "__main__":
+    main()
