@@ -109,3 +109,23 @@ def test_real_math500_golds_all_parse(shared_data):
         golds = [json.loads(line)["answer"] for _, line in zip(range(40), f)]
     scores = [score_answer("\\boxed{" + g + "}", g).score for g in golds]
     assert scores.count(1.0) == len(golds), [g for g, s in zip(golds, scores) if s != 1.0]
+
+
+HOSTILE_COMPLETIONS = {
+    "lone_surrogate": "\\boxed{\ud800}",
+    "nul_byte": "\\boxed{1\x002}",
+    "unbalanced_latex": "\\boxed{\\frac{1}{}",
+    "python_code_is_not_run": "\\boxed{__import__('os').system('echo pwned')}",
+    "deep_nesting": "\\boxed{" + "{" * 400 + "1" + "}" * 400 + "}",
+    "huge_number": "\\boxed{" + "9" * 900 + "}",
+    "conversational_garbage": [{"role": "assistant", "content": None, "reasoning_content": 5}],
+    "not_a_completion": 3.5,
+}
+
+
+@pytest.mark.parametrize("completion", HOSTILE_COMPLETIONS.values(), ids=HOSTILE_COMPLETIONS.keys())
+def test_hostile_completions_score_zero(completion):
+    start = time.perf_counter()
+    result = score_answer(completion, "5", timeout_s=2.0)
+    assert result.score == 0.0
+    assert time.perf_counter() - start < 2.0 + 2.0 + 1.0

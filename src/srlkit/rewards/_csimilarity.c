@@ -48,6 +48,8 @@ typedef struct {
     int32_t *len[2];
     int64_t *stamp[2];
     int64_t counter;
+    /* work done (rows scanned + b2j positions visited) and the budget (0: unlimited) */
+    long long steps, max_steps;
     Py_ssize_t *stack; /* pending (alo, ahi, blo, bhi) quads */
 } Work;
 
@@ -152,6 +154,7 @@ static void longest_match(Work *w, Py_ssize_t alo, Py_ssize_t ahi, Py_ssize_t bl
     Py_ssize_t besti = alo, bestj = blo, bestsize = 0;
     const cp_t *a = w->a, *b = w->b;
     int64_t s = w->counter + 2; /* this row's stamp; s - 1 marks the previous row */
+    long long visited = ahi - alo;
     for (Py_ssize_t i = alo; i < ahi; i++, s++) {
         int32_t id = w->aid[i];
         if (id < 0) continue;
@@ -166,6 +169,7 @@ static void longest_match(Work *w, Py_ssize_t alo, Py_ssize_t ahi, Py_ssize_t bl
             }
             p = lo;
         }
+        const int32_t *p0 = p;
         for (; p < pe; p++) {
             Py_ssize_t j = *p;
             if (j >= bhi) break;
@@ -178,8 +182,11 @@ static void longest_match(Work *w, Py_ssize_t alo, Py_ssize_t ahi, Py_ssize_t bl
                 bestsize = k;
             }
         }
+        visited += p - p0;
+        if (w->max_steps > 0 && w->steps + visited > w->max_steps) break; /* caller stops */
     }
     w->counter = s;
+    w->steps += visited;
     while (besti > alo && bestj > blo && a[besti - 1] == b[bestj - 1]) {
         besti--; bestj--; bestsize++;
     }
@@ -190,7 +197,12 @@ static void longest_match(Work *w, Py_ssize_t alo, Py_ssize_t ahi, Py_ssize_t bl
     out[0] = besti; out[1] = bestj; out[2] = bestsize;
 }
 
-/* sum(size for (i, j, size) in get_matching_blocks()): M in ratio() = 2M / T. */
+#define OVER_BUDGET (-2)
+
+/* sum(size for (i, j, size) in get_matching_blocks()): M in ratio() = 2M / T.
+ * OVER_BUDGET when w->max_steps > 0 and the work exceeded it: difflib's worst case is far
+ * worse than quadratic (many one-character blocks, each found by a full scan), and a model
+ * can write such an output on purpose; the budget keeps one call bounded. */
 static Py_ssize_t matching_chars(Work *w) {
     Py_ssize_t *st = w->stack, sp = 0, total = 0, m[3];
     st[0] = 0; st[1] = w->na; st[2] = 0; st[3] = w->nb; sp = 1;
@@ -198,6 +210,7 @@ static Py_ssize_t matching_chars(Work *w) {
         sp--;
         Py_ssize_t alo = st[4 * sp], ahi = st[4 * sp + 1], blo = st[4 * sp + 2], bhi = st[4 * sp + 3];
         longest_match(w, alo, ahi, blo, bhi, m);
+        if (w->max_steps > 0 && w->steps > w->max_steps) return OVER_BUDGET;
         Py_ssize_t i = m[0], j = m[1], k = m[2];
         if (k == 0) continue;
         total += k;
@@ -288,9 +301,13 @@ static int to_codes(PyObject *obj, const char *what, Py_ssize_t index, Codes *ou
     return 0;
 }
 
-/* Match one pair with the b side possibly already indexed (same_b). -1 on out of memory. */
-static Py_ssize_t match_pair(Work *w, const Codes *a, const Codes *b, int autojunk, int same_b) {
+/* Match one pair with the b side possibly already indexed (same_b): M, OVER_BUDGET, or -1 on
+ * out of memory. */
+static Py_ssize_t match_pair(Work *w, const Codes *a, const Codes *b, int autojunk, int same_b,
+                             long long max_steps) {
     if (work_reserve(w, a->n, b->n) < 0) return -1;
+    w->steps = 0;
+    w->max_steps = max_steps;
     if (!same_b) {
         memcpy(w->b, b->data, (size_t)b->n * sizeof(cp_t));
         set_b(w, b->n, autojunk);
@@ -300,19 +317,18 @@ static Py_ssize_t match_pair(Work *w, const Codes *a, const Codes *b, int autoju
     return matching_chars(w);
 }
 
-static int parse_pair(PyObject *args, PyObject *kwargs, PyObject **a, PyObject **b, int *autojunk) {
-    static char *kwlist[] = {"a", "b", "autojunk", NULL};
-    *autojunk = 1;
-    return PyArg_ParseTupleAndKeywords(args, kwargs, "OO|p", kwlist, a, b, autojunk);
-}
-
-/* Shared body of ratio() and matches(): M for one pair, or -1 with an exception set. */
+/* Shared body of ratio() and matches(): M for one pair, OVER_BUDGET, or -1 with an
+ * exception set. */
 static Py_ssize_t pair_matches(PyObject *args, PyObject *kwargs, Py_ssize_t *length) {
+    static char *kwlist[] = {"a", "b", "autojunk", "max_steps", NULL};
     PyObject *a_obj, *b_obj;
-    int autojunk;
+    int autojunk = 1;
+    long long max_steps = 0;
     Codes a = {NULL, 0}, b = {NULL, 0};
     Py_ssize_t m;
-    if (!parse_pair(args, kwargs, &a_obj, &b_obj, &autojunk)) return -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|pL", kwlist, &a_obj, &b_obj, &autojunk,
+                                     &max_steps))
+        return -1;
     if (to_codes(a_obj, "a", -1, &a) < 0) return -1;
     if (to_codes(b_obj, "b", -1, &b) < 0) {
         free(a.data);
@@ -320,25 +336,26 @@ static Py_ssize_t pair_matches(PyObject *args, PyObject *kwargs, Py_ssize_t *len
     }
     Py_BEGIN_ALLOW_THREADS
     Work *w = work_take();
-    m = w ? match_pair(w, &a, &b, autojunk, 0) : -1;
+    m = w ? match_pair(w, &a, &b, autojunk, 0, max_steps) : -1;
     work_give(w);
     Py_END_ALLOW_THREADS
     free(a.data);
     free(b.data);
-    if (m < 0) PyErr_NoMemory();
+    if (m == -1) PyErr_NoMemory();
     *length = a.n + b.n;
     return m;
 }
 
 static PyObject *py_ratio(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
     Py_ssize_t length, m = pair_matches(args, kwargs, &length);
-    if (m < 0) return NULL;
-    return PyFloat_FromDouble(ratio_of(m, length));
+    if (m == -1) return NULL;
+    return PyFloat_FromDouble(m == OVER_BUDGET ? Py_NAN : ratio_of(m, length));
 }
 
 static PyObject *py_matches(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
     Py_ssize_t length, m = pair_matches(args, kwargs, &length);
-    if (m < 0) return NULL;
+    if (m == -1) return NULL;
+    if (m == OVER_BUDGET) Py_RETURN_NONE;
     return PyLong_FromSsize_t(m);
 }
 
@@ -375,14 +392,16 @@ static Codes *sequence_codes(PyObject *seq, const char *what, char *same_as_prev
 }
 
 static PyObject *py_ratio_batch(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
-    static char *kwlist[] = {"a", "b", "autojunk", NULL};
+    static char *kwlist[] = {"a", "b", "autojunk", "max_steps", NULL};
     PyObject *a_in, *b_in, *a_seq = NULL, *b_seq = NULL, *result = NULL;
     int autojunk = 1;
+    long long max_steps = 0;
     Codes *a = NULL, *b = NULL;
     char *same = NULL;
     double *out = NULL;
     Py_ssize_t n, failed = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|p", kwlist, &a_in, &b_in, &autojunk))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|pL", kwlist, &a_in, &b_in, &autojunk,
+                                     &max_steps))
         return NULL;
     a_seq = PySequence_Fast(a_in, "a must be a sequence of str");
     b_seq = a_seq ? PySequence_Fast(b_in, "b must be a sequence of str") : NULL;
@@ -407,9 +426,9 @@ static PyObject *py_ratio_batch(PyObject *Py_UNUSED(self), PyObject *args, PyObj
     for (Py_ssize_t i = 0; i < n && !failed; i++) {
         /* G rollouts of one prompt share a reference: index it once. Growing the buffers
          * keeps their contents, so the b side stays valid when only a is longer. */
-        Py_ssize_t m = match_pair(w, &a[i], &b[i], autojunk, i > 0 && same[i]);
-        if (m < 0) failed = 1;
-        else out[i] = ratio_of(m, a[i].n + b[i].n);
+        Py_ssize_t m = match_pair(w, &a[i], &b[i], autojunk, i > 0 && same[i], max_steps);
+        if (m == -1) failed = 1;
+        else out[i] = m == OVER_BUDGET ? Py_NAN : ratio_of(m, a[i].n + b[i].n);
     }
     work_give(w);
     Py_END_ALLOW_THREADS
@@ -438,15 +457,17 @@ done:
 
 static PyMethodDef methods[] = {
     {"ratio", (PyCFunction)(void (*)(void))py_ratio, METH_VARARGS | METH_KEYWORDS,
-     "ratio(a, b, autojunk=True) -> float\n\n"
-     "difflib.SequenceMatcher(None, a, b, autojunk=autojunk).ratio() for two str."},
+     "ratio(a, b, autojunk=True, max_steps=0) -> float\n\n"
+     "difflib.SequenceMatcher(None, a, b, autojunk=autojunk).ratio() for two str; NaN when\n"
+     "max_steps > 0 and matching needed more steps (rows scanned + index entries visited)."},
     {"matches", (PyCFunction)(void (*)(void))py_matches, METH_VARARGS | METH_KEYWORDS,
-     "matches(a, b, autojunk=True) -> int\n\n"
-     "Characters in SequenceMatcher(None, a, b, autojunk=autojunk).get_matching_blocks()."},
+     "matches(a, b, autojunk=True, max_steps=0) -> int | None\n\n"
+     "Characters in SequenceMatcher(None, a, b, autojunk=autojunk).get_matching_blocks();\n"
+     "None when over max_steps."},
     {"ratio_batch", (PyCFunction)(void (*)(void))py_ratio_batch, METH_VARARGS | METH_KEYWORDS,
-     "ratio_batch(a, b, autojunk=True) -> list[float]\n\n"
-     "ratio(a[i], b[i], autojunk) for every i, without the GIL; equal consecutive b[i] are\n"
-     "indexed once."},
+     "ratio_batch(a, b, autojunk=True, max_steps=0) -> list[float]\n\n"
+     "ratio(a[i], b[i], autojunk, max_steps) for every i, without the GIL; equal consecutive\n"
+     "b[i] are indexed once."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -35,7 +35,6 @@ DEFAULT_TIMEOUT_S = 5.0
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
 _NUMBER_RE = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
-_THINK_BLOCK_RE = re.compile(re.escape(THINK_OPEN) + r".*?" + re.escape(THINK_CLOSE), re.DOTALL)
 _MAX_BOXES_TRIED = 16
 
 
@@ -117,10 +116,27 @@ def _gold_text(gold: Any) -> str | None:
     return text or None
 
 
+def _outside_think(text: str) -> str:
+    """``text`` without its complete ``<think>...</think>`` blocks.
+
+    A find loop rather than a lazy regex, which would rescan to the end from every unclosed
+    ``<think>`` (quadratic on hostile output).
+    """
+    parts, pos = [], 0
+    while True:
+        start = text.find(THINK_OPEN, pos)
+        end = text.find(THINK_CLOSE, start + len(THINK_OPEN)) if start >= 0 else -1
+        if end < 0:
+            parts.append(text[pos:])
+            return " ".join(parts)
+        parts.append(text[pos:start])
+        pos = end + len(THINK_CLOSE)
+
+
 def _final_text(completion: Any) -> str:
-    """The completion's text with complete think blocks removed (the answer lives outside them)."""
+    """The completion's text outside think blocks if an answer is there, else the whole text."""
     text = completion_text(completion)
-    outside = _THINK_BLOCK_RE.sub(" ", text)
+    outside = _outside_think(text)
     return outside if extract_answer(outside) is not None else text
 
 

@@ -123,8 +123,10 @@ def step_similarity(
     return _metric(metric)(prediction, reference, autojunk)
 
 
-def _batch_chunk(predictions: Sequence[str], references: Sequence[str], autojunk: bool) -> list[float]:
-    return _csimilarity.ratio_batch(list(predictions), list(references), autojunk)
+def _batch_chunk(
+    predictions: Sequence[str], references: Sequence[str], autojunk: bool, max_steps: int
+) -> list[float]:
+    return _csimilarity.ratio_batch(list(predictions), list(references), autojunk, max_steps)
 
 
 def batch_similarity(
@@ -133,11 +135,19 @@ def batch_similarity(
     metric: str = DEFAULT_METRIC,
     autojunk: bool = DEFAULT_AUTOJUNK,
     num_threads: int | None = None,
+    max_steps: int = 0,
 ) -> list[float]:
     """:func:`step_similarity` for many pairs, using all cores for the compiled metric.
 
     The C extension releases the GIL while it computes, so threads run truly in parallel;
     ``num_threads`` defaults to the number of CPUs (1 computes everything in this thread).
+    Consecutive pairs with equal references (a GRPO group) index the reference once.
+
+    ``max_steps`` > 0 bounds the work per pair for ``"sequence_matcher"`` (rows scanned plus
+    index entries visited, about 5 ns each): a pair that needs more gets ``nan`` instead of
+    its ratio. Ratcliff/Obershelp's worst case is far beyond quadratic (many one-character
+    blocks, each found by a full scan), so rewards of untrusted model output set it. Not
+    enforced by the difflib fallback.
     """
     if len(predictions) != len(references):
         raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
@@ -147,11 +157,13 @@ def batch_similarity(
     n = len(predictions)
     threads = max(1, min(num_threads or os.cpu_count() or 1, n))
     if threads == 1:
-        return _batch_chunk(predictions, references, autojunk)
+        return _batch_chunk(predictions, references, autojunk, max_steps)
     bounds = [n * k // threads for k in range(threads + 1)]
     with ThreadPoolExecutor(max_workers=threads) as pool:
         parts = pool.map(
-            lambda k: _batch_chunk(predictions[bounds[k] : bounds[k + 1]], references[bounds[k] : bounds[k + 1]], autojunk),
+            lambda k: _batch_chunk(
+                predictions[bounds[k] : bounds[k + 1]], references[bounds[k] : bounds[k + 1]], autojunk, max_steps
+            ),
             range(threads),
         )
         return [score for part in parts for score in part]

@@ -16,6 +16,8 @@ and ``kind`` as keyword arguments); :func:`make_srl_step_reward` fixes the optio
 from __future__ import annotations
 
 import functools
+import logging
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,7 +26,17 @@ from srlkit.data.schema import KIND_AGENT
 from srlkit.rewards.format import parse_completion
 from srlkit.rewards.similarity import DEFAULT_AUTOJUNK, DEFAULT_METRIC, batch_similarity
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_FORMAT_PENALTY = -1.0
+DEFAULT_MAX_STEPS = 100_000_000
+"""Work budget per comparison (see :func:`srlkit.rewards.similarity.batch_similarity`), about
+0.5 s on one core: real steps need a few million at most; a pair over budget scores 0.0."""
+DEFAULT_MAX_ACTION_CHARS = 16_384
+"""Actions longer than this score 0.0 without being compared. Matching costs up to
+O(len(action) * len(target)), so this bounds the time any model output can take; and an
+action far longer than the expert's step could score at most 2 * len(target) / (len(action) +
+len(target)) anyway (under 0.4 for a 6,400-character target)."""
 
 RewardFunc = Callable[..., list]
 
@@ -52,12 +64,16 @@ def srl_step_reward(
     lenient: bool = False,
     metric: str = DEFAULT_METRIC,
     autojunk: bool = DEFAULT_AUTOJUNK,
+    max_action_chars: int = DEFAULT_MAX_ACTION_CHARS,
+    max_steps: int = DEFAULT_MAX_STEPS,
     **kwargs: Any,
 ) -> list[float]:
     """One reward per completion: similarity of its action to ``target``, or ``format_penalty``.
 
     ``kind`` ("math" / "agent") selects canonical action comparison for agent steps; other
     keyword arguments (further dataset columns, TRL's ``trainer_state`` ...) are ignored.
+    Actions longer than ``max_action_chars``, and pairs needing more than ``max_steps`` of
+    matching work, score 0.0 and are logged: together they bound the time of any output.
     """
     n = len(completions)
     targets = _per_item(target, n, "target")
@@ -68,11 +84,21 @@ def srl_step_reward(
         parsed = parse_completion(completion, lenient=lenient)
         if not parsed.ok:
             continue
+        if len(parsed.action) > max_action_chars:
+            rewards[i] = 0.0
+            continue
         scored.append(i)
         predictions.append(_comparable(parsed.action, k))
         references.append(_comparable(str(ref), k))
-    for i, score in zip(scored, batch_similarity(predictions, references, metric, autojunk)):
+    scores = batch_similarity(predictions, references, metric, autojunk, max_steps=max_steps)
+    over_budget = 0
+    for i, score in zip(scored, scores):
+        if math.isnan(score):
+            over_budget += 1
+            score = 0.0
         rewards[i] = score
+    if over_budget:
+        logger.warning("srl_step: %d of %d actions exceeded the matching budget; scored 0.0", over_budget, n)
     return rewards
 
 
@@ -81,10 +107,18 @@ def make_srl_step_reward(
     lenient: bool = False,
     metric: str = DEFAULT_METRIC,
     autojunk: bool = DEFAULT_AUTOJUNK,
+    max_action_chars: int = DEFAULT_MAX_ACTION_CHARS,
+    max_steps: int = DEFAULT_MAX_STEPS,
 ) -> RewardFunc:
     """:func:`srl_step_reward` with its options fixed, named ``srl_step`` for TRL's logs."""
     fn = functools.partial(
-        srl_step_reward, format_penalty=format_penalty, lenient=lenient, metric=metric, autojunk=autojunk
+        srl_step_reward,
+        format_penalty=format_penalty,
+        lenient=lenient,
+        metric=metric,
+        autojunk=autojunk,
+        max_action_chars=max_action_chars,
+        max_steps=max_steps,
     )
     functools.update_wrapper(fn, srl_step_reward)
     fn.__name__ = "srl_step"
