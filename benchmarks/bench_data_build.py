@@ -112,6 +112,16 @@ def measure(kind: str, path: Path, work: Path, parquet: bool = False) -> dict:
     return result
 
 
+def core_speed_reference() -> float:
+    """CPU seconds of ``sum(range(10**7))``, best of 3: to compare machines (about 0.1 on a fast desktop core)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        sum(range(10**7))
+        best = min(best, time.process_time() - start)
+    return round(best, 3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -129,6 +139,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results: dict = {"command": " ".join([Path(sys.executable).name, *sys.argv])}
+    results["core_speed_ref_cpu_s"] = core_speed_reference()
+    print(f"core speed reference: sum(range(10**7)) takes {results['core_speed_ref_cpu_s']} CPU s")
     with tempfile.TemporaryDirectory(prefix="srl-bench-") as tmp:
         work = Path(tmp)
         sizes = {
@@ -174,9 +186,13 @@ def main() -> int:
         "srlkit_peak_growth_4x": round(
             m["srlkit_4m"]["peak_rss_mb"] / m["srlkit_m"]["peak_rss_mb"], 2
         ),
+        "srlkit_parquet_peak_growth_4x": round(
+            m["srlkit_parquet_4m"]["peak_rss_mb"] / m["srlkit_parquet_m"]["peak_rss_mb"], 2
+        ),
         "naive_peak_growth_4x": round(
             m["naive_4m"]["peak_rss_mb"] / m["naive_m"]["peak_rss_mb"], 2
         ),
+        "core_speed_ref_cpu_s": results["core_speed_ref_cpu_s"],
         "s1k_wall_s": results["s1k"]["wall_s"],
         "s1k_cpu_s": results["s1k"]["cpu_s"],
     }
