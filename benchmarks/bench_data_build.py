@@ -113,7 +113,7 @@ def measure(kind: str, path: Path, work: Path, parquet: bool = False) -> dict:
 
 
 def core_speed_reference() -> float:
-    """CPU seconds of ``sum(range(10**7))``, best of 3: to compare machines (about 0.1 on a fast desktop core)."""
+    """CPU seconds of ``sum(range(10**7))``, best of 3: a pure-Python yardstick to compare machines."""
     best = float("inf")
     for _ in range(3):
         start = time.process_time()
