@@ -76,7 +76,9 @@ def _register_build(sub: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--format",
         choices=FORMAT_NAMES + tuple(ALIASES),
-        help="input format (default: detected per file)",
+        metavar="NAME",
+        help=f"input format, one of: {', '.join(FORMAT_NAMES)} (aliases: {', '.join(ALIASES)}); "
+        "default: detected per file",
     )
     g = b.add_argument_group("math")
     g.add_argument(
@@ -99,7 +101,7 @@ def _register_build(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument(
         "--step-regex",
-        help="with --segment regex: pattern matching where each step starts (group 'title' optional)",
+        help="pattern matching where each step starts; implies --segment regex (group 'title' optional)",
     )
     g.add_argument(
         "--title-hint",
