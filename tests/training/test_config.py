@@ -132,3 +132,16 @@ def test_every_shipped_recipe_parses(tmp_path):
             cfg = {k: v for k, v in cfg.items() if k not in ("bf16", "tf32")}  # no GPU here
             args = parse_method_args(method, ["--output_dir", str(tmp_path), "--bf16", "false"], cfg)
             assert args.train.output_dir == str(tmp_path), path
+
+
+def test_use_vllm_without_vllm_is_a_clear_error(tmp_path):
+    import importlib.util
+
+    from srlkit.training.runner import _check_generation_backend
+
+    args = parse_method_args("srl", ["--output_dir", str(tmp_path), "--bf16", "false", "--use_vllm", "--vllm_mode", "colocate"])
+    assert args.train.use_vllm and args.train.vllm_mode == "colocate"  # passed through to TRL as is
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(DataError, match=r"pip install 'srlkit\[vllm\]'"):
+        _check_generation_backend(args.train)

@@ -31,7 +31,7 @@ METHODS = ("srl", "rlvr", "sft")
 PATH_KEYS = ("train_file", "eval_file", "model_name_or_path")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-DEFAULT_RLVR_PROMPT = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{{}}."
+DEFAULT_RLVR_PROMPT = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}."
 
 _GRPOBase, _ = grpo_classes()
 _SFTBase, _ = sft_classes()

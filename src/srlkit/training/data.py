@@ -159,26 +159,27 @@ def load_sft_examples(path: str | Path, mode: str = "full") -> tuple[list[dict[s
 
     Math: ``{"prompt": [user], "completion": [assistant]}`` so the loss covers the solution only.
     Agents: ``{"messages": [...]}``, expert actions as assistant turns and observations as user
-    turns (set TRL's ``assistant_only_loss`` to train on the actions only).
+    turns (set TRL's ``assistant_only_loss`` to train on the actions only). Step instances are
+    regrouped (see :func:`_rows_from_instances`); ``mode`` then has no effect, as instances hold
+    no thinking trace.
     """
     if mode not in ("full", "outline"):
         raise DataError(None, f"sft_mode must be 'full' or 'outline', got {mode!r}")
     summary = DataSummary(str(path))
     records = list(iter_records(path, summary))
     if records and all(COL_TARGET in rec and "steps" not in rec for _, rec in records):
-        trajectories = _trajectories_from_instances(records, summary)
-    else:
-        trajectories = []
-        for rec_no, rec in records:
-            try:
-                traj = Trajectory.from_dict(rec)
-            except (KeyError, TypeError, ValueError) as exc:
-                summary.drop(f"not a trajectory ({type(exc).__name__}: {exc})")
-                continue
-            if not traj.steps:
-                summary.drop("trajectory has no steps")
-                continue
-            trajectories.append(traj)
+        return _rows_from_instances(records, summary), summary
+    trajectories = []
+    for _, rec in records:
+        try:
+            traj = Trajectory.from_dict(rec)
+        except (KeyError, TypeError, ValueError) as exc:
+            summary.drop(f"not a trajectory ({type(exc).__name__}: {exc})")
+            continue
+        if not traj.steps:
+            summary.drop("trajectory has no steps")
+            continue
+        trajectories.append(traj)
     rows = [sft_row(t, mode) for t in trajectories]
     return rows, summary
 
@@ -205,30 +206,33 @@ def sft_row(traj: Trajectory, mode: str) -> dict[str, Any]:
     }
 
 
-def _trajectories_from_instances(records: list[tuple[int, dict[str, Any]]], summary: DataSummary) -> list[Trajectory]:
-    """Regroup step instances into trajectories: task = the first step's prompt, steps = targets in order.
+def _rows_from_instances(records: list[tuple[int, dict[str, Any]]], summary: DataSummary) -> list[dict[str, Any]]:
+    """SFT rows from step instances (``srl data build`` output), so SFT and SRL see the same data.
 
-    Needs the step-1 instance of each trajectory (its prompt holds the task and no earlier step);
-    trajectories without it, or with missing steps, are dropped and counted per instance.
+    Math: one example per trajectory, prompt = its step-1 instance's prompt (the task, no earlier
+    step), completion = the targets of steps 1..N joined by newlines (targets are already numbered
+    ``k. **Title** body``). Trajectories without a complete run of steps 1..k are dropped and
+    counted per instance. Agent instances hold only the last rounds of context, so each becomes
+    its own prompt -> action example.
     """
-    from srlkit.data.schema import Step
-
     groups: dict[str, list[dict[str, Any]]] = {}
+    rows: list[dict[str, Any]] = []
     for _, rec in records:
-        groups.setdefault(str(rec.get(COL_TRAJECTORY_ID, rec.get(COL_ID))), []).append(rec)
-    trajectories = []
-    for traj_id, recs in groups.items():
+        if not _valid_messages(rec.get(COL_PROMPT)) or not str(rec.get(COL_TARGET) or "").strip():
+            summary.drop("instance without a chat prompt or a target")
+        elif rec.get(COL_KIND, KIND_MATH) == KIND_AGENT:
+            rows.append({"prompt": rec[COL_PROMPT], "completion": [{"role": "assistant", "content": rec[COL_TARGET]}]})
+        else:
+            groups.setdefault(str(rec.get(COL_TRAJECTORY_ID, rec.get(COL_ID))), []).append(rec)
+    for recs in groups.values():
         recs.sort(key=lambda r: int(r.get(COL_STEP_INDEX, 0)))
-        indices = [int(r.get(COL_STEP_INDEX, 0)) for r in recs]
-        if indices != list(range(1, len(recs) + 1)) or not _valid_messages(recs[0].get(COL_PROMPT)):
+        if [int(r.get(COL_STEP_INDEX, 0)) for r in recs] != list(range(1, len(recs) + 1)):
             summary.drop("instances of a trajectory without a complete run of steps 1..k", len(recs))
             continue
-        task = "\n\n".join(m["content"] for m in recs[0][COL_PROMPT] if m["role"] != "system")
-        kind = recs[0].get(COL_KIND, KIND_MATH)
-        steps = [Step(action=r[COL_TARGET]) if kind == KIND_AGENT else Step(body=r[COL_TARGET]) for r in recs]
+        solution = "\n".join(r[COL_TARGET].strip() for r in recs)
+        rows.append({"prompt": recs[0][COL_PROMPT], "completion": [{"role": "assistant", "content": solution}]})
         summary.drop("merged into its trajectory (one SFT example per trajectory)", len(recs) - 1)
-        trajectories.append(Trajectory(id=traj_id, task=task, steps=steps, kind=kind))
-    return trajectories
+    return rows
 
 
 def filter_prompt_length(
