@@ -96,3 +96,16 @@ def test_directories_expand_to_supported_files(tmp_path, shared_data):
     (tmp_path / "empty_dir").mkdir()
     with pytest.raises(DataError, match="holds no"):
         expand_inputs([tmp_path / "empty_dir"])
+
+
+def test_jsonl_with_a_broken_first_line_is_still_read_line_by_line(tmp_path):
+    p = _write(tmp_path, "x.jsonl", b'{"a": 1,,}\n{"a": 2}\n')
+    with pytest.raises(DataError, match=r"x\.jsonl:1: invalid JSON"):
+        list(iter_raw_records(p))
+    errors: list[DataError] = []
+    assert [r.record for r in iter_raw_records(p, True, errors)] == [{"a": 2}]
+    assert [e.line for e in errors] == [1]
+    one_line_traj = _write(tmp_path, "compact.traj", b'{"trajectory": [], "history": []}')
+    assert [r.record for r in iter_raw_records(one_line_traj)] == [
+        {"trajectory": [], "history": []}
+    ]

@@ -163,3 +163,17 @@ def test_wrong_types_and_empty_solutions(tmp_path):
         _outcomes(p)
     outs = _outcomes(p, skip_invalid=True)
     assert [o.dropped for o in outs] == [None, "empty_solution", "invalid"]
+
+
+def test_skip_invalid_lets_detection_move_past_an_unrecognisable_first_record(tmp_path):
+    p = tmp_path / "junk_first.jsonl"
+    p.write_text(
+        json.dumps({"foo": 1})
+        + "\n"
+        + json.dumps({"question": "q", "answer": "a\nb\n#### 3"})
+        + "\n"
+    )
+    with pytest.raises(DataError, match="unknown trajectory format"):
+        _outcomes(p)
+    outs = _outcomes(p, skip_invalid=True)
+    assert [(o.dropped, o.format) for o in outs] == [("invalid", ""), (None, "gsm8k")]

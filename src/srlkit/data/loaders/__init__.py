@@ -135,7 +135,13 @@ def load_file(
                 None, dropped="invalid", detail=str(err), format=loader.name if loader else ""
             )
         if loader is None:
-            loader = detect_loader(raw.record, raw)
+            try:
+                loader = detect_loader(raw.record, raw)
+            except DataError as err:
+                if not skip_invalid:
+                    raise
+                yield LoadOutcome(raw, dropped="invalid", detail=str(err))
+                continue  # detection tries again on the next record
         used = loader if format else _record_loader(loader, raw)
         try:
             yield LoadOutcome(raw, used.load(raw, options), format=used.name)

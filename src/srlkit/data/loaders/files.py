@@ -141,15 +141,17 @@ def _fail(err: DataError, skip_invalid: bool, errors: list[DataError] | None) ->
 def _iter_lines_or_object(
     path: Path, skip_invalid: bool, errors: list[DataError] | None, max_bytes: int
 ) -> Iterator[RawRecord]:
-    """JSONL, or a single pretty-printed object (a ``.traj``) when line 1 is not a whole object."""
+    """JSONL, or a single pretty-printed object (a ``.traj``) when line 1 is only its opening.
+
+    The test is the shape of the first non-blank line, not whether it parses: a JSONL file
+    whose first record is broken must still be read line by line (and that line reported).
+    """
     with open(path, "rb") as f:
-        first_line = f.readline()
-    try:
-        json.loads(first_line.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        first_line = next((line for line in f if not line.isspace()), b"")
+    if first_line.rstrip().endswith(b"}"):
+        yield from _iter_jsonl(path, skip_invalid, errors, max_bytes)
+    else:
         yield from _iter_single_object(path, max_bytes)
-        return
-    yield from _iter_jsonl(path, skip_invalid, errors, max_bytes)
 
 
 def _iter_single_object(path: Path, max_bytes: int) -> Iterator[RawRecord]:
