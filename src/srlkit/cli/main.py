@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "srlkit.cli.data",
     "srlkit.cli.eval",
     "srlkit.cli.train",
+    "srlkit.cli.demo",
 )
 
 

@@ -48,16 +48,17 @@ def prompt_texts() -> list[str]:
     return [STEP_SYSTEM_PROMPT, DEFAULT_INSTRUCTION, "Steps so far: none yet.", "Write step"]
 
 
-def step_thought(step: Step) -> str:
-    """The short monologue the student writes before ``step``: the operation it is about to do."""
+def step_thought(step: Step, number: int) -> str:
+    """The short monologue before step ``number``: the operation it is about to do, as the
+    problem words it (``(2) multiply by 3``), which a small model finds by matching ``(2)``."""
     if step.title == ANSWER_TITLE:
         return ANSWER_THOUGHT
-    return step.title[0].lower() + step.title[1:]
+    return f"({number}) {step.title[0].lower()}{step.title[1:]}"
 
 
 def step_completion(step: Step, number: int) -> str:
     """The student's answer in the step form: a thought, then the numbered step."""
-    return f"<think>{step_thought(step)}</think>\n{step.math_text(number)}"
+    return f"<think>{step_thought(step, number)}</think>\n{step.math_text(number)}"
 
 
 def solve_completion(steps: Sequence[Step]) -> str:

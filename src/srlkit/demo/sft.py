@@ -28,7 +28,7 @@ class SFTExample:
 
 @dataclass(frozen=True)
 class SFTSettings:
-    epochs: float = 2.0
+    epochs: float = 3.0
     learning_rate: float = 3e-3
     batch_size: int = 32
     warmup_ratio: float = 0.05
@@ -118,7 +118,7 @@ def train_sft(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            losses.append(float(loss))
+            losses.append(loss.item())
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
     model.eval()

@@ -31,10 +31,11 @@ from srlkit.demo.sft import SFTExample, SFTSettings, train_sft
 from srlkit.demo.tasks import EASY, HARD, SOURCE_FORMAT, ChainProblem, generate_problems
 from srlkit.io import write_json
 from srlkit.models.tiny import CHATML_TEMPLATE, TinyModelConfig
+from srlkit.rewards.format import THINK_CLOSE, THINK_OPEN
 
 logger = logging.getLogger(__name__)
 
-STUDENT_FORMAT_VERSION = 1
+STUDENT_FORMAT_VERSION = 2
 META_FILE = "student.json"
 
 
@@ -45,8 +46,8 @@ class StudentConfig:
     model: TinyModelConfig = field(
         default_factory=lambda: TinyModelConfig(
             vocab_size=768,
-            hidden_size=64,
-            intermediate_size=192,
+            hidden_size=128,
+            intermediate_size=256,
             num_hidden_layers=2,
             num_attention_heads=4,
             num_key_value_heads=2,
@@ -99,9 +100,26 @@ def tokenizer_corpus(problems: list[ChainProblem]) -> list[str]:
         corpus += fixed
         corpus.append(f"Problem:\n{problem.question}")
         corpus.append(prompts.solve_completion(problem.steps()))
-    # Every number the tasks can produce, so none is split in an unusual way.
-    corpus.append(" ".join(str(i) for i in range(0, 1000)))
+    # Frequent enough that every small number becomes one token, as in real tokenizers' vocabularies.
+    corpus += [" ".join(str(i) for i in range(100))] * 100
     return corpus
+
+
+def keep_think_tags(tokenizer):
+    """Make ``<think>``/``</think>`` ordinary added tokens, as in Qwen3's tokenizer.
+
+    Why: TRL decodes completions with ``skip_special_tokens=True``; if the tags are *special*
+    tokens they vanish from every completion, the format check fails, and every SRL reward is
+    -1. Kept as single added tokens (not special), they survive decoding and stay one token.
+    """
+    from tokenizers import AddedToken
+
+    special = [t for t in tokenizer.all_special_tokens if t not in (THINK_OPEN, THINK_CLOSE)]
+    tokenizer.extra_special_tokens = [t for t in special if t not in (tokenizer.eos_token, tokenizer.pad_token)]
+    tokenizer._tokenizer.add_tokens(
+        [AddedToken(tag, special=False, normalized=False) for tag in (THINK_OPEN, THINK_CLOSE)]
+    )
+    return tokenizer
 
 
 def _train_student(out_dir: Path, config: StudentConfig) -> dict:
@@ -113,7 +131,8 @@ def _train_student(out_dir: Path, config: StudentConfig) -> dict:
 
     easy = generate_problems(EASY, config.num_easy_problems, seed=config.seed, prefix="easy")
     build_tiny_model(out_dir, tokenizer_corpus(easy), config.model)
-    tokenizer = AutoTokenizer.from_pretrained(out_dir)
+    tokenizer = keep_think_tags(AutoTokenizer.from_pretrained(out_dir))
+    tokenizer.save_pretrained(out_dir)
     model = AutoModelForCausalLM.from_pretrained(out_dir)
     losses = train_sft(model, tokenizer, warmstart_examples(easy), config.sft, "warm-start student")
     model.save_pretrained(out_dir)

@@ -5,7 +5,7 @@ certain, whose expert solutions are already cut into the paper's ``N. **Title** 
 and whose difficulty can be turned up until a small student fails completely, all without a
 download. A problem is a chain of operations applied to a start number::
 
-    Start with 8, then add 5, multiply by 3, subtract 9. What is the result?
+    Start with 8. Operations: (1) add 5, (2) multiply by 3, (3) subtract 9. What is the result?
 
 and its expert solution is one numbered step per operation, then the answer::
 
@@ -13,6 +13,9 @@ and its expert solution is one numbered step per operation, then the answer::
     2. **Multiply by 3** 13 * 3 = 39
     3. **Subtract 9** 39 - 9 = 30
     4. **Give the answer** \\boxed{30}
+
+(the numbers in that example are larger than the defaults allow: by default operands are at
+most 5 and every result at most 20, so a tiny model can learn the arithmetic in minutes).
 
 The difficulty knob is the number of operations (and the operand sizes): a student warm-started
 on two or three operations has never written a fourth step, so longer chains are the paper's
@@ -54,8 +57,8 @@ class Difficulty:
 
     min_ops: int = 2
     max_ops: int = 3
-    max_operand: int = 9
-    max_value: int = 99
+    max_operand: int = 5
+    max_value: int = 20
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_ops <= self.max_ops:
@@ -111,8 +114,8 @@ class ChainProblem:
 
     @property
     def question(self) -> str:
-        ops = ", ".join(op.phrase for op in self.operations)
-        return f"Start with {self.start}, then {ops}. What is the result?"
+        ops = ", ".join(f"({i}) {op.phrase}" for i, op in enumerate(self.operations, start=1))
+        return f"Start with {self.start}. Operations: {ops}. What is the result?"
 
     def values(self) -> list[int]:
         """The start number followed by every intermediate result."""

@@ -1,0 +1,135 @@
+"""The demo's run report: PNG plots (step reward, kept fraction, accuracy) and a summary page.
+
+Plots use matplotlib's Agg backend (no display needed); the summary is markdown, readable in
+a terminal, on GitHub, or rendered by any viewer, and links the plots beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from srlkit.io import atomic_write
+
+logger = logging.getLogger(__name__)
+
+KEPT_KEY = "dynamic_sampling/kept_fraction"
+REWARD_KEY = "reward"
+
+
+def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+    points = [(int(h.get("step", i + 1)), float(h[key])) for i, h in enumerate(history) if key in h]
+    return [p[0] for p in points], [p[1] for p in points]
+
+
+def _save(fig, path: Path) -> None:
+    """Render to a temporary sibling and rename, so a reader never sees half a PNG."""
+    with atomic_write(path, "wb", encoding=None) as f:
+        fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
+
+
+def plot_curve(history: list[dict[str, Any]], key: str, title: str, ylabel: str, path: Path) -> bool:
+    """Line plot of one logged metric over training steps; False when it was never logged."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps, values = _series(history, key)
+    if not steps:
+        return False
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot(steps, values, marker="o", markersize=3)
+    ax.set(title=title, xlabel="training step", ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    plt.close(fig)
+    return True
+
+
+def plot_comparison(rows: dict[str, dict[str, float]], metrics: list[tuple[str, str]], path: Path) -> None:
+    """Grouped bars: one group per metric, one bar per model (e.g. base vs SRL)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    width = 0.8 / max(1, len(rows))
+    for i, (label, values) in enumerate(rows.items()):
+        xs = [j + i * width for j in range(len(metrics))]
+        heights = [values.get(key, 0.0) for key, _ in metrics]
+        bars = ax.bar(xs, heights, width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=8)
+    ax.set_xticks([j + width * (len(rows) - 1) / 2 for j in range(len(metrics))])
+    ax.set_xticklabels([name for _, name in metrics])
+    ax.set_ylim(0, 1.05)
+    ax.set_title("held-out hard problems")
+    ax.legend()
+    _save(fig, path)
+    plt.close(fig)
+
+
+COMPARED = [
+    ("accuracy_greedy", "accuracy (greedy)"),
+    ("step_reward", "step reward"),
+    ("exact_match_rate", "exact next step"),
+]
+
+
+def comparison_rows(results: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(metric name, base, SRL) for every compared metric both evaluations have."""
+    rows = []
+    keys = COMPARED + [(k, k.replace("_", " ")) for k in results["base"] if k.startswith("accuracy_avg@")]
+    for key, name in keys:
+        if key in results["base"] and key in results["srl"]:
+            rows.append((name, float(results["base"][key]), float(results["srl"][key])))
+    return rows
+
+
+def write_report(out: Path, results: dict[str, Any]) -> Path:
+    """Write the plots and ``report.md`` into ``out``; returns the summary page's path."""
+    history = results["srl_history"]
+    plots = []
+    if plot_curve(history, REWARD_KEY, "SRL: mean step reward of the rollouts", "reward", out / "reward.png"):
+        plots.append(("Step reward during SRL", "reward.png"))
+    if plot_curve(history, KEPT_KEY, "Dynamic sampling: kept fraction", "groups kept / generated", out / "kept_fraction.png"):
+        plots.append(("Dynamic sampling: fraction of prompt groups kept", "kept_fraction.png"))
+    plot_comparison(
+        {"base": results["base"], "SRL": results["srl"]}, COMPARED, out / "accuracy.png"
+    )
+    plots.append(("Base vs SRL on held-out hard problems", "accuracy.png"))
+    page = out / "report.md"
+    with atomic_write(page) as f:
+        f.write(summary_markdown(results, plots))
+    return page
+
+
+def summary_markdown(results: dict[str, Any], plots: list[tuple[str, str]]) -> str:
+    config = results["config"]
+    student = results["student"]
+    lines = [
+        "# srl demo: run report",
+        "",
+        f"Base student: {student['parameters']:,}-parameter Qwen2 model warm-started on easy problems "
+        f"(2-3 operations); its accuracy when built: easy {student['accuracy']['easy']:.2f}, "
+        f"hard {student['accuracy']['hard']:.2f}.",
+        f"SRL: {config['srl']['steps']} GRPO steps with dynamic sampling on "
+        f"{results['data']['train_instances']} step instances from {results['data']['train']} hard "
+        f"expert trajectories; evaluated on {results['data']['test']} held-out hard problems "
+        f"(5-6 operations).",
+        "",
+        "| metric | base | SRL |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {base:.3f} | {srl:.3f} |" for name, base, srl in comparison_rows(results)]
+    lines += ["", f"Time: {results['total_s']:.0f} s in all; per stage: "
+              + ", ".join(f"{k} {v:.0f} s" for k, v in results["timings_s"].items()) + ".", ""]
+    for title, name in plots:
+        lines += [f"## {title}", "", f"![{title}]({name})", ""]
+    example = (results["srl"].get("greedy") or {}).get("examples") or []
+    if example:
+        lines += ["## A held-out solution by the SRL student", "", "```", example[0]["completion"], "```",
+                  f"Gold answer: {example[0]['answer']}; extracted: {example[0]['extracted']}.", ""]
+    return "\n".join(lines)
