@@ -101,3 +101,19 @@ def test_prompt_length_filter_counts_drops(tiny_model_dir, shared_data):
     assert summary.dropped[f"prompt longer than max_prompt_length={limit} tokens"] == 50 - len(kept)
     capped = tdata.cap_rows(kept, summary, 3)
     assert len(capped) == 3 and summary.dropped["beyond max_samples=3"] == len(kept) - 3
+
+
+def test_tiny_rlvr_recipe_reads_real_gsm8k(tmp_path, tiny_model_dir):
+    """The recipe's relative paths reach ../shared/data; both splits are built and counted."""
+    from training_helpers import tiny_argv
+    from transformers import AutoTokenizer
+
+    from srlkit.training.config import parse_method_args
+    from srlkit.training.runner import build_datasets
+
+    args = parse_method_args("rlvr", tiny_argv("rlvr", tiny_model_dir, tmp_path / "run"))
+    train, evaluation, summary = build_datasets(args, AutoTokenizer.from_pretrained(tiny_model_dir))
+    assert len(train) == 32 and len(evaluation) == 2
+    assert summary["train"]["records_in"] == 7473 and summary["train"]["dropped"] == {"beyond max_samples=32": 7441}
+    assert summary["eval"]["records_in"] == 1319
+    assert train[0]["prompt"][0]["content"].startswith("Natalia sold clips") and train[0]["answer"].endswith("#### 72")

@@ -59,19 +59,6 @@ def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_di
     assert Path(best["path"]).name == f"checkpoint-{best_step}" and Path(best["path"]).is_dir()
 
 
-def test_rlvr_reads_gsm8k(tmp_path, srl_model_dir):
-    """The recipe's real GSM8K data: prompts built, answers kept, counts reconcile, a step runs."""
-    out = tmp_path / "rlvr-gsm8k"
-    extra = ["--max_steps", "1", "--eval_file", "", "--max_generation_rounds", "1"]  # a random model scores 0
-    args = parse_method_args("rlvr", tiny_argv("rlvr", srl_model_dir, out, *extra))
-    result = run(args)
-    assert result.best_checkpoint is None  # no validation asked for
-    assert any(_outcome_mean(m) is not None for m in _metrics(out))
-    train = json.loads((out / "data_summary.json").read_text(encoding="utf-8"))["train"]
-    assert train["records_in"] == 7473 and train["kept"] == 32
-    assert train["dropped"] == {"beyond max_samples=32": 7473 - 32}
-
-
 def test_rlvr_learns_from_the_outcome_reward(tmp_path, srl_model_dir):
     """A toy task the untrained model sometimes gets right: the outcome reward alone moves weights.
 
