@@ -105,6 +105,12 @@ def test_build_real_agent_files_with_options(shared_data, tmp_path, capsys):
             id="tokens_no_tokenizer",
         ),
         pytest.param(
+            b'{"problem": "p", "solution": "a"}\n',
+            ["--max-validation-fraction", "2"],
+            "command line: bad option: max_validation_fraction must be between 0 and 1",
+            id="bad_fraction",
+        ),
+        pytest.param(
             b'{"a": "' + b"x" * 3000 + b'"}\n',
             ["--max-record-mb", "0.001"],
             "over the 0.00105 MB limit",
@@ -126,3 +132,11 @@ def test_stats_and_show_on_a_directory_that_is_not_a_build(tmp_path, capsys):
     assert "stats.json: not found" in capsys.readouterr().err
     assert main(["data", "show", str(tmp_path)]) == 2
     assert "no train.jsonl or train.parquet" in capsys.readouterr().err
+
+
+def test_option_values_are_checked_by_the_parser(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(
+            ["data", "build", str(tmp_path), "--out", str(tmp_path / "o"), "--history-rounds", "-1"]
+        )
+    assert info.value.code == 2 and "must be >= 0" in capsys.readouterr().err

@@ -183,7 +183,7 @@ def _build_config(args: argparse.Namespace) -> Any:
     from srlkit.data.prompts import read_system_prompt
 
     if args.segment == "regex" and not args.step_regex:
-        raise DataError(None, "--segment regex needs --step-regex PATTERN")
+        raise DataError("command line", "--segment regex needs --step-regex PATTERN")
     if args.step_regex:
         try:
             re.compile(args.step_regex)
@@ -215,22 +215,27 @@ def _build_config(args: argparse.Namespace) -> Any:
             max_prompt_tokens=args.max_prompt_tokens,
         )
     except ValueError as exc:
-        raise DataError(None, f"bad option: {exc}") from None
+        raise DataError("command line", f"bad option: {exc}") from None
     if args.max_prompt_tokens and not args.tokenizer:
-        raise DataError(None, "--max-prompt-tokens needs --tokenizer (a model id or path)")
-    return BuildConfig(
-        format=args.format,
-        loader=loader,
-        instances=instances,
-        validation_size=args.validation_size,
-        max_validation_fraction=args.max_validation_fraction,
-        seed=args.seed,
-        dedup=not args.no_dedup,
-        skip_invalid=args.skip_invalid,
-        parquet=not args.no_parquet,
-        tokenizer=args.tokenizer,
-        max_record_bytes=int(args.max_record_mb * 1024 * 1024),
-    )
+        raise DataError(
+            "command line", "--max-prompt-tokens needs --tokenizer (a model id or path)"
+        )
+    try:
+        return BuildConfig(
+            format=args.format,
+            loader=loader,
+            instances=instances,
+            validation_size=args.validation_size,
+            max_validation_fraction=args.max_validation_fraction,
+            seed=args.seed,
+            dedup=not args.no_dedup,
+            skip_invalid=args.skip_invalid,
+            parquet=not args.no_parquet,
+            tokenizer=args.tokenizer,
+            max_record_bytes=int(args.max_record_mb * 1024 * 1024),
+        )
+    except ValueError as exc:
+        raise DataError("command line", f"bad option: {exc}") from None
 
 
 def cmd_build(args: argparse.Namespace) -> int:

@@ -1,9 +1,10 @@
 """``srl data build``: trajectory files in, train/validation step instances and stats out.
 
 The build streams. Trajectories are read one at a time and their instances written to
-``train.jsonl`` as they come; only two things are held in memory: the content hashes of the
-trajectories seen (for de-duplication, 20 bytes each) and the ``validation_size`` trajectories
-currently chosen for validation. The validation split is the ``validation_size`` trajectories
+``train.jsonl`` (and ``train.parquet``) as they come. What stays in memory is small and bounded
+by the number of trajectories, not their size: the content hashes of the trajectories seen (for
+de-duplication, 20 bytes each), their ids (to make repeated ids unique), and the
+``validation_size`` trajectories currently chosen for validation. The validation split is the ``validation_size`` trajectories
 with the smallest hash of ``(seed, content)``: deterministic for a seed, independent of file
 order, always by trajectory (never by instance), and computable in one pass with a bounded heap.
 
@@ -56,6 +57,14 @@ class BuildConfig:
     parquet: bool = True
     tokenizer: str | None = None
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+
+    def __post_init__(self) -> None:
+        if self.validation_size is not None and self.validation_size < 0:
+            raise ValueError("validation_size must be >= 0")
+        if not 0.0 <= self.max_validation_fraction <= 1.0:
+            raise ValueError("max_validation_fraction must be between 0 and 1")
+        if self.max_record_bytes < 1:
+            raise ValueError("max_record_bytes must be positive")
 
 
 def default_validation_size(kind: str) -> int:
