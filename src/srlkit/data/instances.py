@@ -103,7 +103,11 @@ def build_instances(
     count_tokens: TokenCounter | None = None,
     counts: InstanceCounts | None = None,
 ) -> Iterator[StepInstance]:
-    """Yield the step instances of one trajectory (see the module docstring for the options)."""
+    """Yield the step instances of one trajectory (see the module docstring for the options).
+
+    The instances of one trajectory share prompt message objects (the system message, each
+    agent round): treat prompts as read-only, and copy a message before changing it.
+    """
     options = options or InstanceOptions()
     if options.max_prompt_tokens is not None and count_tokens is None:
         raise ValueError("max_prompt_tokens needs a token counter (a tokenizer)")
