@@ -97,7 +97,7 @@ class _Builder:
         self,
         config: BuildConfig,
         count_tokens: TokenCounter | None,
-        train_write: Callable[[StepInstance, bytes], None],
+        train_write: Callable[[list[tuple[StepInstance, bytes]]], None],
     ):
         self.config = config
         self.count_tokens = count_tokens
@@ -156,24 +156,24 @@ class _Builder:
         self._emit("train", item[2])
 
     def _emit(self, split: str, instances: list[StepInstance]) -> list[tuple[StepInstance, bytes]]:
-        """Count the instances of one trajectory; write them (train) or return them with their lines."""
+        """Count the instances of one trajectory and encode them; train ones are written at once
+        (one write per trajectory, not per instance), validation ones are returned."""
         s = self.stats.splits[split]
         s.trajectories += 1
         s.instances += len(instances)
-        lines = []
         self.encoder.reset()
+        pairs = []
         for inst in instances:
             self.stats.prompt_chars.add(sum(len(m["content"]) for m in inst.prompt))
             self.stats.target_chars.add(len(inst.target))
             if "prompt_tokens" in inst.metadata:
                 self.stats.prompt_tokens.add(inst.metadata["prompt_tokens"])
-            line = self.encoder.encode(inst)
-            if split == "train":
-                self.train_write(inst, line)
-            else:
-                lines.append((inst, line))
+            pairs.append((inst, self.encoder.encode(inst)))
         self.encoder.reset()
-        return lines
+        if split == "train":
+            self.train_write(pairs)
+            return []
+        return pairs
 
     def close_split(self) -> list[tuple[StepInstance, bytes]]:
         """Close the split: cap validation to a fraction of what was kept, emit the rest to train.
@@ -220,10 +220,11 @@ def build_dataset(
         train_jsonl = stack.enter_context(atomic_write(out / "train.jsonl", "wb"))
         train_parquet = _parquet_sink(stack, out / "train.parquet") if config.parquet else None
 
-        def write_train(inst: StepInstance, line: bytes) -> None:
-            train_jsonl.write(line)
+        def write_train(pairs: list[tuple[StepInstance, bytes]]) -> None:
+            train_jsonl.write(b"".join(line for _, line in pairs))
             if train_parquet is not None:
-                train_parquet.add(inst)
+                for inst, _ in pairs:
+                    train_parquet.add(inst)
 
         builder = _Builder(config, count_tokens, write_train)
         for outcome in _outcomes(files, config, progress):
