@@ -96,7 +96,7 @@ def test_prompt_length_filter_counts_drops(tiny_model_dir, shared_data):
     rows, summary = tdata.load_rlvr_problems(shared_data / "gsm8k" / "test.jsonl", DEFAULT_RLVR_PROMPT, "question")
     lengths = [len(tok.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True)["input_ids"]) for r in rows[:50]]
     limit = sorted(lengths)[25]
-    kept = tdata.filter_prompt_length(rows[:50], tok, limit, summary)
+    kept = tdata.filter_prompt_length(rows[:50], tok, limit, summary, chunk_size=16)  # several chunks
     assert len(kept) == sum(n <= limit for n in lengths)
     assert summary.dropped[f"prompt longer than max_prompt_length={limit} tokens"] == 50 - len(kept)
     capped = tdata.cap_rows(kept, summary, 3)
