@@ -91,17 +91,27 @@ def test_sft_trains_on_trajectories(tmp_path, tiny_model_dir, srl_data, mode):
     assert [m["step"] for m in _metrics(out) if "loss" in m] == [1, 2]
 
 
-def test_sft_with_lora_trains_only_the_adapter(tmp_path, tiny_model_dir, srl_data):
+def test_sft_with_lora_trains_the_adapter_and_merges_for_the_next_stage(tmp_path, tiny_model_dir, srl_data):
     from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
+
+    from srlkit.training.checkpoints import loadable_model_path
 
     out = tmp_path / "sft-lora"
     args = parse_method_args(
         "sft", tiny_argv("sft", tiny_model_dir, out, "--train_file", str(srl_data["train"]), "--max_steps", "2",
-                         "--use_peft", "--lora_r", "4", "--lora_alpha", "8", "--lora_target_modules", "q_proj", "v_proj")
+                         "--eval_file", str(srl_data["validation"]), "--use_peft", "--lora_r", "4",
+                         "--lora_alpha", "8", "--lora_target_modules", "q_proj", "v_proj")
     )
-    run(args)
+    result = run(args)
     adapter = load_file(str(out / "adapter_model.safetensors"))
     lora_b = [v for k, v in adapter.items() if "lora_B" in k]
     assert lora_b and any(v.abs().sum() > 0 for v in lora_b), "LoRA B starts at zero and must have moved"
     assert not (out / "model.safetensors").exists()
     assert json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))["r"] == 4
+
+    merged = loadable_model_path(result.best_checkpoint, tmp_path / "merged")
+    assert merged == str(tmp_path / "merged")
+    model = AutoModelForCausalLM.from_pretrained(merged)  # an ordinary model: the next stage's start
+    assert not any("lora" in name for name, _ in model.named_parameters())
+    assert _changed(tiny_model_dir, Path(merged)), "the merged model must carry the adapter's update"
