@@ -19,11 +19,22 @@ REPO = Path(__file__).resolve().parents[2]
 def test_paper_defaults_without_a_recipe(tmp_path):
     srl = parse_method_args("srl", ["--output_dir", str(tmp_path), "--bf16", "false"])
     t = srl.train
-    assert (t.learning_rate, t.num_generations, t.temperature, t.beta, t.max_grad_norm) == (5e-7, 8, 1.0, 0.0, 1.0)
+    assert (t.learning_rate, t.num_generations, t.temperature, t.beta, t.max_grad_norm) == (
+        5e-7,
+        8,
+        1.0,
+        0.0,
+        1.0,
+    )
     assert t.warmup_steps == 0 and t.epsilon == 0.2 and t.lr_scheduler_type == "constant"
     assert srl.run.resume == "auto" and srl.run.max_prompt_length == 2048
     sft = parse_method_args("sft", ["--output_dir", str(tmp_path), "--bf16", "false"]).train
-    assert (sft.learning_rate, sft.lr_scheduler_type, sft.warmup_steps, sft.num_train_epochs) == (5e-6, "cosine", 0.3, 3.0)
+    assert (sft.learning_rate, sft.lr_scheduler_type, sft.warmup_steps, sft.num_train_epochs) == (
+        5e-6,
+        "cosine",
+        0.3,
+        3.0,
+    )
     rlvr = parse_method_args("rlvr", ["--output_dir", str(tmp_path), "--bf16", "false"]).train
     assert rlvr.max_completion_length == 2048 and rlvr.learning_rate == 5e-7
 
@@ -31,13 +42,28 @@ def test_paper_defaults_without_a_recipe(tmp_path):
 def test_recipe_then_cli_override(tmp_path):
     recipe = REPO / "recipes" / "tiny" / "srl" / "config.yaml"
     args = parse_method_args(
-        "srl", ["--config", str(recipe), "--output_dir", str(tmp_path), "--learning_rate", "0.5", "--use_peft", "--lora_r", "4"]
+        "srl",
+        [
+            "--config",
+            str(recipe),
+            "--output_dir",
+            str(tmp_path),
+            "--learning_rate",
+            "0.5",
+            "--use_peft",
+            "--lora_r",
+            "4",
+        ],
     )
     assert args.train.learning_rate == 0.5  # the command line wins over the recipe
     assert args.train.max_steps == 4 and args.train.num_generations == 4  # from the recipe
     assert args.model.use_peft and args.model.lora_r == 4
     assert args.run.reward_funcs == {"srl_step": {"lenient": True}}  # YAML mappings pass through
-    assert args.given["learning_rate"] == 0.5 and args.given["max_steps"] == 4 and args.given["lora_r"] == 4
+    assert (
+        args.given["learning_rate"] == 0.5
+        and args.given["max_steps"] == 4
+        and args.given["lora_r"] == 4
+    )
     assert "num_train_epochs" not in args.given  # only what the recipe or command line set
 
 
@@ -68,7 +94,9 @@ def test_relative_paths_resolve_against_recipe_then_repo(tmp_path, monkeypatch):
     monkeypatch.delenv("SRLKIT_TEST_ENV", raising=False)
     cfg = load_recipe(recipe)
     assert cfg["train_file"] == str((tmp_path / "data" / "train.jsonl").resolve())  # recipe folder
-    assert cfg["eval_file"] == str((REPO / ".." / "shared" / "data" / "gsm8k" / "test.jsonl").resolve())  # repo
+    assert cfg["eval_file"] == str(
+        (REPO / ".." / "shared" / "data" / "gsm8k" / "test.jsonl").resolve()
+    )  # repo
     assert cfg["model_name_or_path"] == "Qwen/Qwen2.5-7B-Instruct"  # a hub id stays as written
     import os
 
@@ -78,7 +106,9 @@ def test_relative_paths_resolve_against_recipe_then_repo(tmp_path, monkeypatch):
 def test_saved_config_reproduces_the_run(tmp_path):
     recipe = REPO / "recipes" / "tiny" / "rlvr" / "config.yaml"
     out = tmp_path / "run"
-    first = parse_method_args("rlvr", ["--config", str(recipe), "--output_dir", str(out), "--max_steps", "7"])
+    first = parse_method_args(
+        "rlvr", ["--config", str(recipe), "--output_dir", str(out), "--max_steps", "7"]
+    )
     save_run_config(first)
     saved = yaml.safe_load((out / "config.yaml").read_text(encoding="utf-8"))
     assert saved["method"] == "rlvr" and saved["max_steps"] == 7
@@ -107,13 +137,37 @@ def test_reward_spec(spec, expected):
 
 
 def test_pipeline_stage_flags():
-    argv = ["--max_steps", "2", "--srl.learning_rate", "1e-3", "--rlvr.max_steps", "3", "--use_peft", "--srl.bf16=false"]
-    assert split_stage_argv(argv, "srl", ["srl", "rlvr"]) == ["--max_steps", "2", "--learning_rate", "1e-3", "--use_peft", "--bf16=false"]
-    assert split_stage_argv(argv, "rlvr", ["srl", "rlvr"]) == ["--max_steps", "2", "--max_steps", "3", "--use_peft"]
+    argv = [
+        "--max_steps",
+        "2",
+        "--srl.learning_rate",
+        "1e-3",
+        "--rlvr.max_steps",
+        "3",
+        "--use_peft",
+        "--srl.bf16=false",
+    ]
+    assert split_stage_argv(argv, "srl", ["srl", "rlvr"]) == [
+        "--max_steps",
+        "2",
+        "--learning_rate",
+        "1e-3",
+        "--use_peft",
+        "--bf16=false",
+    ]
+    assert split_stage_argv(argv, "rlvr", ["srl", "rlvr"]) == [
+        "--max_steps",
+        "2",
+        "--max_steps",
+        "3",
+        "--use_peft",
+    ]
 
 
 def test_pipeline_recipe_merges_shared_and_stage_sections():
-    recipe = yaml.safe_load((REPO / "recipes" / "tiny" / "srl_rlvr" / "config.yaml").read_text(encoding="utf-8"))
+    recipe = yaml.safe_load(
+        (REPO / "recipes" / "tiny" / "srl_rlvr" / "config.yaml").read_text(encoding="utf-8")
+    )
     stages = dict(stage_recipes(recipe, "tiny"))
     assert list(stages) == ["srl", "rlvr"]
     assert stages["srl"]["bf16"] is False and stages["rlvr"]["bf16"] is False  # shared
@@ -127,10 +181,14 @@ def test_every_shipped_recipe_parses(tmp_path):
     assert len(recipes) >= 8
     for path in recipes:
         recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
-        stages = stage_recipes(recipe, str(path)) if "stages" in recipe else [(path.parent.name, recipe)]
+        stages = (
+            stage_recipes(recipe, str(path)) if "stages" in recipe else [(path.parent.name, recipe)]
+        )
         for method, cfg in stages:
             cfg = {k: v for k, v in cfg.items() if k not in ("bf16", "tf32")}  # no GPU here
-            args = parse_method_args(method, ["--output_dir", str(tmp_path), "--bf16", "false"], cfg)
+            args = parse_method_args(
+                method, ["--output_dir", str(tmp_path), "--bf16", "false"], cfg
+            )
             assert args.train.output_dir == str(tmp_path), path
 
 
@@ -139,7 +197,10 @@ def test_use_vllm_without_vllm_is_a_clear_error(tmp_path):
 
     from srlkit.training.runner import _check_generation_backend
 
-    args = parse_method_args("srl", ["--output_dir", str(tmp_path), "--bf16", "false", "--use_vllm", "--vllm_mode", "colocate"])
+    args = parse_method_args(
+        "srl",
+        ["--output_dir", str(tmp_path), "--bf16", "false", "--use_vllm", "--vllm_mode", "colocate"],
+    )
     assert args.train.use_vllm and args.train.vllm_mode == "colocate"  # passed through to TRL as is
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vLLM is installed here")

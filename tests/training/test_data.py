@@ -22,8 +22,13 @@ def test_srl_instances_keep_only_trainer_columns_and_count_bad_lines(tmp_path, s
     good[0]["metadata"] = {"nested": {"any": ["shape"]}}
     path = tmp_path / "train.jsonl"
     lines = [json.dumps(r) for r in good]
-    lines += ["{not json", json.dumps({"prompt": "a string", "target": "x"}), json.dumps({**good[1], "target": " "}),
-              json.dumps({**good[1], "kind": "robot"}), "[1, 2]"]
+    lines += [
+        "{not json",
+        json.dumps({"prompt": "a string", "target": "x"}),
+        json.dumps({**good[1], "target": " "}),
+        json.dumps({**good[1], "kind": "robot"}),
+        "[1, 2]",
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows, summary = tdata.load_srl_instances(path)
     assert len(rows) == len(good) == summary.kept and summary.records_in == len(good) + 5
@@ -33,17 +38,27 @@ def test_srl_instances_keep_only_trainer_columns_and_count_bad_lines(tmp_path, s
 
 
 def test_rlvr_prompts_from_real_math_sets(shared_data):
-    rows, summary = tdata.load_rlvr_problems(shared_data / "math500" / "test.jsonl", DEFAULT_RLVR_PROMPT)
+    rows, summary = tdata.load_rlvr_problems(
+        shared_data / "math500" / "test.jsonl", DEFAULT_RLVR_PROMPT
+    )
     assert len(rows) == 500 and _reconciles(summary)
-    assert rows[0]["prompt"][0]["role"] == "user" and rows[0]["prompt"][0]["content"].endswith("within \\boxed{}.")
-    rows, summary = tdata.load_rlvr_problems(shared_data / "gsm8k" / "test.jsonl", DEFAULT_RLVR_PROMPT, "question")
+    assert rows[0]["prompt"][0]["role"] == "user" and rows[0]["prompt"][0]["content"].endswith(
+        "within \\boxed{}."
+    )
+    rows, summary = tdata.load_rlvr_problems(
+        shared_data / "gsm8k" / "test.jsonl", DEFAULT_RLVR_PROMPT, "question"
+    )
     assert len(rows) == 1319 and rows[0]["answer"].rstrip().split("#### ")[-1].isdigit()
     rows, summary = tdata.load_rlvr_problems(
         shared_data / "s1k_questions" / "s1k.json", DEFAULT_RLVR_PROMPT, answer_field="solution"
     )
     assert summary.records_in == 1000 and _reconciles(summary) and len(rows) == summary.kept > 900
-    rows, summary = tdata.load_rlvr_problems(shared_data / "minerva_math" / "test.jsonl", DEFAULT_RLVR_PROMPT)
-    assert rows == [] and summary.dropped == {"'answer' missing or empty": 272}  # gold lives in 'solution'
+    rows, summary = tdata.load_rlvr_problems(
+        shared_data / "minerva_math" / "test.jsonl", DEFAULT_RLVR_PROMPT
+    )
+    assert rows == [] and summary.dropped == {
+        "'answer' missing or empty": 272
+    }  # gold lives in 'solution'
 
 
 def test_rlvr_template_needs_placeholder(shared_data):
@@ -59,7 +74,9 @@ def test_sft_full_and_outline_from_trajectories(tmp_path, shared_data):
     full, _ = tdata.load_sft_examples(path, "full")
     outline, summary = tdata.load_sft_examples(path, "outline")
     assert len(full) == len(outline) == 3 and _reconciles(summary)
-    assert full[0]["completion"][0]["content"].startswith("<think>\nLet me add the numbers.\n</think>")
+    assert full[0]["completion"][0]["content"].startswith(
+        "<think>\nLet me add the numbers.\n</think>"
+    )
     assert outline[0]["completion"][0]["content"].startswith("1. ")
     assert full[1] == outline[1]  # no thinking trace: full and outline agree
     assert outline[0]["prompt"] == [{"role": "user", "content": trajs[0].task}]
@@ -68,20 +85,33 @@ def test_sft_full_and_outline_from_trajectories(tmp_path, shared_data):
 def test_sft_from_instances_regroups_trajectories(tmp_path, shared_data):
     trajs = gsm8k_trajectories(shared_data, 2)
     instances = [i.to_dict() for i in step_instances(trajs)]
-    orphan = [i for i in step_instances(gsm8k_trajectories(shared_data, 1, offset=50)) if i.step_index > 1]
+    orphan = [
+        i for i in step_instances(gsm8k_trajectories(shared_data, 1, offset=50)) if i.step_index > 1
+    ]
     path = tmp_path / "instances.jsonl"
     write_jsonl(path, [*instances, *(i.to_dict() for i in orphan)])
     rows, summary = tdata.load_sft_examples(path, "outline")
     assert len(rows) == 2 and _reconciles(summary)
-    assert summary.dropped["instances of a trajectory without a complete run of steps 1..k"] == len(orphan)
-    assert rows[0]["completion"][0]["content"].splitlines() == [i["target"] for i in instances[: len(trajs[0].steps)]]
-    assert rows[0]["prompt"] == instances[0]["prompt"]  # the step-1 prompt: the task, no earlier step
+    assert summary.dropped["instances of a trajectory without a complete run of steps 1..k"] == len(
+        orphan
+    )
+    assert rows[0]["completion"][0]["content"].splitlines() == [
+        i["target"] for i in instances[: len(trajs[0].steps)]
+    ]
+    assert (
+        rows[0]["prompt"] == instances[0]["prompt"]
+    )  # the step-1 prompt: the task, no earlier step
 
 
 def test_sft_agent_trajectory_is_multi_turn():
     traj = Trajectory(
-        id="t", task="Fix the bug", kind=KIND_AGENT,
-        steps=[Step(thought="look first", action="ls", observation="a.py"), Step(action="cat a.py", observation="x")],
+        id="t",
+        task="Fix the bug",
+        kind=KIND_AGENT,
+        steps=[
+            Step(thought="look first", action="ls", observation="a.py"),
+            Step(action="cat a.py", observation="x"),
+        ],
     )
     full = tdata.sft_row(traj, "full")["messages"]
     assert [m["role"] for m in full] == ["user", "assistant", "user", "assistant"]
@@ -93,10 +123,21 @@ def test_prompt_length_filter_counts_drops(tiny_model_dir, shared_data):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    rows, summary = tdata.load_rlvr_problems(shared_data / "gsm8k" / "test.jsonl", DEFAULT_RLVR_PROMPT, "question")
-    lengths = [len(tok.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True)["input_ids"]) for r in rows[:50]]
+    rows, summary = tdata.load_rlvr_problems(
+        shared_data / "gsm8k" / "test.jsonl", DEFAULT_RLVR_PROMPT, "question"
+    )
+    lengths = [
+        len(
+            tok.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True)[
+                "input_ids"
+            ]
+        )
+        for r in rows[:50]
+    ]
     limit = sorted(lengths)[25]
-    kept = tdata.filter_prompt_length(rows[:50], tok, limit, summary, chunk_size=16)  # several chunks
+    kept = tdata.filter_prompt_length(
+        rows[:50], tok, limit, summary, chunk_size=16
+    )  # several chunks
     assert len(kept) == sum(n <= limit for n in lengths)
     assert summary.dropped[f"prompt longer than max_prompt_length={limit} tokens"] == 50 - len(kept)
     capped = tdata.cap_rows(kept, summary, 3)
@@ -114,6 +155,10 @@ def test_tiny_rlvr_recipe_reads_real_gsm8k(tmp_path, tiny_model_dir):
     args = parse_method_args("rlvr", tiny_argv("rlvr", tiny_model_dir, tmp_path / "run"))
     train, evaluation, summary = build_datasets(args, AutoTokenizer.from_pretrained(tiny_model_dir))
     assert len(train) == 32 and len(evaluation) == 2
-    assert summary["train"]["records_in"] == 7473 and summary["train"]["dropped"] == {"beyond max_samples=32": 7441}
+    assert summary["train"]["records_in"] == 7473 and summary["train"]["dropped"] == {
+        "beyond max_samples=32": 7441
+    }
     assert summary["eval"]["records_in"] == 1319
-    assert train[0]["prompt"][0]["content"].startswith("Natalia sold clips") and train[0]["answer"].endswith("#### 72")
+    assert train[0]["prompt"][0]["content"].startswith("Natalia sold clips") and train[0][
+        "answer"
+    ].endswith("#### 72")

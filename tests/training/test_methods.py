@@ -28,21 +28,44 @@ def _changed(before: Path, after: Path) -> list[str]:
 
 
 def _metrics(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [
+        json.loads(line)
+        for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def _outcome_mean(line: dict) -> float | None:
     """TRL logs ``rewards/<function name>/mean``; the outcome reward's name starts with "outcome"."""
-    return next((v for k, v in line.items() if k.startswith("rewards/outcome") and k.endswith("/mean")), None)
+    return next(
+        (v for k, v in line.items() if k.startswith("rewards/outcome") and k.endswith("/mean")),
+        None,
+    )
 
 
 def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_dir, srl_data):
     out = tmp_path / "srl"
-    argv = ["train", "srl", *tiny_argv("srl", srl_model_dir, out, "--train_file", str(srl_data["train"]),
-                                       "--eval_file", str(srl_data["validation"]))]
+    argv = [
+        "train",
+        "srl",
+        *tiny_argv(
+            "srl",
+            srl_model_dir,
+            out,
+            "--train_file",
+            str(srl_data["train"]),
+            "--eval_file",
+            str(srl_data["validation"]),
+        ),
+    ]
     assert main(argv) == 0
     assert _changed(srl_model_dir, out), "SRL did not change any parameter"
-    for name in ("config.yaml", "resolved_config.json", "data_summary.json", "metrics.jsonl", "run_summary.json"):
+    for name in (
+        "config.yaml",
+        "resolved_config.json",
+        "data_summary.json",
+        "metrics.jsonl",
+        "run_summary.json",
+    ):
         assert (out / name).exists(), name
     data = json.loads((out / "data_summary.json").read_text(encoding="utf-8"))
     train = data["train"]
@@ -67,12 +90,23 @@ def test_rlvr_learns_from_the_outcome_reward(tmp_path, srl_model_dir):
     """
     problems = tmp_path / "toy.jsonl"
     problems.write_text(
-        "".join(json.dumps({"question": f"What is {a} + {7 - a}?", "answer": "7"}) + "\n" for a in range(7)),
+        "".join(
+            json.dumps({"question": f"What is {a} + {7 - a}?", "answer": "7"}) + "\n"
+            for a in range(7)
+        ),
         encoding="utf-8",
     )
     out = tmp_path / "rlvr-toy"
-    extra = ["--train_file", str(problems), "--eval_file", "", "--max_steps", "2",
-             "--generation_kwargs", json.dumps({"sequence_bias": [[[27], 2.0]]})]
+    extra = [
+        "--train_file",
+        str(problems),
+        "--eval_file",
+        "",
+        "--max_steps",
+        "2",
+        "--generation_kwargs",
+        json.dumps({"sequence_bias": [[[27], 2.0]]}),
+    ]
     run(parse_method_args("rlvr", tiny_argv("rlvr", srl_model_dir, out, *extra)))
     assert _changed(srl_model_dir, out), "RLVR did not change any parameter"
     means = [_outcome_mean(m) for m in _metrics(out) if _outcome_mean(m) is not None]
@@ -83,15 +117,27 @@ def test_rlvr_learns_from_the_outcome_reward(tmp_path, srl_model_dir):
 def test_sft_trains_on_trajectories(tmp_path, tiny_model_dir, srl_data, mode):
     out = tmp_path / f"sft-{mode}"
     args = parse_method_args(
-        "sft", tiny_argv("sft", tiny_model_dir, out, "--train_file", str(srl_data["trajectories"]),
-                         "--sft_mode", mode, "--max_steps", "2")
+        "sft",
+        tiny_argv(
+            "sft",
+            tiny_model_dir,
+            out,
+            "--train_file",
+            str(srl_data["trajectories"]),
+            "--sft_mode",
+            mode,
+            "--max_steps",
+            "2",
+        ),
     )
     run(args)
     assert _changed(tiny_model_dir, out), "SFT did not change any parameter"
     assert [m["step"] for m in _metrics(out) if "loss" in m] == [1, 2]
 
 
-def test_sft_with_lora_trains_the_adapter_and_merges_for_the_next_stage(tmp_path, tiny_model_dir, srl_data):
+def test_sft_with_lora_trains_the_adapter_and_merges_for_the_next_stage(
+    tmp_path, tiny_model_dir, srl_data
+):
     from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM
 
@@ -99,19 +145,42 @@ def test_sft_with_lora_trains_the_adapter_and_merges_for_the_next_stage(tmp_path
 
     out = tmp_path / "sft-lora"
     args = parse_method_args(
-        "sft", tiny_argv("sft", tiny_model_dir, out, "--train_file", str(srl_data["train"]), "--max_steps", "2",
-                         "--eval_file", str(srl_data["validation"]), "--use_peft", "--lora_r", "4",
-                         "--lora_alpha", "8", "--lora_target_modules", "q_proj", "v_proj")
+        "sft",
+        tiny_argv(
+            "sft",
+            tiny_model_dir,
+            out,
+            "--train_file",
+            str(srl_data["train"]),
+            "--max_steps",
+            "2",
+            "--eval_file",
+            str(srl_data["validation"]),
+            "--use_peft",
+            "--lora_r",
+            "4",
+            "--lora_alpha",
+            "8",
+            "--lora_target_modules",
+            "q_proj",
+            "v_proj",
+        ),
     )
     result = run(args)
     adapter = load_file(str(out / "adapter_model.safetensors"))
     lora_b = [v for k, v in adapter.items() if "lora_B" in k]
-    assert lora_b and any(v.abs().sum() > 0 for v in lora_b), "LoRA B starts at zero and must have moved"
+    assert lora_b and any(v.abs().sum() > 0 for v in lora_b), (
+        "LoRA B starts at zero and must have moved"
+    )
     assert not (out / "model.safetensors").exists()
     assert json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))["r"] == 4
 
     merged = loadable_model_path(result.best_checkpoint, tmp_path / "merged")
     assert merged == str(tmp_path / "merged")
-    model = AutoModelForCausalLM.from_pretrained(merged)  # an ordinary model: the next stage's start
+    model = AutoModelForCausalLM.from_pretrained(
+        merged
+    )  # an ordinary model: the next stage's start
     assert not any("lora" in name for name, _ in model.named_parameters())
-    assert _changed(tiny_model_dir, Path(merged)), "the merged model must carry the adapter's update"
+    assert _changed(tiny_model_dir, Path(merged)), (
+        "the merged model must carry the adapter's update"
+    )

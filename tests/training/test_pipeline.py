@@ -16,18 +16,42 @@ pytestmark = pytest.mark.slow
 def test_srl_then_rlvr_from_the_best_srl_checkpoint(tmp_path, srl_model_dir, srl_data, caplog):
     out = tmp_path / "pipe"
     argv = [
-        "train", "pipeline", "--config", str(TINY_RECIPES / "srl_rlvr" / "config.yaml"),
-        "--model_name_or_path", str(srl_model_dir), "--output_dir", str(out),
-        "--srl.train_file", str(srl_data["train"]), "--srl.eval_file", str(srl_data["validation"]),
-        "--rlvr.max_steps", "1", "--rlvr.eval_file", "", "--rlvr.max_generation_rounds", "1",
+        "train",
+        "pipeline",
+        "--config",
+        str(TINY_RECIPES / "srl_rlvr" / "config.yaml"),
+        "--model_name_or_path",
+        str(srl_model_dir),
+        "--output_dir",
+        str(out),
+        "--srl.train_file",
+        str(srl_data["train"]),
+        "--srl.eval_file",
+        str(srl_data["validation"]),
+        "--rlvr.max_steps",
+        "1",
+        "--rlvr.eval_file",
+        "",
+        "--rlvr.max_generation_rounds",
+        "1",
     ]
     assert main(argv) == 0
     srl_best = json.loads((out / "srl" / "best_checkpoint.json").read_text(encoding="utf-8"))
     assert Path(srl_best["path"]).parent == out / "srl" and srl_best["step"] in (1, 2)
     rlvr_config = json.loads((out / "rlvr" / "resolved_config.json").read_text(encoding="utf-8"))
-    assert rlvr_config["model"]["model_name_or_path"] == srl_best["path"]  # RLVR starts from the best SRL checkpoint
-    assert rlvr_config["train"]["max_steps"] == 1 and rlvr_config["train"]["dynamic_sampling_rule"] == "outcome"
-    assert json.loads((out / "srl" / "resolved_config.json").read_text(encoding="utf-8"))["train"]["max_steps"] == 2
+    assert (
+        rlvr_config["model"]["model_name_or_path"] == srl_best["path"]
+    )  # RLVR starts from the best SRL checkpoint
+    assert (
+        rlvr_config["train"]["max_steps"] == 1
+        and rlvr_config["train"]["dynamic_sampling_rule"] == "outcome"
+    )
+    assert (
+        json.loads((out / "srl" / "resolved_config.json").read_text(encoding="utf-8"))["train"][
+            "max_steps"
+        ]
+        == 2
+    )
     stages = json.loads((out / "pipeline.json").read_text(encoding="utf-8"))["stages"]
     assert [s["stage"] for s in stages] == ["srl", "rlvr"]
 

@@ -16,7 +16,14 @@ from srlkit.training.runner import run
 
 pytestmark = pytest.mark.slow
 
-IGNORED = {"time", "step_time", "train_runtime", "train_samples_per_second", "train_steps_per_second", "epoch"}
+IGNORED = {
+    "time",
+    "step_time",
+    "train_runtime",
+    "train_samples_per_second",
+    "train_steps_per_second",
+    "epoch",
+}
 
 
 class StopAfter(TrainerCallback):
@@ -31,12 +38,24 @@ class StopAfter(TrainerCallback):
 
 
 def _args(model_dir: Path, out: Path, data: dict[str, Path], *extra: str):
-    common = ["--train_file", str(data["train"]), "--eval_file", "", "--max_steps", "2", "--save_steps", "1", *extra]
+    common = [
+        "--train_file",
+        str(data["train"]),
+        "--eval_file",
+        "",
+        "--max_steps",
+        "2",
+        "--save_steps",
+        "1",
+        *extra,
+    ]
     return parse_method_args("srl", tiny_argv("srl", model_dir, out, *common))
 
 
 def _train_lines(run_dir: Path) -> list[dict]:
-    lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = [
+        json.loads(x) for x in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return [{k: v for k, v in m.items() if k not in IGNORED} for m in lines if "loss" in m]
 
 
@@ -54,8 +73,12 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, srl_model_dir, srl_da
     a = load_file(str(straight / "model.safetensors"))
     b = load_file(str(resumed.final_model_dir / "model.safetensors"))
     assert a.keys() == b.keys()
-    assert all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ from the uninterrupted run"
-    assert _train_lines(stopped) == _train_lines(straight)  # same rewards, losses, kept fractions per step
+    assert all(torch.equal(a[k], b[k]) for k in a), (
+        "resumed weights differ from the uninterrupted run"
+    )
+    assert _train_lines(stopped) == _train_lines(
+        straight
+    )  # same rewards, losses, kept fractions per step
 
 
 def test_resume_never_refuses_to_overwrite(tmp_path):

@@ -24,7 +24,13 @@ def gsm8k_trajectories(shared_data: Path, n: int, offset: int = 0) -> list[Traje
             lines = [ln.strip() for ln in rec["answer"].split("\n") if ln.strip()]
             steps = [Step(body=ln) for ln in lines]
             trajectories.append(
-                Trajectory(id=f"gsm8k-{i}", task=rec["question"], steps=steps, kind=KIND_MATH, final_answer=lines[-1])
+                Trajectory(
+                    id=f"gsm8k-{i}",
+                    task=rec["question"],
+                    steps=steps,
+                    kind=KIND_MATH,
+                    final_answer=lines[-1],
+                )
             )
     return trajectories
 

@@ -46,11 +46,17 @@ class MetricsJSONLCallback(TrainerCallback):
 
     def on_train_begin(self, args, state, control, **kwargs):
         if state.is_world_process_zero and state.global_step > 0 and self.path.exists():
-            kept = [rec for _, rec in iter_jsonl(self.path, skip_invalid=True) if rec.get("step", 0) <= state.global_step]
+            kept = [
+                rec
+                for _, rec in iter_jsonl(self.path, skip_invalid=True)
+                if rec.get("step", 0) <= state.global_step
+            ]
             with atomic_write(self.path) as f:
                 for rec in kept:
                     f.write(json.dumps(rec) + "\n")
-            logger.info("resuming at step %d: kept %d earlier metric lines", state.global_step, len(kept))
+            logger.info(
+                "resuming at step %d: kept %d earlier metric lines", state.global_step, len(kept)
+            )
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:

@@ -26,9 +26,13 @@ def latest_checkpoint(output_dir: str | os.PathLike[str]) -> str | None:
     candidates = []
     for child in out.iterdir():
         name = child.name
-        if child.is_dir() and name.startswith("checkpoint-") and name[len("checkpoint-") :].isdigit():
-            if (child / "trainer_state.json").exists():  # a half-written checkpoint has none yet
-                candidates.append((int(name.split("-")[1]), str(child)))
+        numbered = (
+            child.is_dir()
+            and name.startswith("checkpoint-")
+            and name[len("checkpoint-") :].isdigit()
+        )
+        if numbered and (child / "trainer_state.json").exists():  # a half-written one has none yet
+            candidates.append((int(name.split("-")[1]), str(child)))
     return max(candidates)[1] if candidates else None
 
 
@@ -48,7 +52,10 @@ def resolve_resume(resume: str, output_dir: str | os.PathLike[str]) -> str | Non
             )
         return None
     if not (Path(resume) / "trainer_state.json").exists():
-        raise DataError(resume, "not a checkpoint folder (no trainer_state.json); expected auto, never or a checkpoint path")
+        raise DataError(
+            resume,
+            "not a checkpoint folder (no trainer_state.json); expected auto, never or a checkpoint path",
+        )
     return str(resume)
 
 
@@ -56,7 +63,9 @@ def is_adapter_checkpoint(path: str | os.PathLike[str]) -> bool:
     return (Path(path) / "adapter_config.json").exists()
 
 
-def loadable_model_path(checkpoint: str | os.PathLike[str], merged_dir: str | os.PathLike[str]) -> str:
+def loadable_model_path(
+    checkpoint: str | os.PathLike[str], merged_dir: str | os.PathLike[str]
+) -> str:
     """A path ``from_pretrained`` loads as a full model: the checkpoint, or its LoRA merged into the base.
 
     Why merge: the next stage (RLVR after SRL or SFT) may train with or without LoRA, and vLLM

@@ -15,7 +15,6 @@ resolve against the recipe's folder first, then the working directory, then the 
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,9 @@ METHODS = ("srl", "rlvr", "sft")
 PATH_KEYS = ("train_file", "eval_file", "model_name_or_path")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
-DEFAULT_RLVR_PROMPT = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}."
+DEFAULT_RLVR_PROMPT = (
+    "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}."
+)
 
 _GRPOBase, _ = grpo_classes()
 _SFTBase, _ = sft_classes()
@@ -59,7 +60,8 @@ class RunArguments:
         default=None, metadata={"help": "Use only the first N training records (after filtering)."}
     )
     max_eval_samples: int | None = field(
-        default=None, metadata={"help": "Use only the first N validation records (after filtering)."}
+        default=None,
+        metadata={"help": "Use only the first N validation records (after filtering)."},
     )
     max_prompt_length: int | None = field(
         default=2048,
@@ -78,10 +80,13 @@ class RunArguments:
     )
     problem_field: str | None = field(
         default=None,
-        metadata={"help": "rlvr: column holding the problem text. Default: the first of prompt, problem, question."},
+        metadata={
+            "help": "rlvr: column holding the problem text. Default: the first of prompt, problem, question."
+        },
     )
     answer_field: str = field(
-        default="answer", metadata={"help": "rlvr: column holding the gold answer (passed to the outcome reward)."}
+        default="answer",
+        metadata={"help": "rlvr: column holding the gold answer (passed to the outcome reward)."},
     )
     rlvr_prompt_template: str = field(
         default=DEFAULT_RLVR_PROMPT,
@@ -120,15 +125,28 @@ class GRPOTrainConfig(_GRPOBase):
     learning_rate: float = field(default=5e-7, metadata=_grpo_help("Paper: 5e-7 for SRL and RLVR."))
     lr_scheduler_type: str = field(
         default="constant",
-        metadata=_grpo_help("Paper: not given; constant (no decay) is verl's actor default, which the authors used."),
+        metadata=_grpo_help(
+            "Paper: not given; constant (no decay) is verl's actor default, which the authors used."
+        ),
     )
     warmup_steps: float = field(default=0, metadata=_grpo_help("Paper: no warmup."))
     max_grad_norm: float = field(default=1.0, metadata=_grpo_help("Paper: gradient-norm clip 1.0."))
-    beta: float = field(default=0.0, metadata=_grpo_help("KL coefficient. Paper: 0 (no reference model is loaded)."))
-    num_generations: int | None = field(default=8, metadata=_grpo_help("Rollouts per prompt (G). Paper: 8."))
-    temperature: float = field(default=1.0, metadata=_grpo_help("Sampling temperature. Paper: 1.0."))
-    top_p: float = field(default=1.0, metadata=_grpo_help("Paper: not given; 1.0 samples the full distribution."))
-    epsilon: float = field(default=0.2, metadata=_grpo_help("PPO clip range. Paper: not given; 0.2 is the common default."))
+    beta: float = field(
+        default=0.0, metadata=_grpo_help("KL coefficient. Paper: 0 (no reference model is loaded).")
+    )
+    num_generations: int | None = field(
+        default=8, metadata=_grpo_help("Rollouts per prompt (G). Paper: 8.")
+    )
+    temperature: float = field(
+        default=1.0, metadata=_grpo_help("Sampling temperature. Paper: 1.0.")
+    )
+    top_p: float = field(
+        default=1.0, metadata=_grpo_help("Paper: not given; 1.0 samples the full distribution.")
+    )
+    epsilon: float = field(
+        default=0.2,
+        metadata=_grpo_help("PPO clip range. Paper: not given; 0.2 is the common default."),
+    )
     loss_type: str = field(
         default="dapo",
         metadata=_grpo_help(
@@ -137,28 +155,46 @@ class GRPOTrainConfig(_GRPOBase):
         ),
     )
     scale_rewards: str = field(
-        default="group", metadata=_grpo_help("Advantage = (r - group mean) / group std, as in the paper.")
+        default="group",
+        metadata=_grpo_help("Advantage = (r - group mean) / group std, as in the paper."),
     )
     num_iterations: int = field(
         default=1,
-        metadata=_grpo_help("Policy updates per generated batch. Paper: not given; 1 keeps training on-policy."),
+        metadata=_grpo_help(
+            "Policy updates per generated batch. Paper: not given; 1 keeps training on-policy."
+        ),
     )
     max_completion_length: int | None = field(
         default=1024,
-        metadata=_grpo_help("Paper: not given. 1024 tokens holds a <think> block and one step; RLVR recipes use more."),
+        metadata=_grpo_help(
+            "Paper: not given. 1024 tokens holds a <think> block and one step; RLVR recipes use more."
+        ),
     )
-    logging_steps: float = field(default=1, metadata=_grpo_help("Log every step: a GRPO step is expensive and informative."))
+    logging_steps: float = field(
+        default=1, metadata=_grpo_help("Log every step: a GRPO step is expensive and informative.")
+    )
     eval_strategy: str = field(
         default="steps",
-        metadata=_grpo_help("Validate every eval_steps when eval_file is set (switched off when it is not)."),
+        metadata=_grpo_help(
+            "Validate every eval_steps when eval_file is set (switched off when it is not)."
+        ),
     )
     eval_steps: float | None = field(default=50, metadata=_grpo_help("Steps between validations."))
-    save_steps: float = field(default=50, metadata=_grpo_help("Steps between checkpoints (keep equal to eval_steps for best-checkpoint selection)."))
+    save_steps: float = field(
+        default=50,
+        metadata=_grpo_help(
+            "Steps between checkpoints (keep equal to eval_steps for best-checkpoint selection)."
+        ),
+    )
     metric_for_best_model: str | None = field(
         default="reward",
-        metadata=_grpo_help("Validation metric that picks the best checkpoint: mean reward (SRL: step reward; RLVR: accuracy)."),
+        metadata=_grpo_help(
+            "Validation metric that picks the best checkpoint: mean reward (SRL: step reward; RLVR: accuracy)."
+        ),
     )
-    greater_is_better: bool | None = field(default=True, metadata=_grpo_help("Higher validation reward is better."))
+    greater_is_better: bool | None = field(
+        default=True, metadata=_grpo_help("Higher validation reward is better.")
+    )
 
 
 @dataclass
@@ -171,7 +207,8 @@ class RLVRConfig(GRPOTrainConfig):
     """GRPO on problems with the outcome (final-answer) reward; the paper's RLVR baseline."""
 
     max_completion_length: int | None = field(
-        default=2048, metadata=_grpo_help("Paper: not given. Whole solutions are longer than single steps.")
+        default=2048,
+        metadata=_grpo_help("Paper: not given. Whole solutions are longer than single steps."),
     )
     dynamic_sampling_rule: str = field(
         default="outcome",
@@ -188,20 +225,34 @@ class SFTTrainConfig(_SFTBase):
 
     learning_rate: float = field(default=5e-6, metadata={"help": "Paper: 5e-6."})
     lr_scheduler_type: str = field(default="cosine", metadata={"help": "Paper: cosine."})
-    warmup_steps: float = field(default=0.3, metadata={"help": "Paper: warmup ratio 0.3 (a float < 1 is a ratio of total steps)."})
+    warmup_steps: float = field(
+        default=0.3,
+        metadata={"help": "Paper: warmup ratio 0.3 (a float < 1 is a ratio of total steps)."},
+    )
     num_train_epochs: float = field(default=3.0, metadata={"help": "Paper: 3 epochs."})
     max_length: int | None = field(
-        default=4096, metadata={"help": "Paper: not given. Sequences longer than this are truncated by TRL."}
+        default=4096,
+        metadata={"help": "Paper: not given. Sequences longer than this are truncated by TRL."},
     )
     logging_steps: float = field(default=1, metadata={"help": "Log every step."})
-    eval_strategy: str = field(default="steps", metadata={"help": "Validate every eval_steps when eval_file is set."})
+    eval_strategy: str = field(
+        default="steps", metadata={"help": "Validate every eval_steps when eval_file is set."}
+    )
     eval_steps: float | None = field(default=50, metadata={"help": "Steps between validations."})
     save_steps: float = field(default=50, metadata={"help": "Steps between checkpoints."})
-    metric_for_best_model: str | None = field(default="loss", metadata={"help": "Best checkpoint by validation loss."})
-    greater_is_better: bool | None = field(default=False, metadata={"help": "Lower validation loss is better."})
+    metric_for_best_model: str | None = field(
+        default="loss", metadata={"help": "Best checkpoint by validation loss."}
+    )
+    greater_is_better: bool | None = field(
+        default=False, metadata={"help": "Lower validation loss is better."}
+    )
 
 
-TRAIN_CONFIG_CLASSES: dict[str, type] = {"srl": SRLConfig, "rlvr": RLVRConfig, "sft": SFTTrainConfig}
+TRAIN_CONFIG_CLASSES: dict[str, type] = {
+    "srl": SRLConfig,
+    "rlvr": RLVRConfig,
+    "sft": SFTTrainConfig,
+}
 
 
 @dataclass
@@ -237,7 +288,9 @@ def load_recipe(path: str | os.PathLike[str]) -> dict[str, Any]:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         raise DataError(path, f"invalid YAML: {exc}", None if line is None else line + 1) from None
     if not isinstance(data, dict):
-        raise DataError(path, f"expected a YAML mapping of option: value, found {type(data).__name__}")
+        raise DataError(
+            path, f"expected a YAML mapping of option: value, found {type(data).__name__}"
+        )
     for key, value in (data.pop("env", None) or {}).items():
         os.environ[str(key)] = str(value)
     return resolve_paths(data, path.parent)
@@ -300,7 +353,9 @@ def parse_method_args(
         del argv[i : i + 2]
     recorded = config.pop("method", method)  # saved run configs record their method
     if recorded != method:
-        raise DataError(source, f"this config is for `srl train {recorded}`, not `srl train {method}`")
+        raise DataError(
+            source, f"this config is for `srl train {recorded}`, not `srl train {method}`"
+        )
     parser = build_parser(method, prog)
     unknown = parser.set_defaults_with_config(**config)
     if unknown:

@@ -54,7 +54,12 @@ class DataSummary:
         self.kept -= n
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "records_in": self.records_in, "kept": self.kept, "dropped": dict(self.dropped)}
+        return {
+            "path": self.path,
+            "records_in": self.records_in,
+            "kept": self.kept,
+            "dropped": dict(self.dropped),
+        }
 
 
 def iter_records(path: str | Path, summary: DataSummary) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -91,7 +96,12 @@ def _valid_messages(value: Any) -> bool:
     return (
         isinstance(value, list)
         and len(value) > 0
-        and all(isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str) for m in value)
+        and all(
+            isinstance(m, dict)
+            and isinstance(m.get("role"), str)
+            and isinstance(m.get("content"), str)
+            for m in value
+        )
     )
 
 
@@ -147,14 +157,18 @@ def load_rlvr_problems(
             rows.append({COL_PROMPT: problem, COL_ANSWER: str(answer)})
         elif isinstance(problem, str) and problem.strip():
             content = template.replace("{problem}", problem.strip())
-            rows.append({COL_PROMPT: [{"role": "user", "content": content}], COL_ANSWER: str(answer)})
+            rows.append(
+                {COL_PROMPT: [{"role": "user", "content": content}], COL_ANSWER: str(answer)}
+            )
         else:
             wanted = problem_field or " / ".join(PROBLEM_FIELDS)
             summary.drop(f"no problem text in '{wanted}'")
     return rows, summary
 
 
-def load_sft_examples(path: str | Path, mode: str = "full") -> tuple[list[dict[str, Any]], DataSummary]:
+def load_sft_examples(
+    path: str | Path, mode: str = "full"
+) -> tuple[list[dict[str, Any]], DataSummary]:
     """Trajectories (records with ``steps``) or step instances -> TRL SFT rows.
 
     Math: ``{"prompt": [user], "completion": [assistant]}`` so the loss covers the solution only.
@@ -189,7 +203,11 @@ def sft_row(traj: Trajectory, mode: str) -> dict[str, Any]:
     if traj.kind == KIND_AGENT:
         messages = [{"role": "user", "content": traj.task}]
         for step in traj.steps:
-            text = step.action if mode == "outline" or not step.thought else f"{step.thought}\n\n{step.action}"
+            text = (
+                step.action
+                if mode == "outline" or not step.thought
+                else f"{step.thought}\n\n{step.action}"
+            )
             messages.append({"role": "assistant", "content": text})
             if step.observation:
                 messages.append({"role": "user", "content": step.observation})
@@ -206,7 +224,9 @@ def sft_row(traj: Trajectory, mode: str) -> dict[str, Any]:
     }
 
 
-def _rows_from_instances(records: list[tuple[int, dict[str, Any]]], summary: DataSummary) -> list[dict[str, Any]]:
+def _rows_from_instances(
+    records: list[tuple[int, dict[str, Any]]], summary: DataSummary
+) -> list[dict[str, Any]]:
     """SFT rows from step instances (``srl data build`` output), so SFT and SRL see the same data.
 
     Math: one example per trajectory, prompt = its step-1 instance's prompt (the task, no earlier
@@ -221,22 +241,37 @@ def _rows_from_instances(records: list[tuple[int, dict[str, Any]]], summary: Dat
         if not _valid_messages(rec.get(COL_PROMPT)) or not str(rec.get(COL_TARGET) or "").strip():
             summary.drop("instance without a chat prompt or a target")
         elif rec.get(COL_KIND, KIND_MATH) == KIND_AGENT:
-            rows.append({"prompt": rec[COL_PROMPT], "completion": [{"role": "assistant", "content": rec[COL_TARGET]}]})
+            rows.append(
+                {
+                    "prompt": rec[COL_PROMPT],
+                    "completion": [{"role": "assistant", "content": rec[COL_TARGET]}],
+                }
+            )
         else:
             groups.setdefault(str(rec.get(COL_TRAJECTORY_ID, rec.get(COL_ID))), []).append(rec)
     for recs in groups.values():
         recs.sort(key=lambda r: int(r.get(COL_STEP_INDEX, 0)))
         if [int(r.get(COL_STEP_INDEX, 0)) for r in recs] != list(range(1, len(recs) + 1)):
-            summary.drop("instances of a trajectory without a complete run of steps 1..k", len(recs))
+            summary.drop(
+                "instances of a trajectory without a complete run of steps 1..k", len(recs)
+            )
             continue
         solution = "\n".join(r[COL_TARGET].strip() for r in recs)
-        rows.append({"prompt": recs[0][COL_PROMPT], "completion": [{"role": "assistant", "content": solution}]})
+        rows.append(
+            {
+                "prompt": recs[0][COL_PROMPT],
+                "completion": [{"role": "assistant", "content": solution}],
+            }
+        )
         summary.drop("merged into its trajectory (one SFT example per trajectory)", len(recs) - 1)
     return rows
 
 
 def filter_prompt_length(
-    rows: list[dict[str, Any]], tokenizer: Any, max_prompt_length: int | None, summary: DataSummary,
+    rows: list[dict[str, Any]],
+    tokenizer: Any,
+    max_prompt_length: int | None,
+    summary: DataSummary,
     chunk_size: int = 512,
 ) -> list[dict[str, Any]]:
     """Drop rows whose chat-templated prompt exceeds ``max_prompt_length`` tokens (counted).
@@ -250,7 +285,9 @@ def filter_prompt_length(
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
         conversations = [row.get(COL_PROMPT) or row.get("messages") for row in chunk]
-        encoded = tokenizer.apply_chat_template(conversations, add_generation_prompt=True, tokenize=True)
+        encoded = tokenizer.apply_chat_template(
+            conversations, add_generation_prompt=True, tokenize=True
+        )
         ids = encoded["input_ids"] if hasattr(encoded, "keys") else encoded
         for row, row_ids in zip(chunk, ids, strict=True):
             if len(row_ids) > max_prompt_length:
@@ -260,10 +297,18 @@ def filter_prompt_length(
     return kept
 
 
-def cap_rows(rows: list[dict[str, Any]], summary: DataSummary, max_samples: int | None) -> list[dict[str, Any]]:
+def cap_rows(
+    rows: list[dict[str, Any]], summary: DataSummary, max_samples: int | None
+) -> list[dict[str, Any]]:
     """Keep the first ``max_samples`` rows (counted as dropped beyond it) and log the summary."""
     if max_samples is not None and len(rows) > max_samples:
         summary.drop(f"beyond max_samples={max_samples}", len(rows) - max_samples)
         rows = rows[:max_samples]
-    logger.info("%s: %d records in, %d kept, dropped %s", summary.path, summary.records_in, summary.kept, dict(summary.dropped) or "none")
+    logger.info(
+        "%s: %d records in, %d kept, dropped %s",
+        summary.path,
+        summary.records_in,
+        summary.kept,
+        dict(summary.dropped) or "none",
+    )
     return rows

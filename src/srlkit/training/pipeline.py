@@ -59,7 +59,9 @@ def stage_recipes(recipe: dict[str, Any], source: str) -> list[tuple[str, dict[s
     """Split a pipeline recipe into ``(stage, recipe)`` pairs, validating the stage list."""
     stages = recipe.get("stages")
     if not isinstance(stages, list) or len(stages) < 2 or any(s not in METHODS for s in stages):
-        raise DataError(source, f"'stages' must list at least two of {', '.join(METHODS)} (e.g. [srl, rlvr])")
+        raise DataError(
+            source, f"'stages' must list at least two of {', '.join(METHODS)} (e.g. [srl, rlvr])"
+        )
     if len(set(stages)) != len(stages):
         raise DataError(source, "'stages' lists a method twice")
     shared = {k: v for k, v in recipe.items() if k != "stages" and k not in METHODS}
@@ -79,14 +81,18 @@ def _root_output_dir(argv: list[str], recipe: dict[str, Any], source: str) -> st
         if token.startswith("--output_dir="):
             return token.split("=", 1)[1]
     if not recipe.get("output_dir"):
-        raise DataError(source, "a pipeline needs a top-level output_dir (stages write to <output_dir>/<stage>)")
+        raise DataError(
+            source, "a pipeline needs a top-level output_dir (stages write to <output_dir>/<stage>)"
+        )
     return str(recipe["output_dir"])
 
 
 def _next_model(stage_dir: Path) -> str:
     best = read_best_checkpoint(stage_dir)
     if best is None:
-        logger.warning("%s had no validation; the next stage starts from its final model", stage_dir)
+        logger.warning(
+            "%s had no validation; the next stage starts from its final model", stage_dir
+        )
         return str(stage_dir)
     return loadable_model_path(best["path"], stage_dir / MERGED_DIR)
 
@@ -101,7 +107,9 @@ def run_pipeline(config_path: str, argv: list[str]) -> list[dict[str, Any]]:
     summaries: list[dict[str, Any]] = []
     model: str | None = None
     for name, stage_recipe in stages:
-        stage_recipe = resolve_paths({**stage_recipe, **({"model_name_or_path": model} if model else {})}, base)
+        stage_recipe = resolve_paths(
+            {**stage_recipe, **({"model_name_or_path": model} if model else {})}, base
+        )
         stage_dir = root / name
         stage_argv = [*split_stage_argv(argv, name, names), "--output_dir", str(stage_dir)]
         if model:  # appended last, so the previous stage's model wins over any shared flag
@@ -110,9 +118,21 @@ def run_pipeline(config_path: str, argv: list[str]) -> list[dict[str, Any]]:
             logger.info("stage %s already finished in %s; skipping", name, stage_dir)
         else:
             logger.info("stage %s -> %s", name, stage_dir)
-            run(parse_method_args(name, stage_argv, stage_recipe, prog=f"srl train pipeline ({name})"))
-        summaries.append({"stage": name, "output_dir": str(stage_dir), "summary": str(stage_dir / RUN_SUMMARY_FILE)})
+            run(
+                parse_method_args(
+                    name, stage_argv, stage_recipe, prog=f"srl train pipeline ({name})"
+                )
+            )
+        summaries.append(
+            {
+                "stage": name,
+                "output_dir": str(stage_dir),
+                "summary": str(stage_dir / RUN_SUMMARY_FILE),
+            }
+        )
         model = _next_model(stage_dir)
         summaries[-1]["next_model"] = model
-        write_json(root / PIPELINE_FILE, {"config": str(Path(config_path).resolve()), "stages": summaries})
+        write_json(
+            root / PIPELINE_FILE, {"config": str(Path(config_path).resolve()), "stages": summaries}
+        )
     return summaries

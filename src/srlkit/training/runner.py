@@ -26,7 +26,11 @@ import yaml
 from srlkit.io import DataError, atomic_write, write_json
 from srlkit.training import data as tdata
 from srlkit.training.backend import grpo_classes, sft_classes
-from srlkit.training.callbacks import BestCheckpointCallback, MetricsJSONLCallback, read_best_checkpoint
+from srlkit.training.callbacks import (
+    BestCheckpointCallback,
+    MetricsJSONLCallback,
+    read_best_checkpoint,
+)
 from srlkit.training.checkpoints import resolve_resume
 from srlkit.training.config import MethodArgs
 
@@ -59,7 +63,9 @@ def parse_reward_spec(spec: Any) -> Any:
         try:
             weighted[name or part] = float(weight) if name else 1.0
         except ValueError:
-            raise DataError(None, f"reward_funcs: bad weight in {part!r}; expected name:number") from None
+            raise DataError(
+                None, f"reward_funcs: bad weight in {part!r}; expected name:number"
+            ) from None
     return weighted
 
 
@@ -78,7 +84,11 @@ def save_run_config(args: MethodArgs) -> None:
         "run": {f.name: getattr(args.run, f.name) for f in fields(args.run)},
         "model": {f.name: getattr(args.model, f.name) for f in fields(args.model)},
         "train": args.train.to_dict(),
-        "versions": {"srlkit": __version__, "trl": trl.__version__, "transformers": transformers.__version__},
+        "versions": {
+            "srlkit": __version__,
+            "trl": trl.__version__,
+            "transformers": transformers.__version__,
+        },
     }
     write_json(out / "resolved_config.json", resolved)
 
@@ -105,7 +115,9 @@ def _model_init_kwargs(args: MethodArgs) -> dict[str, Any]:
     quantization = get_quantization_config(args.model)
     if quantization is not None:
         kwargs["quantization_config"] = quantization
-        kwargs["device_map"] = {"": PartialState().local_process_index}  # one quantized copy per process
+        kwargs["device_map"] = {
+            "": PartialState().local_process_index
+        }  # one quantized copy per process
     user = getattr(args.train, "model_init_kwargs", None) or {}
     return {**{k: v for k, v in kwargs.items() if v is not None}, **user}
 
@@ -124,12 +136,16 @@ def _load_tokenizer(args: MethodArgs, padding_side: str):
     return tok
 
 
-def _load_split(args: MethodArgs, path: str, tokenizer: Any, max_samples: int | None) -> tuple[list[dict], dict]:
+def _load_split(
+    args: MethodArgs, path: str, tokenizer: Any, max_samples: int | None
+) -> tuple[list[dict], dict]:
     run = args.run
     if args.method == "srl":
         rows, summary = tdata.load_srl_instances(path)
     elif args.method == "rlvr":
-        rows, summary = tdata.load_rlvr_problems(path, run.rlvr_prompt_template, run.problem_field, run.answer_field)
+        rows, summary = tdata.load_rlvr_problems(
+            path, run.rlvr_prompt_template, run.problem_field, run.answer_field
+        )
     else:
         rows, summary = tdata.load_sft_examples(path, run.sft_mode)
         if len({tuple(sorted(r)) for r in rows}) > 1:
@@ -138,7 +154,10 @@ def _load_split(args: MethodArgs, path: str, tokenizer: Any, max_samples: int | 
         rows = tdata.filter_prompt_length(rows, tokenizer, run.max_prompt_length, summary)
     rows = tdata.cap_rows(rows, summary, max_samples)
     if not rows:
-        raise DataError(path, f"no usable records for `srl train {args.method}` (dropped: {dict(summary.dropped)})")
+        raise DataError(
+            path,
+            f"no usable records for `srl train {args.method}` (dropped: {dict(summary.dropped)})",
+        )
     return rows, summary.to_dict()
 
 
@@ -148,11 +167,15 @@ def build_datasets(args: MethodArgs, tokenizer: Any) -> tuple[Any, Any, dict[str
 
     if not args.run.train_file:
         raise DataError(None, "train_file is required (in the recipe or as --train_file)")
-    train_rows, train_summary = _load_split(args, args.run.train_file, tokenizer, args.run.max_train_samples)
+    train_rows, train_summary = _load_split(
+        args, args.run.train_file, tokenizer, args.run.max_train_samples
+    )
     summary = {"train": train_summary}
     eval_ds = None
     if args.run.eval_file:
-        eval_rows, summary["eval"] = _load_split(args, args.run.eval_file, tokenizer, args.run.max_eval_samples)
+        eval_rows, summary["eval"] = _load_split(
+            args, args.run.eval_file, tokenizer, args.run.max_eval_samples
+        )
         eval_ds = Dataset.from_list(eval_rows)
     return Dataset.from_list(train_rows), eval_ds, summary
 
@@ -178,16 +201,20 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
         _disable_eval_without_data(args.train)
     args.train.model_init_kwargs = _model_init_kwargs(args)
     run_dir = args.train.output_dir
-    all_callbacks = [MetricsJSONLCallback(run_dir), BestCheckpointCallback(run_dir), *(callbacks or [])]
-    common = dict(
-        model=args.model.model_name_or_path,
-        args=args.train,
-        train_dataset=train_ds,
-        eval_dataset=eval_ds,
-        processing_class=tokenizer,
-        callbacks=all_callbacks,
-        peft_config=get_peft_config(args.model),
-    )
+    all_callbacks = [
+        MetricsJSONLCallback(run_dir),
+        BestCheckpointCallback(run_dir),
+        *(callbacks or []),
+    ]
+    common = {
+        "model": args.model.model_name_or_path,
+        "args": args.train,
+        "train_dataset": train_ds,
+        "eval_dataset": eval_ds,
+        "processing_class": tokenizer,
+        "callbacks": all_callbacks,
+        "peft_config": get_peft_config(args.model),
+    }
     if grpo:
         _check_generation_backend(args.train)
         from srlkit.rewards.registry import build_reward_funcs
@@ -229,8 +256,12 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
                 "train_metrics": metrics,
             },
         )
-    logger.info("finished %s run in %s (best checkpoint: %s)", args.method, out, best and best["path"])
-    return RunResult(output_dir=out, final_model_dir=out, best_checkpoint=best and best["path"], metrics=metrics)
+    logger.info(
+        "finished %s run in %s (best checkpoint: %s)", args.method, out, best and best["path"]
+    )
+    return RunResult(
+        output_dir=out, final_model_dir=out, best_checkpoint=best and best["path"], metrics=metrics
+    )
 
 
 def is_complete(output_dir: str | os.PathLike[str]) -> bool:
