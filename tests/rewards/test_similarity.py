@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -152,3 +153,24 @@ def test_fallback_to_difflib_when_extension_missing(monkeypatch, caplog):
         assert step_similarity("abcd", "bcde") == 0.75
         assert batch_similarity(["abcd"], ["bcde"]) == [0.75]
     assert "not built" in caplog.text
+
+
+def test_gil_is_released_while_matching():
+    """Python code keeps running in other threads while the extension matches a long pair.
+
+    Shows the batch call can use more cores; independent of how many cores are free.
+    """
+    done = threading.Event()
+    ticks = 0
+
+    def work() -> None:
+        _csimilarity.ratio_batch(["ab" * 4000] * 3, ["a" * 3000] * 3, False, 3 * 10**7)
+        done.set()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    time.sleep(0.001)
+    while not done.is_set():
+        ticks += 1
+    thread.join()
+    assert ticks > 1000
