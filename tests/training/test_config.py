@@ -129,8 +129,9 @@ def test_saved_config_reproduces_the_run(tmp_path):
         ("outcome:1.0,format:0.1", {"outcome": 1.0, "format": 0.1}),
         ("my_pkg.rewards:length_penalty", "my_pkg.rewards:length_penalty"),
         ({"srl_step": {"lenient": True}}, {"srl_step": {"lenient": True}}),
+        ('{"srl_step": {"lenient": true}}', {"srl_step": {"lenient": True}}),
     ],
-    ids=["name", "list", "weighted", "dotted_path", "mapping"],
+    ids=["name", "list", "weighted", "dotted_path", "mapping", "json"],
 )
 def test_reward_spec(spec, expected):
     assert parse_reward_spec(spec) == expected

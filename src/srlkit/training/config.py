@@ -66,7 +66,7 @@ class RunArguments:
     max_prompt_length: int | None = field(
         default=2048,
         metadata={
-            "help": "Prompts longer than this many tokens (chat template applied) are dropped and "
+            "help": "srl/rlvr: prompts longer than this many tokens (chat template applied) are dropped and "
             "counted in data_summary.json. Dropped, not truncated: cutting the problem or the earlier "
             "steps would silently train on a different task. None keeps every prompt."
         },
@@ -75,7 +75,9 @@ class RunArguments:
         default=None,
         metadata={
             "help": "Rewards by registry name, comma-separated, optionally weighted as name:weight "
-            "(e.g. 'srl_step' or 'outcome:1.0,format:0.1'). Default: srl_step for srl, outcome for rlvr."
+            "(e.g. 'srl_step' or 'outcome:1.0,format:0.1'), or a mapping with reward options "
+            '(YAML, or JSON on the command line: \'{"srl_step": {"lenient": true}}\'). '
+            "Default: srl_step for srl, outcome for rlvr."
         },
     )
     problem_field: str | None = field(

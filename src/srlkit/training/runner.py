@@ -15,6 +15,7 @@ This module only wires TRL together; the pieces it wires are tested on their own
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 from dataclasses import dataclass, fields
@@ -51,9 +52,14 @@ class RunResult:
 
 
 def parse_reward_spec(spec: Any) -> Any:
-    """``'a:1.0,b:0.1'`` -> ``{'a': 1.0, 'b': 0.1}``; ``'a,b'`` -> ``['a', 'b']``; mappings pass through."""
+    """``'a:1.0,b:0.1'`` -> ``{'a': 1.0, 'b': 0.1}``; ``'a,b'`` -> ``['a', 'b']``; JSON and mappings -> mappings."""
     if not isinstance(spec, str):
         return spec
+    if spec.strip().startswith("{"):  # a JSON mapping on the command line, with reward options
+        try:
+            return json.loads(spec)
+        except json.JSONDecodeError as exc:
+            raise DataError(None, f"reward_funcs: invalid JSON mapping ({exc.msg})") from None
     parts = [p.strip() for p in spec.split(",") if p.strip()]
     if not any(":" in p and p.rsplit(":", 1)[1].replace(".", "", 1).isdigit() for p in parts):
         return parts[0] if len(parts) == 1 else parts
