@@ -201,6 +201,8 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
 
     method = args.method
     grpo = method in ("srl", "rlvr")
+    if grpo:
+        _check_generation_backend(args.train)  # before any data is read: fail fast
     tokenizer = _load_tokenizer(args, padding_side="left" if grpo else "right")
     train_ds, eval_ds, summary = build_datasets(args, tokenizer)
     if eval_ds is None:
@@ -222,7 +224,6 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
         "peft_config": get_peft_config(args.model),
     }
     if grpo:
-        _check_generation_backend(args.train)
         from srlkit.rewards.registry import build_reward_funcs
 
         spec = parse_reward_spec(args.run.reward_funcs or DEFAULT_REWARDS[method])
