@@ -196,3 +196,25 @@ def test_constructor_is_trls():
     from trl import GRPOTrainer
 
     assert inspect.signature(SRLGRPOTrainer.__init__) == inspect.signature(GRPOTrainer.__init__)
+
+
+@pytest.mark.slow
+def test_refill_prompts_are_seeded_grouped_and_fresh_per_round(filtering_trainer):
+    trainer, _ = filtering_trainer
+    first = [row["pid"] for row in trainer._refill_inputs(1, 4 * G)]
+    again = [row["pid"] for row in trainer._refill_inputs(1, 4 * G)]
+    other = [row["pid"] for row in trainer._refill_inputs(2, 4 * G)]
+    assert first == again  # same (seed, step, micro-step, round): same prompts, on every process and after resume
+    groups = [first[j * G : (j + 1) * G] for j in range(4)]
+    assert all(len(set(g)) == 1 for g in groups)  # each prompt repeated G times in a row
+    assert len({g[0] for g in groups}) == 4  # B distinct prompts in a round
+    assert other != first
+
+
+@pytest.mark.slow
+def test_iterable_dataset_with_refill_is_refused_clearly(tiny_model_dir, tmp_path):
+    iterable = prompt_dataset().to_iterable_dataset()
+    args = make_config(tmp_path, max_generation_rounds=3)
+    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=iterable)
+    with pytest.raises(ValueError, match="IterableDataset"):
+        trainer.get_train_dataloader()
