@@ -84,9 +84,11 @@ def main() -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
+    # One intra-op thread by default: on a shared machine, thread contention makes timings swing.
+    torch.set_num_threads(args.threads)
     data_dir = Path(args.data_dir)
     work = Path(tempfile.mkdtemp(prefix="bench_eval_"))
     model_path = args.model or str(

@@ -1,0 +1,63 @@
+"""Backends: vLLM's clear message when missing, explicit sampling settings, token accounting."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from srlkit.evaluation.backends import (
+    FINISH_LENGTH,
+    FINISH_STOP,
+    HFBackend,
+    SamplingSettings,
+    load_backend,
+)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
+def test_vllm_backend_without_vllm_says_how_to_install():
+    with pytest.raises(ImportError, match=r"pip install 'srlkit\[vllm\]'"):
+        load_backend("vllm", "any/model")
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match="unknown backend 'tgi'"):
+        load_backend("tgi", "any/model")
+
+
+@pytest.mark.slow
+def test_sampling_settings_replace_the_models_shipped_defaults(tiny_model_dir):
+    backend = HFBackend.from_pretrained(str(tiny_model_dir), device="cpu")
+    backend.model.generation_config.top_k = 20  # as Qwen2.5-Instruct ships
+    backend.model.generation_config.top_p = 0.8
+    sampled = backend._generation_config(SamplingSettings(temperature=1.0, max_new_tokens=7))
+    assert (sampled.do_sample, sampled.temperature, sampled.top_p, sampled.top_k) == (
+        True,
+        1.0,
+        1.0,
+        0,
+    )
+    assert sampled.max_new_tokens == 7
+    greedy = backend._generation_config(SamplingSettings(temperature=0.0))
+    assert greedy.do_sample is False
+    assert backend.tokenizer.padding_side == "left"
+
+
+@pytest.mark.slow
+def test_completion_is_cut_at_the_first_end_of_sequence_token(tiny_model_dir):
+    backend = HFBackend.from_pretrained(str(tiny_model_dir), device="cpu")
+    tok = backend.tokenizer
+    ids = tok.encode("x = 5", add_special_tokens=False)
+    eos, pad = tok.eos_token_id, tok.pad_token_id
+    stopped = backend._to_generation([*ids, eos, pad, pad])
+    assert (stopped.text, stopped.num_tokens, stopped.finish_reason) == (
+        "x = 5",
+        len(ids) + 1,
+        FINISH_STOP,
+    )
+    cut = backend._to_generation(ids)
+    assert (cut.text, cut.num_tokens, cut.finish_reason) == ("x = 5", len(ids), FINISH_LENGTH)
+    think = tok.convert_tokens_to_ids("<think>")
+    kept = backend._to_generation([think, *ids, eos])
+    assert kept.text.startswith("<think>")  # special think tags survive decoding
