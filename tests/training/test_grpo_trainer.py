@@ -199,8 +199,11 @@ def test_constructor_is_trls():
 
 
 @pytest.mark.slow
-def test_refill_prompts_are_seeded_grouped_and_fresh_per_round(filtering_trainer):
-    trainer, _ = filtering_trainer
+def test_refill_prompts_are_seeded_grouped_and_fresh_per_round(tiny_model_dir, tmp_path):
+    args = make_config(tmp_path)
+    trainer = SRLGRPOTrainer(
+        model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=prompt_dataset()
+    )
     first = [row["pid"] for row in trainer._refill_inputs(1, 4 * G)]
     again = [row["pid"] for row in trainer._refill_inputs(1, 4 * G)]
     other = [row["pid"] for row in trainer._refill_inputs(2, 4 * G)]
