@@ -61,3 +61,17 @@ def test_completion_is_cut_at_the_first_end_of_sequence_token(tiny_model_dir):
     think = tok.convert_tokens_to_ids("<think>")
     kept = backend._to_generation([think, *ids, eos])
     assert kept.text.startswith("<think>")  # special think tags survive decoding
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed here")
+def test_configs_choose_their_backend(tmp_path):
+    from srlkit.evaluation.backends import backend_for
+    from srlkit.evaluation.runner import EvalConfig
+    from srlkit.evaluation.steps import StepEvalConfig
+
+    for config in (
+        EvalConfig(model="m", out_dir=str(tmp_path), backend="vllm", tensor_parallel_size=2),
+        StepEvalConfig(model="m", data="d", out_dir=str(tmp_path), backend="vllm"),
+    ):
+        with pytest.raises(ImportError, match="the vLLM backend needs the vllm package"):
+            backend_for(config)

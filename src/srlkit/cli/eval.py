@@ -44,6 +44,21 @@ def _add_generation_args(
         help="bfloat16, float16, float32 (default: bf16 on GPU, fp32 on CPU)",
     )
     g.add_argument(
+        "--tensor-parallel-size", type=int, default=1, help="vLLM: GPUs per model (default: 1)"
+    )
+    g.add_argument(
+        "--gpu-memory-utilization",
+        type=float,
+        default=0.9,
+        help="vLLM: share of GPU memory (default: 0.9)",
+    )
+    g.add_argument(
+        "--max-model-len",
+        type=int,
+        default=None,
+        help="vLLM: context length (default: the model's)",
+    )
+    g.add_argument(
         "--no-chat-template", action="store_true", help="prompt with plain text (base models)"
     )
     g.add_argument("--limit", type=int, default=None, help="evaluate only the first N items")
@@ -164,6 +179,9 @@ def run_eval(args: argparse.Namespace) -> int:
         backend=args.backend,
         device=args.device,
         dtype=args.dtype,
+        tensor_parallel_size=args.tensor_parallel_size,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        max_model_len=args.max_model_len,
         prompt_template=args.prompt_template,
         instruction=args.instruction,
         system_prompt=args.system_prompt,
@@ -196,6 +214,9 @@ def run_eval_steps(args: argparse.Namespace) -> int:
         backend=args.backend,
         device=args.device,
         dtype=args.dtype,
+        tensor_parallel_size=args.tensor_parallel_size,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        max_model_len=args.max_model_len,
         lenient=args.lenient,
         format_penalty=args.format_penalty,
         metric=args.metric,

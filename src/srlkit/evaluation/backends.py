@@ -212,3 +212,23 @@ def load_backend(
     if name == "vllm":
         return VLLMBackend(model, seed=seed, dtype=dtype, **vllm_kwargs)
     raise ValueError(f"unknown backend {name!r}: expected 'hf' or 'vllm'")
+
+
+def backend_for(config: Any) -> Backend:
+    """The backend an evaluation config asks for (``srl eval`` and ``srl eval-steps`` share this)."""
+    vllm_kwargs = {}
+    if config.backend == "vllm":
+        vllm_kwargs = {
+            "tensor_parallel_size": config.tensor_parallel_size,
+            "gpu_memory_utilization": config.gpu_memory_utilization,
+            "max_model_len": config.max_model_len,
+        }
+    return load_backend(
+        config.backend,
+        config.model,
+        config.batch_size,
+        config.device,
+        config.dtype,
+        config.seed,
+        **vllm_kwargs,
+    )

@@ -106,7 +106,10 @@ def markdown_report(model: str, summaries: dict[str, dict[str, Any]], table: dic
             f"| {name} | {s['n_problems']} | {fmt_pct(g.get('accuracy')) if g else '-'} | {avg} | {pass_cell} "
             f"| {_num(mean_t)} | {_num(med_t)} | {_num(mean_w)} |"
         )
-    lines += ["", "Tokens and words are those of the greedy answers (of the samples when there are none)."]
+    lines += [
+        "",
+        "Tokens and words are those of the greedy answers (of the samples when there are none).",
+    ]
     cols = table["columns"]
     lines += ["", "Paper table (percent; Average = mean of the numbers present):", ""]
     lines.append("| " + " | ".join([*cols, "Average"]) + " |")

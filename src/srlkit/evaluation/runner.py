@@ -19,7 +19,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from srlkit.evaluation.backends import Backend, SamplingSettings
+from srlkit.evaluation.backends import Backend, SamplingSettings, backend_for
 from srlkit.evaluation.benchmarks import (
     PAPER_BENCHMARKS,
     LoadedBenchmark,
@@ -74,6 +74,9 @@ class EvalConfig:
     backend: str = "hf"
     device: str = "auto"
     dtype: str = "auto"
+    tensor_parallel_size: int = 1  # vLLM only
+    gpu_memory_utilization: float = 0.9  # vLLM only
+    max_model_len: int | None = None  # vLLM only
     prompt_template: str = DEFAULT_TEMPLATE
     instruction: str = DEFAULT_INSTRUCTION
     system_prompt: str | None = None
@@ -249,16 +252,7 @@ def run_evaluation(config: EvalConfig, backend: Backend | None = None) -> dict[s
     _check_resumable(config, out)
     benchmarks = load_benchmarks(config)
     if backend is None:
-        from srlkit.evaluation.backends import load_backend
-
-        backend = load_backend(
-            config.backend,
-            config.model,
-            config.batch_size,
-            config.device,
-            config.dtype,
-            config.seed,
-        )
+        backend = backend_for(config)
     write_json(out / "config.json", asdict(config))
     summaries = {}
     for loaded in benchmarks:

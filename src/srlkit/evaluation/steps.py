@@ -21,7 +21,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from srlkit.data.schema import COL_KIND, COL_TARGET, StepInstance
-from srlkit.evaluation.backends import Backend, SamplingSettings
+from srlkit.evaluation.backends import Backend, SamplingSettings, backend_for
 from srlkit.evaluation.metrics import count_words, usage_stats
 from srlkit.evaluation.prompts import render_prompt
 from srlkit.evaluation.store import SampleStore
@@ -47,6 +47,9 @@ class StepEvalConfig:
     backend: str = "hf"
     device: str = "auto"
     dtype: str = "auto"
+    tensor_parallel_size: int = 1  # vLLM only
+    gpu_memory_utilization: float = 0.9  # vLLM only
+    max_model_len: int | None = None  # vLLM only
     lenient: bool = False
     format_penalty: float = -1.0
     metric: str = "sequence_matcher"
@@ -139,16 +142,7 @@ def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) 
     if config.limit is not None:
         instances = instances[: config.limit]
     if backend is None:
-        from srlkit.evaluation.backends import load_backend
-
-        backend = load_backend(
-            config.backend,
-            config.model,
-            config.batch_size,
-            config.device,
-            config.dtype,
-            config.seed,
-        )
+        backend = backend_for(config)
     out = Path(config.out_dir)
     write_json(out / "config.json", asdict(config))
     store = SampleStore(out / "steps.jsonl", ("id",))
