@@ -221,3 +221,37 @@ def test_iterable_dataset_with_refill_is_refused_clearly(tiny_model_dir, tmp_pat
     trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=iterable)
     with pytest.raises(ValueError, match="IterableDataset"):
         trainer.get_train_dataloader()
+
+
+@pytest.mark.slow
+def test_accumulation_iterations_and_kl_work_with_assembled_batches(tiny_model_dir, tmp_path):
+    """Assembled batches carry old/ref log-probs and survive TRL's split into accumulation steps."""
+    args = make_config(
+        tmp_path,
+        per_device_train_batch_size=8,
+        gradient_accumulation_steps=2,  # steps_per_generation = 2: the batch is split in two
+        num_iterations=2,  # each generation batch is used twice: old log-probs are computed
+        beta=0.1,  # a reference model: ref log-probs are computed
+        max_generation_rounds=3,
+        max_steps=1,
+    )
+    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=prompt_dataset())
+    seen = []
+    original = trainer._assemble
+
+    def spy(plan, rounds):
+        batch = original(plan, rounds)
+        seen.append(batch)
+        return batch
+
+    trainer._assemble = spy
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+    trainer.train()
+    assert seen, "no step needed re-assembly (all groups informative in the first round)"
+    for batch in seen:
+        rows = batch["completion_ids"].shape[0]
+        assert rows == 4 * G  # generation batch: 8 rows x 2 accumulation steps
+        for key in ("old_per_token_logps", "ref_per_token_logps"):
+            assert batch[key].shape == batch["completion_ids"].shape
+    assert any(not torch.equal(p, before[n]) for n, p in trainer.model.named_parameters())
+    assert all(math.isfinite(h["loss"]) for h in trainer.state.log_history if "loss" in h)
