@@ -162,3 +162,33 @@ def test_tiny_rlvr_recipe_reads_real_gsm8k(tmp_path, tiny_model_dir):
     assert train[0]["prompt"][0]["content"].startswith("Natalia sold clips") and train[0][
         "answer"
     ].endswith("#### 72")
+
+
+def test_sft_counts_prompts_that_leave_no_room_for_the_completion(
+    tmp_path, tiny_model_dir, srl_data
+):
+    from training_helpers import tiny_argv
+    from transformers import AutoTokenizer
+
+    from srlkit.training.config import parse_method_args
+    from srlkit.training.runner import build_datasets
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows, _ = tdata.load_sft_examples(srl_data["trajectories"], "outline")
+    lengths = sorted(
+        len(
+            tok.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True)[
+                "input_ids"
+            ]
+        )
+        for r in rows
+    )
+    max_length = (
+        lengths[len(lengths) // 2] + 1
+    )  # about half the prompts fit with one token to spare
+    extra = ["--train_file", str(srl_data["trajectories"]), "--max_length", str(max_length)]
+    args = parse_method_args("sft", tiny_argv("sft", tiny_model_dir, tmp_path / "run", *extra))
+    train, _, summary = build_datasets(args, tok)
+    reason = f"prompt leaves no completion token within max_length={max_length}"
+    assert len(train) == sum(n <= max_length - 1 for n in lengths) > 0
+    assert summary["train"]["dropped"] == {reason: len(rows) - len(train)}

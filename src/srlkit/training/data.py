@@ -273,6 +273,7 @@ def filter_prompt_length(
     max_prompt_length: int | None,
     summary: DataSummary,
     chunk_size: int = 512,
+    reason: str | None = None,
 ) -> list[dict[str, Any]]:
     """Drop rows whose chat-templated prompt exceeds ``max_prompt_length`` tokens (counted).
 
@@ -291,7 +292,9 @@ def filter_prompt_length(
         ids = encoded["input_ids"] if hasattr(encoded, "keys") else encoded
         for row, row_ids in zip(chunk, ids, strict=True):
             if len(row_ids) > max_prompt_length:
-                summary.drop(f"prompt longer than max_prompt_length={max_prompt_length} tokens")
+                summary.drop(
+                    reason or f"prompt longer than max_prompt_length={max_prompt_length} tokens"
+                )
             else:
                 kept.append(row)
     return kept

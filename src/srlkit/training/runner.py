@@ -158,6 +158,12 @@ def _load_split(
             raise DataError(path, "mixes math and agent trajectories; SFT them in separate runs")
     if args.method != "sft":
         rows = tdata.filter_prompt_length(rows, tokenizer, run.max_prompt_length, summary)
+    elif args.train.max_length and rows and "prompt" in rows[0]:
+        # TRL truncates SFT sequences to max_length; a prompt that fills it leaves no completion
+        # token to learn, and TRL would drop the example without a word. Count it here instead.
+        limit = args.train.max_length - 1
+        reason = f"prompt leaves no completion token within max_length={args.train.max_length}"
+        rows = tdata.filter_prompt_length(rows, tokenizer, limit, summary, reason=reason)
     rows = tdata.cap_rows(rows, summary, max_samples)
     if not rows:
         raise DataError(
