@@ -85,3 +85,35 @@ def test_srl_eval_steps_on_a_real_build(tiny_model_dir, shared_data, tmp_path, c
     assert summary["mean_reward"] == pytest.approx(sum(r["reward"] for r in records) / n)
     assert summary["format_failure_rate"] == sum(not r["format_ok"] for r in records) / n
     assert all(r["reward"] == -1.0 for r in records if not r["format_ok"])
+
+
+def _summary(acc: float, tokens: float) -> dict:
+    bench = {"greedy": {"accuracy": acc, "mean_tokens": tokens, "n_samples": 10}}
+    sampled = {"sampled": {"avg": acc / 2, "k": 32}}
+    return {
+        "benchmarks": {n: {**bench, **sampled} for n in ("amc23", "aime24", "aime25")}
+        | {"minerva": bench}
+    }
+
+
+def test_eval_table_compares_runs(tmp_path, capsys):
+    for name, acc, tokens in (("base", 0.2, 300.0), ("srl", 0.4, 310.0)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "summary.json").write_text(
+            json.dumps(_summary(acc, tokens)), encoding="utf-8"
+        )
+    assert main(["eval-table", f"Base model={tmp_path / 'base'}", str(tmp_path / "srl")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| run | AMC23 avg@32 | AMC23 greedy |") and lines[0].endswith(
+        "mean tokens (greedy) |"
+    )
+    # three avg@32 cells at acc/2 and four greedy cells at acc: (3 * 10 + 4 * 20) / 7 = 15.7
+    assert (
+        lines[2] == "| Base model | 10.0 | 20.0 | 10.0 | 20.0 | 10.0 | 20.0 | 20.0 | 15.7 | 300.0 |"
+    )
+    assert lines[3].startswith("| srl | 20.0 | 40.0 |") and lines[3].endswith("| 31.4 | 310.0 |")
+
+
+def test_eval_table_names_a_missing_summary(tmp_path, capsys):
+    assert main(["eval-table", str(tmp_path)]) == 2
+    assert "no summary.json" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``srl eval`` (math benchmarks) and ``srl eval-steps`` (next-step validation on step instances).
+"""``srl eval`` (math benchmarks), ``srl eval-steps`` (next-step validation) and ``srl eval-table``.
 
 Both write an append-only per-sample file and resume from it when rerun with the same ``--out``;
 heavy imports (torch, transformers, vLLM) happen inside the handlers.
@@ -149,6 +149,44 @@ def register(subparsers: Any) -> None:
     )
     _add_generation_args(s, max_new_tokens=1024, temperature=0.0)
     s.set_defaults(func=run_eval_steps)
+    _register_table(subparsers)
+
+
+def _register_table(subparsers: Any) -> None:
+    t = subparsers.add_parser(
+        "eval-table",
+        help="compare `srl eval` runs in the paper's table (one row per run)",
+        description="Print the paper's 7-number table, its Average and the mean greedy answer length "
+        "for each output directory of `srl eval` (label = directory name, or LABEL=DIR).",
+    )
+    t.add_argument(
+        "runs", nargs="+", metavar="RUN", help="output directories of srl eval, or LABEL=DIR"
+    )
+    t.set_defaults(func=run_eval_table)
+
+
+def run_eval_table(args: argparse.Namespace) -> int:
+    import json
+
+    from srlkit.evaluation.report import comparison_table
+    from srlkit.io import DataError
+
+    runs = {}
+    for token in args.runs:
+        label, _, directory = (
+            token.rpartition("=") if "=" in token else (Path(token).name, "", token)
+        )
+        path = Path(directory) / "summary.json"
+        try:
+            runs[label] = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise DataError(
+                path, "no summary.json: is this an output directory of `srl eval`?"
+            ) from None
+        except ValueError as exc:
+            raise DataError(path, f"not valid JSON: {exc}") from None
+    print(comparison_table(runs), end="")
+    return 0
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -151,3 +151,36 @@ def write_reports(
     with atomic_write(out / "results.md") as f:
         f.write(markdown_report(model, summaries, table))
     return summary
+
+
+def comparison_table(runs: dict[str, dict[str, Any]]) -> str:
+    """The paper's table with one row per run (``label -> summary.json``), plus mean tokens.
+
+    The token column is the mean length of the greedy answers over all benchmarks of the run,
+    the quantity behind the paper's claim that SRL does not lengthen outputs.
+    """
+    tables = {
+        label: s.get("paper_table") or paper_table(s.get("benchmarks", {}))
+        for label, s in runs.items()
+    }
+    columns: list[str] = []
+    for table in tables.values():
+        columns += [c for c in table["columns"] if c not in columns]
+    lines = ["| run | " + " | ".join([*columns, "Average", "mean tokens (greedy)"]) + " |"]
+    lines.append("|" + "---|" * (len(columns) + 3))
+    for label, table in tables.items():
+        cells = [table["columns"].get(c) for c in columns]
+        avg = (
+            "-"
+            if table["average"] is None
+            else f"{table['average']:.1f}" + ("" if table["complete"] else "*")
+        )
+        lengths = [
+            (g["mean_tokens"], g["n_samples"])
+            for b in runs[label].get("benchmarks", {}).values()
+            if (g := b.get("greedy")) and g.get("mean_tokens") is not None
+        ]
+        n = sum(k for _, k in lengths)
+        tokens = _num(sum(m * k for m, k in lengths) / n) if n else "-"
+        lines.append(f"| {label} | " + " | ".join([*(_num(c) for c in cells), avg, tokens]) + " |")
+    return "\n".join(lines) + "\n"
