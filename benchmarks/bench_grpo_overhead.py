@@ -56,7 +56,9 @@ def load_step_task(data_dir: Path, n: int) -> tuple[Dataset, list[str]]:
             if i < 1500:
                 corpus += [rec["question"], rec["answer"]]
             if i < n:
-                prompts.append([{"role": "user", "content": rec["question"] + "\nWrite the first step."}])
+                prompts.append(
+                    [{"role": "user", "content": rec["question"] + "\nWrite the first step."}]
+                )
                 targets.append(rec["answer"].splitlines()[0])
     mastered = [i % 2 == 1 for i in range(len(prompts))]
     data = Dataset.from_dict({COL_PROMPT: prompts, COL_TARGET: targets, "mastered": mastered})
@@ -121,26 +123,31 @@ class TimedSRLGRPOTrainer(SRLGRPOTrainer):
         return self._timed(super()._assemble, plan, rounds)
 
 
-def run_one(name: str, model_dir: Path, data: Dataset, opts: argparse.Namespace, out_dir: Path) -> dict:
-    common = dict(
-        use_cpu=not torch.cuda.is_available(),
-        bf16=False,
-        per_device_train_batch_size=opts.batch_rows,
-        num_generations=opts.num_generations,
-        max_completion_length=opts.max_completion_length,
-        max_steps=opts.steps,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to=[],
-        save_strategy="no",
-        disable_tqdm=True,
-        seed=0,
-    )
+def run_one(
+    name: str, model_dir: Path, data: Dataset, opts: argparse.Namespace, out_dir: Path
+) -> dict:
+    common = {
+        "use_cpu": not torch.cuda.is_available(),
+        "bf16": False,
+        "per_device_train_batch_size": opts.batch_rows,
+        "num_generations": opts.num_generations,
+        "max_completion_length": opts.max_completion_length,
+        "max_steps": opts.steps,
+        "learning_rate": 1e-3,
+        "logging_steps": 1,
+        "report_to": [],
+        "save_strategy": "no",
+        "disable_tqdm": True,
+        "seed": 0,
+    }
     reward = step_reward
     if name == "plain":
         args, trainer_cls = GRPOConfig(str(out_dir / name), **common), GRPOTrainer
     elif name == "ds_off":
-        args, trainer_cls = SRLGRPOConfig(str(out_dir / name), dynamic_sampling=False, **common), SRLGRPOTrainer
+        args, trainer_cls = (
+            SRLGRPOConfig(str(out_dir / name), dynamic_sampling=False, **common),
+            SRLGRPOTrainer,
+        )
     elif name == "ds_on":
         args = SRLGRPOConfig(str(out_dir / name), dynamic_sampling_epsilon=0.0, **common)
         trainer_cls = TimedSRLGRPOTrainer
@@ -154,12 +161,23 @@ def run_one(name: str, model_dir: Path, data: Dataset, opts: argparse.Namespace,
     trainer.train()
     logs = [h for h in trainer.state.log_history if "step_time" in h]
     result = {"cpu": clock.cpu[1:], "wall": clock.wall[1:]}  # the first step warms caches up
-    result["rewards"] = [round(h["reward"], 6) for h in logs]  # to check that runs did the same work
+    result["rewards"] = [
+        round(h["reward"], 6) for h in logs
+    ]  # to check that runs did the same work
     if isinstance(trainer, TimedSRLGRPOTrainer):
         result["own_ms_per_step"] = 1000 * trainer.own_seconds / opts.steps
         result["own_share_of_step"] = trainer.own_seconds / sum(clock.wall)
-    for key in ("kept_fraction", "rollouts_per_kept_rollout", "generation_rounds", "batch_filled_fraction"):
-        values = [h[f"dynamic_sampling/{key}"] for h in logs if h.get(f"dynamic_sampling/{key}") is not None]
+    for key in (
+        "kept_fraction",
+        "rollouts_per_kept_rollout",
+        "generation_rounds",
+        "batch_filled_fraction",
+    ):
+        values = [
+            h[f"dynamic_sampling/{key}"]
+            for h in logs
+            if h.get(f"dynamic_sampling/{key}") is not None
+        ]
         if values:
             result[key] = statistics.mean(values)
     return result
@@ -167,16 +185,26 @@ def run_one(name: str, model_dir: Path, data: Dataset, opts: argparse.Namespace,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(__file__).resolve().parents[1].parent / "shared" / "data",
+    )
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps per run")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each trainer")
-    parser.add_argument("--batch-rows", type=int, default=16, help="per_device_train_batch_size (rollouts)")
+    parser.add_argument(
+        "--batch-rows", type=int, default=16, help="per_device_train_batch_size (rollouts)"
+    )
     parser.add_argument("--num-generations", type=int, default=8)
     parser.add_argument("--max-completion-length", type=int, default=16)
-    parser.add_argument("--max-rounds", type=int, default=4, help="max_generation_rounds for ds_filter")
+    parser.add_argument(
+        "--max-rounds", type=int, default=4, help="max_generation_rounds for ds_filter"
+    )
     parser.add_argument("--hidden-size", type=int, default=64, help="tiny model width")
     parser.add_argument("--layers", type=int, default=2, help="tiny model depth")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 = least noise)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (1 = least noise)"
+    )
     parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
     opts = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -187,13 +215,18 @@ def main() -> None:
     pooled: dict[str, dict] = {n: {"cpu": [], "wall": []} for n in names}
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        width = TinyModelConfig(hidden_size=opts.hidden_size, intermediate_size=3 * opts.hidden_size,
-                                num_hidden_layers=opts.layers)
+        width = TinyModelConfig(
+            hidden_size=opts.hidden_size,
+            intermediate_size=3 * opts.hidden_size,
+            num_hidden_layers=opts.layers,
+        )
         model_dir = build_tiny_model(tmp_dir / "model", corpus, width)
         same_work = True
         for repeat in range(opts.repeats):
             rewards = {}
-            for name in names[repeat % len(names) :] + names[: repeat % len(names)]:  # rotate the order
+            for name in (
+                names[repeat % len(names) :] + names[: repeat % len(names)]
+            ):  # rotate the order
                 result = run_one(name, model_dir, data, opts, tmp_dir / f"r{repeat}")
                 pooled[name]["cpu"] += result.pop("cpu")
                 pooled[name]["wall"] += result.pop("wall")
@@ -204,18 +237,33 @@ def main() -> None:
 
     base_cpu = statistics.median(pooled["plain"]["cpu"])
     base_wall = statistics.median(pooled["plain"]["wall"])
-    report = {"settings": {k: str(v) for k, v in vars(opts).items()}, "same_work": same_work, "trainers": {}}
+    report = {
+        "settings": {k: str(v) for k, v in vars(opts).items()},
+        "same_work": same_work,
+        "trainers": {},
+    }
     print(f"plain, ds_off and ds_on generated identical rollouts and rewards: {same_work}")
-    print(f"{'trainer':<10} {'cpu s/step':>10} {'cpu ratio':>9} {'wall s/step':>11} {'wall ratio':>10}  extra")
+    print(
+        f"{'trainer':<10} {'cpu s/step':>10} {'cpu ratio':>9} {'wall s/step':>11} {'wall ratio':>10}  extra"
+    )
     for name in names:
         cpu, wall = statistics.median(pooled[name]["cpu"]), statistics.median(pooled[name]["wall"])
-        extra = {k: float(f"{statistics.mean(v):.4g}") for k, v in pooled[name].items() if k not in ("cpu", "wall")}
-        report["trainers"][name] = {
-            "median_cpu_s": cpu, "cpu_ratio_to_plain": cpu / base_cpu,
-            "median_wall_s": wall, "wall_ratio_to_plain": wall / base_wall,
-            "steps_measured": len(pooled[name]["cpu"]), **extra,
+        extra = {
+            k: float(f"{statistics.mean(v):.4g}")
+            for k, v in pooled[name].items()
+            if k not in ("cpu", "wall")
         }
-        print(f"{name:<10} {cpu:>10.3f} {cpu / base_cpu:>9.3f} {wall:>11.3f} {wall / base_wall:>10.3f}  {extra}")
+        report["trainers"][name] = {
+            "median_cpu_s": cpu,
+            "cpu_ratio_to_plain": cpu / base_cpu,
+            "median_wall_s": wall,
+            "wall_ratio_to_plain": wall / base_wall,
+            "steps_measured": len(pooled[name]["cpu"]),
+            **extra,
+        }
+        print(
+            f"{name:<10} {cpu:>10.3f} {cpu / base_cpu:>9.3f} {wall:>11.3f} {wall / base_wall:>10.3f}  {extra}"
+        )
     if opts.output:
         write_json(opts.output, report)
 

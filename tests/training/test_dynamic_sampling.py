@@ -23,8 +23,16 @@ STD_CASES = {
     "all_equal": ([0.3, 0.3, 0.3, 0.3], 0.0, False),
     "all_format_failures": ([-1.0, -1.0, -1.0, -1.0], 0.0, False),
     "two_levels": ([0.0, 1.0, 0.0, 1.0], 0.5, True),  # mean .5, every deviation .5
-    "one_format_failure": ([-1.0, 0.0, 0.0, 0.0], math.sqrt(3) / 4, True),  # mean -.25: (.5625+3*.0625)/4
-    "tiny_spread_dropped": ([0.5, 0.5, 0.52, 0.5], 0.02 * math.sqrt(3) / 4, False),  # 0.00866 < 0.01
+    "one_format_failure": (
+        [-1.0, 0.0, 0.0, 0.0],
+        math.sqrt(3) / 4,
+        True,
+    ),  # mean -.25: (.5625+3*.0625)/4
+    "tiny_spread_dropped": (
+        [0.5, 0.5, 0.52, 0.5],
+        0.02 * math.sqrt(3) / 4,
+        False,
+    ),  # 0.00866 < 0.01
     "small_spread_kept": ([0.5, 0.5, 0.53, 0.5], 0.03 * math.sqrt(3) / 4, True),  # 0.01299 > 0.01
     "ints_accepted": ([0, 1], 0.5, True),
 }
@@ -254,7 +262,9 @@ def test_normalize_then_sum_hand_computed():
 
 def test_padding_must_cover_whole_groups():
     with pytest.raises(ValueError, match="whole groups"):
-        grpo_advantages(torch.zeros(4, 1), torch.ones(1), 2, padding_N=torch.tensor([True, False, False, False]))
+        grpo_advantages(
+            torch.zeros(4, 1), torch.ones(1), 2, padding_N=torch.tensor([True, False, False, False])
+        )
 
 
 # ---- batch assembly ----------------------------------------------------------------------------
@@ -264,7 +274,12 @@ def _round(prompt_rows, completion_rows, advantages):
     def pad(rows, left):
         width = max(len(r) for r in rows)
         ids = [([0] * (width - len(r)) + r) if left else (r + [0] * (width - len(r))) for r in rows]
-        mask = [([0] * (width - len(r)) + [1] * len(r)) if left else ([1] * len(r) + [0] * (width - len(r))) for r in rows]
+        mask = [
+            ([0] * (width - len(r)) + [1] * len(r))
+            if left
+            else ([1] * len(r) + [0] * (width - len(r)))
+            for r in rows
+        ]
         return torch.tensor(ids), torch.tensor(mask)
 
     p_ids, p_mask = pad(prompt_rows, left=True)
@@ -296,7 +311,12 @@ def test_take_rows_keeps_requested_order_across_batches_and_pads_to_multiple():
     b = _round([[3], [4]], [[7], [8]], [3.0, 4.0])
     out = take_rows([a, b], [(1, 1), (0, 0), (1, 0), (0, 1)], pad_token_id=9, pad_to_multiple_of=4)
     assert out["advantages"].tolist() == [4.0, 1.0, 3.0, 2.0]
-    assert out["completion_ids"].tolist() == [[8, 9, 9, 9], [5, 9, 9, 9], [7, 9, 9, 9], [6, 9, 9, 9]]
+    assert out["completion_ids"].tolist() == [
+        [8, 9, 9, 9],
+        [5, 9, 9, 9],
+        [7, 9, 9, 9],
+        [6, 9, 9, 9],
+    ]
     assert out["prompt_ids"][:, -1].tolist() == [4, 1, 3, 2]
 
 

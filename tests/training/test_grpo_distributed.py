@@ -44,7 +44,9 @@ def _worker(model_dir: str, out_dir: str) -> None:
 
     from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
 
-    rank = int(os.environ["RANK"])  # set by torchrun; the trainer's accelerator must agree (checked below)
+    rank = int(
+        os.environ["RANK"]
+    )  # set by torchrun; the trainer's accelerator must agree (checked below)
     rng = random.Random(1000 + rank)
     calls = []
 
@@ -63,11 +65,15 @@ def _worker(model_dir: str, out_dir: str) -> None:
     class Recording(SRLGRPOTrainer):
         """Records, per generation, the keep masks and which prompt each real batch row holds."""
 
-        steps: list = []
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.steps = []
 
         def _generate_and_score_completions(self, inputs):
             batch = super()._generate_and_score_completions(inputs)
-            texts = self.processing_class.batch_decode(batch["prompt_ids"], skip_special_tokens=True)
+            texts = self.processing_class.batch_decode(
+                batch["prompt_ids"], skip_special_tokens=True
+            )
             real = (batch["completion_mask"].sum(dim=1) > 0).tolist()
             pids = [int(re.search(r"Problem (\d+)", t).group(1)) for t in texts]
             plan = self.last_dynamic_sampling
@@ -139,10 +145,23 @@ def test_two_processes_take_identical_decisions_on_gathered_groups(tiny_model_di
     # WORLD_SIZE it sets and runs them as MULTI_CPU with the gloo backend.
     # (`accelerate launch --cpu` without MPI would start a single process.)
     torchrun = Path(sys.executable).with_name("torchrun")
-    cmd = [str(torchrun), "--nproc_per_node", "2", "--master_port", str(_free_port()),
-           __file__, str(tiny_model_dir), str(tmp_path)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    cmd = [
+        str(torchrun),
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        str(_free_port()),
+        __file__,
+        str(tiny_model_dir),
+        str(tmp_path),
+    ]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+    }
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     r0, r1 = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
 
@@ -163,7 +182,9 @@ def test_two_processes_take_identical_decisions_on_gathered_groups(tiny_model_di
         groups = [pids[j * G : (j + 1) * G] for j in range(len(pids) // G)]
         assert all(len(set(g)) == 1 for g in groups), f"a group mixes prompts: {groups}"
         assert mask == [_expected_keep(kind_of[g[0]], j) for j, g in enumerate(groups)]
-        saw_straddling_cross |= any(kind_of[g[0]] == "cross" and j == 1 for j, g in enumerate(groups))
+        saw_straddling_cross |= any(
+            kind_of[g[0]] == "cross" and j == 1 for j, g in enumerate(groups)
+        )
 
     # the assembled batch: real rows, read across processes, are the selected groups in order
     for s0, s1 in zip(r0["steps"], r1["steps"]):

@@ -13,11 +13,11 @@ import pytest
 
 pytest.importorskip("trl")
 
-from datasets import Dataset  # noqa: E402
+from datasets import Dataset
 
-from srlkit.data.schema import COL_PROMPT, COL_TARGET  # noqa: E402
-from srlkit.rewards.srl import srl_step_reward  # noqa: E402
-from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer  # noqa: E402
+from srlkit.data.schema import COL_PROMPT, COL_TARGET
+from srlkit.rewards.srl import srl_step_reward
+from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
 
 TARGET = "2 + 3 = 5"
 CLOSED_THINK = "<think></think>"
@@ -34,7 +34,10 @@ def test_srl_step_reward_rises(tiny_model_dir, tmp_path):
     n = 8
     dataset = Dataset.from_dict(
         {
-            COL_PROMPT: [[{"role": "user", "content": f"Problem {i}: add 2 and 3. Next step?"}] for i in range(n)],
+            COL_PROMPT: [
+                [{"role": "user", "content": f"Problem {i}: add 2 and 3. Next step?"}]
+                for i in range(n)
+            ],
             COL_TARGET: [TARGET] * n,
         }
     )
@@ -54,7 +57,9 @@ def test_srl_step_reward_rises(tiny_model_dir, tmp_path):
         disable_tqdm=True,
         seed=0,
     )
-    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=step_reward, args=args, train_dataset=dataset)
+    trainer = SRLGRPOTrainer(
+        model=str(tiny_model_dir), reward_funcs=step_reward, args=args, train_dataset=dataset
+    )
     trainer.train()
     rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
     assert len(rewards) == 12

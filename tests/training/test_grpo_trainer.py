@@ -9,28 +9,28 @@ import torch
 
 pytest.importorskip("trl")
 
-from datasets import Dataset  # noqa: E402
+from datasets import Dataset
 
-from srlkit.training.grpo import LOSS_SCALE_KEY, SRLGRPOConfig, SRLGRPOTrainer  # noqa: E402
+from srlkit.training.grpo import LOSS_SCALE_KEY, SRLGRPOConfig, SRLGRPOTrainer
 
 G = 4
 
 
 def make_config(tmp_path, **overrides) -> SRLGRPOConfig:
-    settings = dict(
-        use_cpu=True,
-        bf16=False,
-        per_device_train_batch_size=16,
-        num_generations=G,
-        max_completion_length=6,
-        max_steps=2,
-        logging_steps=1,
-        report_to=[],
-        learning_rate=1e-2,
-        save_strategy="no",
-        disable_tqdm=True,
-        seed=0,
-    )
+    settings = {
+        "use_cpu": True,
+        "bf16": False,
+        "per_device_train_batch_size": 16,
+        "num_generations": G,
+        "max_completion_length": 6,
+        "max_steps": 2,
+        "logging_steps": 1,
+        "report_to": [],
+        "learning_rate": 1e-2,
+        "save_strategy": "no",
+        "disable_tqdm": True,
+        "seed": 0,
+    }
     settings.update(overrides)
     return SRLGRPOConfig(str(tmp_path / "out"), **settings)
 
@@ -39,7 +39,10 @@ def prompt_dataset(n: int = 16) -> Dataset:
     """Even ids are 'informative' prompts (their rewards vary), odd ids are flat."""
     return Dataset.from_dict(
         {
-            "prompt": [[{"role": "user", "content": f"Problem {i}: what is the next step?"}] for i in range(n)],
+            "prompt": [
+                [{"role": "user", "content": f"Problem {i}: what is the next step?"}]
+                for i in range(n)
+            ],
             "pid": list(range(n)),
             "informative": [i % 2 == 0 for i in range(n)],
         }
@@ -76,8 +79,12 @@ def grouped_inputs(dataset: Dataset, pids: list[int]) -> list[dict]:
 def filtering_trainer(tiny_model_dir, tmp_path_factory):
     """A trainer that filters without refill (max_generation_rounds=1), ready to generate."""
     reward = RecordingReward()
-    args = make_config(tmp_path_factory.mktemp("filtering"), max_generation_rounds=1, loss_type="grpo")
-    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=reward, args=args, train_dataset=prompt_dataset())
+    args = make_config(
+        tmp_path_factory.mktemp("filtering"), max_generation_rounds=1, loss_type="grpo"
+    )
+    trainer = SRLGRPOTrainer(
+        model=str(tiny_model_dir), reward_funcs=reward, args=args, train_dataset=prompt_dataset()
+    )
     trainer.model.train()
     trainer.current_gradient_accumulation_steps = 1
     return trainer, reward
@@ -110,12 +117,16 @@ def test_batch_keeps_informative_groups_and_masks_padding(filtered_batch):
     for k, group in enumerate([0, 2]):
         r = torch.tensor(rewards[group * G : (group + 1) * G])
         expected = (r - r.mean()) / (r.std() + 1e-4)
-        assert batch["advantages"][k * G : (k + 1) * G].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
+        assert batch["advantages"][k * G : (k + 1) * G].tolist() == pytest.approx(
+            expected.tolist(), abs=1e-5
+        )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("loss_type", ["grpo", "dr_grpo", "dapo", "bnpo"])
-def test_padding_does_not_dilute_the_loss_normaliser(filtering_trainer, filtered_batch, loss_type, monkeypatch):
+def test_padding_does_not_dilute_the_loss_normaliser(
+    filtering_trainer, filtered_batch, loss_type, monkeypatch
+):
     """[real groups + masked padding] gives the gradient TRL computes on the real groups alone.
 
     Gradients, not loss values, are compared: at the sampling policy the GRPO loss value is
@@ -125,13 +136,17 @@ def test_padding_does_not_dilute_the_loss_normaliser(filtering_trainer, filtered
     batch = dict(filtered_batch[0])
     monkeypatch.setattr(trainer, "loss_type", loss_type)
     batch[LOSS_SCALE_KEY] = trainer._loss_scale(total_rows=4 * G, real_rows=2 * G)
-    real_only = {k: (v[: 2 * G] if torch.is_tensor(v) and v.dim() > 0 else v) for k, v in batch.items()}
+    real_only = {
+        k: (v[: 2 * G] if torch.is_tensor(v) and v.dim() > 0 else v) for k, v in batch.items()
+    }
     del real_only[LOSS_SCALE_KEY]
 
     def gradient(loss_fn, inputs):
         trainer.model.zero_grad()
         loss_fn(trainer.model, inputs).backward()
-        return torch.cat([p.grad.flatten() for p in trainer.model.parameters() if p.grad is not None])
+        return torch.cat(
+            [p.grad.flatten() for p in trainer.model.parameters() if p.grad is not None]
+        )
 
     padded = gradient(trainer.compute_loss, batch)
     plain = gradient(super(SRLGRPOTrainer, trainer).compute_loss, real_only)
@@ -155,7 +170,9 @@ def test_first_round_full_returns_trls_batch_unchanged(filtering_trainer):
 def test_train_refills_changes_parameters_and_logs(tiny_model_dir, tmp_path):
     reward = RecordingReward()
     args = make_config(tmp_path, max_generation_rounds=4, per_device_train_batch_size=8)
-    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=reward, args=args, train_dataset=prompt_dataset())
+    trainer = SRLGRPOTrainer(
+        model=str(tiny_model_dir), reward_funcs=reward, args=args, train_dataset=prompt_dataset()
+    )
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
     trainer.train()
     changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])]
@@ -202,12 +219,17 @@ def test_constructor_is_trls():
 def test_refill_prompts_are_seeded_grouped_and_fresh_per_round(tiny_model_dir, tmp_path):
     args = make_config(tmp_path)
     trainer = SRLGRPOTrainer(
-        model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=prompt_dataset()
+        model=str(tiny_model_dir),
+        reward_funcs=RecordingReward(),
+        args=args,
+        train_dataset=prompt_dataset(),
     )
     first = [row["pid"] for row in trainer._refill_inputs(1, 4 * G)]
     again = [row["pid"] for row in trainer._refill_inputs(1, 4 * G)]
     other = [row["pid"] for row in trainer._refill_inputs(2, 4 * G)]
-    assert first == again  # same (seed, step, micro-step, round): same prompts, on every process and after resume
+    assert (
+        first == again
+    )  # same (seed, step, micro-step, round): same prompts, on every process and after resume
     groups = [first[j * G : (j + 1) * G] for j in range(4)]
     assert all(len(set(g)) == 1 for g in groups)  # each prompt repeated G times in a row
     assert len({g[0] for g in groups}) == 4  # B distinct prompts in a round
@@ -218,7 +240,9 @@ def test_refill_prompts_are_seeded_grouped_and_fresh_per_round(tiny_model_dir, t
 def test_iterable_dataset_with_refill_is_refused_clearly(tiny_model_dir, tmp_path):
     iterable = prompt_dataset().to_iterable_dataset()
     args = make_config(tmp_path, max_generation_rounds=3)
-    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=iterable)
+    trainer = SRLGRPOTrainer(
+        model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=iterable
+    )
     with pytest.raises(ValueError, match="IterableDataset"):
         trainer.get_train_dataloader()
 
@@ -235,7 +259,12 @@ def test_accumulation_iterations_and_kl_work_with_assembled_batches(tiny_model_d
         max_generation_rounds=3,
         max_steps=1,
     )
-    trainer = SRLGRPOTrainer(model=str(tiny_model_dir), reward_funcs=RecordingReward(), args=args, train_dataset=prompt_dataset())
+    trainer = SRLGRPOTrainer(
+        model=str(tiny_model_dir),
+        reward_funcs=RecordingReward(),
+        args=args,
+        train_dataset=prompt_dataset(),
+    )
     seen = []
     original = trainer._assemble
 

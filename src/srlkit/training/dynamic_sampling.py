@@ -66,11 +66,19 @@ def _as_float_tensor(rewards_NG: Any) -> torch.Tensor:
         tensor = rewards_NG.detach().to(device="cpu", dtype=torch.float64)
     else:
         if any(not isinstance(row, Sequence) for row in rewards_NG):
-            raise ValueError("rewards must have shape (num_groups, G): a list of per-group reward lists")
+            raise ValueError(
+                "rewards must have shape (num_groups, G): a list of per-group reward lists"
+            )
         rows = [[math.nan if r is None else float(r) for r in row] for row in rewards_NG]
-        tensor = torch.tensor(rows, dtype=torch.float64) if rows else torch.zeros(0, 0, dtype=torch.float64)
+        tensor = (
+            torch.tensor(rows, dtype=torch.float64)
+            if rows
+            else torch.zeros(0, 0, dtype=torch.float64)
+        )
     if tensor.dim() != 2:
-        raise ValueError(f"rewards must have shape (num_groups, G); got shape {tuple(tensor.shape)}")
+        raise ValueError(
+            f"rewards must have shape (num_groups, G); got shape {tuple(tensor.shape)}"
+        )
     return tensor.masked_fill(~torch.isfinite(tensor), math.nan)
 
 
@@ -201,6 +209,8 @@ def fill_batch(
                 dropped.append((round_index, group))
     missing = batch_groups - len(plan.selected)
     if missing > len(dropped):  # only possible if a round returned fewer groups than asked
-        raise ValueError(f"rounds produced {plan.groups_generated} groups, fewer than batch_groups={batch_groups}")
+        raise ValueError(
+            f"rounds produced {plan.groups_generated} groups, fewer than batch_groups={batch_groups}"
+        )
     plan.padding = dropped[:missing]
     return plan

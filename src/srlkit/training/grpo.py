@@ -61,7 +61,9 @@ class SRLGRPOConfig(GRPOConfig):
 
     dynamic_sampling: bool = field(
         default=True,
-        metadata={"help": "Drop prompt groups that carry no learning signal and refill the batch (SRL paper)."},
+        metadata={
+            "help": "Drop prompt groups that carry no learning signal and refill the batch (SRL paper)."
+        },
     )
     dynamic_sampling_rule: str = field(
         default=ds.RULE_STD,
@@ -73,11 +75,15 @@ class SRLGRPOConfig(GRPOConfig):
     )
     dynamic_sampling_epsilon: float = field(
         default=ds.DEFAULT_STD_EPSILON,
-        metadata={"help": "Rule 'std': keep a group iff its reward std is strictly greater than this."},
+        metadata={
+            "help": "Rule 'std': keep a group iff its reward std is strictly greater than this."
+        },
     )
     dynamic_sampling_correct_threshold: float = field(
         default=ds.DEFAULT_CORRECT_THRESHOLD,
-        metadata={"help": "Rule 'outcome': a rollout is correct when its (weighted) reward is >= this."},
+        metadata={
+            "help": "Rule 'outcome': a rollout is correct when its (weighted) reward is >= this."
+        },
     )
     max_generation_rounds: int = field(
         default=5,
@@ -94,9 +100,13 @@ class SRLGRPOConfig(GRPOConfig):
                 f"dynamic_sampling_rule must be one of {ds.RULES}, got {self.dynamic_sampling_rule!r}"
             )
         if self.dynamic_sampling_epsilon < 0:
-            raise ValueError(f"dynamic_sampling_epsilon must be >= 0, got {self.dynamic_sampling_epsilon}")
+            raise ValueError(
+                f"dynamic_sampling_epsilon must be >= 0, got {self.dynamic_sampling_epsilon}"
+            )
         if self.max_generation_rounds < 1:
-            raise ValueError(f"max_generation_rounds must be >= 1, got {self.max_generation_rounds}")
+            raise ValueError(
+                f"max_generation_rounds must be >= 1, got {self.max_generation_rounds}"
+            )
 
 
 class SRLGRPOTrainer(GRPOTrainer):
@@ -117,22 +127,30 @@ class SRLGRPOTrainer(GRPOTrainer):
     def get_train_dataloader(self):
         """Validate the dynamic-sampling setup once, before any generation, then defer to TRL."""
         if self._dynamic_sampling_on():
-            if self.args.max_generation_rounds > 1 and isinstance(self.train_dataset, IterableDataset):
+            if self.args.max_generation_rounds > 1 and isinstance(
+                self.train_dataset, IterableDataset
+            ):
                 raise ValueError(
                     "dynamic sampling refills batches with prompts drawn from the training set by index, "
                     "which an IterableDataset cannot do: pass a map-style datasets.Dataset, or set "
                     "max_generation_rounds=1 to filter without refill"
                 )
             if getattr(self, "_is_vlm", False):
-                raise ValueError("dynamic sampling does not support vision-language inputs; set dynamic_sampling=False")
+                raise ValueError(
+                    "dynamic sampling does not support vision-language inputs; set dynamic_sampling=False"
+                )
         elif not isinstance(self.args, SRLGRPOConfig):
-            logger.info("plain GRPOConfig given: dynamic sampling is off (use SRLGRPOConfig to turn it on)")
+            logger.info(
+                "plain GRPOConfig given: dynamic sampling is off (use SRLGRPOConfig to turn it on)"
+            )
         return super().get_train_dataloader()
 
     # ---- hooks into TRL ------------------------------------------------------------------
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         """TRL's rewards, gathered from all processes; kept so the keep mask can use them."""
-        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        rewards_per_func = super()._calculate_rewards(
+            inputs, prompts, completions, completion_ids_list
+        )
         self._round_rewards_per_func = rewards_per_func
         return rewards_per_func
 
@@ -187,9 +205,14 @@ class SRLGRPOTrainer(GRPOTrainer):
         dataset = self._refill_dataset()
         n_prompts = self.args.generation_batch_size // self.num_generations
         micro_step = self._step % max(self.args.gradient_accumulation_steps, 1)
-        seed = np.random.SeedSequence([self.args.seed, self.state.global_step, micro_step, round_index])
+        seed = np.random.SeedSequence(
+            [self.args.seed, self.state.global_step, micro_step, round_index]
+        )
         generator = torch.Generator().manual_seed(int(seed.generate_state(1)[0]))
-        perms = [torch.randperm(len(dataset), generator=generator) for _ in range(-(-n_prompts // len(dataset)))]
+        perms = [
+            torch.randperm(len(dataset), generator=generator)
+            for _ in range(-(-n_prompts // len(dataset)))
+        ]
         prompt_indices = torch.cat(perms)[:n_prompts].repeat_interleave(self.num_generations)
         start = self.accelerator.process_index * local_rows
         return [dataset[int(i)] for i in prompt_indices[start : start + local_rows]]
@@ -210,10 +233,14 @@ class SRLGRPOTrainer(GRPOTrainer):
             logger.warning(
                 "dynamic sampling: %d of %d informative groups after %d generation rounds "
                 "(max_generation_rounds); the step trains on those, the rest is masked out",
-                len(plan.selected), plan.batch_groups, plan.rounds,
+                len(plan.selected),
+                plan.batch_groups,
+                plan.rounds,
             )
 
-    def _assemble(self, plan: ds.FillPlan, rounds: list[tuple[dict[str, Any], torch.Tensor]]) -> dict[str, Any]:
+    def _assemble(
+        self, plan: ds.FillPlan, rounds: list[tuple[dict[str, Any], torch.Tensor]]
+    ) -> dict[str, Any]:
         """The step's batch from the selected groups, in TRL's layout, padding masked out."""
         check_supported(rounds[0][0])
         G, pad_id = self.num_generations, self._tokenizer.pad_token_id
@@ -222,16 +249,27 @@ class SRLGRPOTrainer(GRPOTrainer):
             outputs = [gather_batch(out, self.accelerator, pad_id) for out in outputs]
         groups = plan.selected + plan.padding
         rows = [(r, g * G + i) for r, g in groups for i in range(G)]
-        is_padding = torch.tensor([k >= len(plan.selected) for k, _ in enumerate(groups) for _ in range(G)])
+        is_padding = torch.tensor(
+            [k >= len(plan.selected) for k, _ in enumerate(groups) for _ in range(G)]
+        )
         local = len(rows) // self.accelerator.num_processes
         start = self.accelerator.process_index * local
         fixed = ("importance_sampling_ratio",) if self._sequence_level_is() else ()
-        batch = take_rows(outputs, rows[start : start + local], pad_id, self.pad_to_multiple_of, fixed)
+        batch = take_rows(
+            outputs, rows[start : start + local], pad_id, self.pad_to_multiple_of, fixed
+        )
         local_padding = is_padding[start : start + local].to(batch["completion_mask"].device)
-        batch["completion_mask"] = batch["completion_mask"] * (~local_padding).unsqueeze(1).to(batch["completion_mask"].dtype)
+        batch["completion_mask"] = batch["completion_mask"] * (~local_padding).unsqueeze(1).to(
+            batch["completion_mask"].dtype
+        )
         rewards = torch.cat([rounds[r][1][g * G : (g + 1) * G] for r, g in groups])
         advantages = grpo_advantages(
-            rewards, self.reward_weights, G, self.scale_rewards, self.multi_objective_aggregation, is_padding
+            rewards,
+            self.reward_weights,
+            G,
+            self.scale_rewards,
+            self.multi_objective_aggregation,
+            is_padding,
         )
         batch["advantages"] = advantages[start : start + local].to(batch["completion_mask"].device)
         batch["num_items_in_batch"] = self._real_tokens(outputs, rows, is_padding)
@@ -242,7 +280,11 @@ class SRLGRPOTrainer(GRPOTrainer):
         """Loss tokens of the whole (global) batch, padding rows excluded: the token normaliser."""
         per_round = []
         for out in outputs:
-            mask = out["completion_mask"] if out.get("tool_mask") is None else out["completion_mask"] * out["tool_mask"]
+            mask = (
+                out["completion_mask"]
+                if out.get("tool_mask") is None
+                else out["completion_mask"] * out["tool_mask"]
+            )
             per_round.append(mask.sum(dim=1).cpu())
         tokens = torch.stack([per_round[r][row] for r, row in rows])
         return tokens[~is_padding].sum().to(self.accelerator.device)

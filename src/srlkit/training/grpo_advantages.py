@@ -26,7 +26,9 @@ def nanstd(x: torch.Tensor, dim: int | None = None, keepdim: bool = False) -> to
     mean = torch.nanmean(x, dim=dim, keepdim=True)
     variance = torch.nanmean((x - mean) ** 2, dim=dim, keepdim=True)
     count = (~torch.isnan(x)).sum(dim=dim, keepdim=True)
-    correction = torch.where(count > 1, count / (count - 1), torch.full_like(variance, float("nan")))
+    correction = torch.where(
+        count > 1, count / (count - 1), torch.full_like(variance, float("nan"))
+    )
     std = torch.sqrt(variance * correction)
     return std if keepdim else std.squeeze(dim)
 
@@ -64,8 +66,14 @@ def grpo_advantages(
     n_rows, n_funcs = rewards_per_func_NF.shape
     if n_rows % num_generations:
         raise ValueError(f"{n_rows} rollouts do not form whole groups of {num_generations}")
-    padding = torch.zeros(n_rows, dtype=torch.bool) if padding_N is None else padding_N.to(torch.bool).cpu()
-    advantages = torch.zeros(n_rows, dtype=rewards_per_func_NF.dtype, device=rewards_per_func_NF.device)
+    padding = (
+        torch.zeros(n_rows, dtype=torch.bool)
+        if padding_N is None
+        else padding_N.to(torch.bool).cpu()
+    )
+    advantages = torch.zeros(
+        n_rows, dtype=rewards_per_func_NF.dtype, device=rewards_per_func_NF.device
+    )
     real = (~padding).nonzero(as_tuple=True)[0].to(rewards_per_func_NF.device)
     if real.numel() % num_generations:
         raise ValueError("padding must cover whole groups of rollouts")
@@ -83,7 +91,9 @@ def grpo_advantages(
         elif scale_rewards == "batch":
             std = nanstd(rewards).expand_as(rewards)
         else:
-            raise ValueError(f"scale_rewards must be 'group', 'batch' or 'none', got {scale_rewards!r}")
+            raise ValueError(
+                f"scale_rewards must be 'group', 'batch' or 'none', got {scale_rewards!r}"
+            )
         real_advantages = rewards - mean
         if scale_rewards != "none":
             real_advantages = real_advantages / (std + STD_STABILISER)
@@ -92,7 +102,9 @@ def grpo_advantages(
         mean_k = torch.nanmean(grouped, dim=1, keepdim=True)
         std_k = nanstd(grouped, dim=1, keepdim=True)
         normalised = ((grouped - mean_k) / (std_k + STD_STABILISER)).view(-1, n_funcs)
-        rewards = (normalised * weights.unsqueeze(0)).nansum(dim=1).masked_fill(unscorable, float("nan"))
+        rewards = (
+            (normalised * weights.unsqueeze(0)).nansum(dim=1).masked_fill(unscorable, float("nan"))
+        )
         real_advantages = (rewards - torch.nanmean(rewards)) / (nanstd(rewards) + STD_STABILISER)
     else:
         raise ValueError(f"unknown multi_objective_aggregation {aggregation!r}")

@@ -77,7 +77,9 @@ def gather_batch(batch: dict[str, Any], accelerator: Any, pad_token_id: int) -> 
             continue
         if value.dim() == 2:
             pad_value, left = _pad_spec(key, pad_token_id)
-            value = accelerator.pad_across_processes(value, dim=1, pad_index=pad_value, pad_first=left)
+            value = accelerator.pad_across_processes(
+                value, dim=1, pad_index=pad_value, pad_first=left
+            )
         gathered[key] = accelerator.gather(value)
     return gathered
 
@@ -112,7 +114,10 @@ def take_rows(
     for key, first in batches[0].items():
         if first is None or key in RECOMPUTED:
             continue
-        pieces = {b: batches[b][key][torch.tensor(idx, device=first.device)] for b, idx in by_batch.items()}
+        pieces = {
+            b: batches[b][key][torch.tensor(idx, device=first.device)]
+            for b, idx in by_batch.items()
+        }
         if first.dim() == 2 and key not in fixed_width_keys:
             width = max(p.shape[1] for p in pieces.values())
             if pad_to_multiple_of:
