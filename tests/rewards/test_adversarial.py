@@ -20,26 +20,64 @@ from srlkit.rewards.similarity import batch_similarity
 from srlkit.rewards.srl import srl_step_reward
 
 FRAGMENTS = [
-    "<think>", "</think>", "<solution>", "</solution>", "<|im_end|>", "<|im_start|>", "</s>",
-    "\x00", "<function=bash>", "<parameter=command>", "</parameter>", "</function>",
-    "<tool_call>", "</tool_call>", "```bash\n", "```", "{", "}", "\\boxed{", "\\fbox", "####",
-    "12", "-3.5", "1,000", "x = 2", " ", "\n", "\U0001F600", "\ud800", "é",
+    "<think>",
+    "</think>",
+    "<solution>",
+    "</solution>",
+    "<|im_end|>",
+    "<|im_start|>",
+    "</s>",
+    "\x00",
+    "<function=bash>",
+    "<parameter=command>",
+    "</parameter>",
+    "</function>",
+    "<tool_call>",
+    "</tool_call>",
+    "```bash\n",
+    "```",
+    "{",
+    "}",
+    "\\boxed{",
+    "\\fbox",
+    "####",
+    "12",
+    "-3.5",
+    "1,000",
+    "x = 2",
+    " ",
+    "\n",
+    "\U0001f600",
+    "\ud800",
+    "é",
 ]
-hostile_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=10)), max_size=40).map("".join)
+hostile_text = st.lists(
+    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=10)), max_size=40
+).map("".join)
 messages = st.lists(
     st.fixed_dictionaries(
-        {"role": st.sampled_from(["assistant", "user", "tool"]), "content": st.one_of(hostile_text, st.none(), st.integers())},
+        {
+            "role": st.sampled_from(["assistant", "user", "tool"]),
+            "content": st.one_of(hostile_text, st.none(), st.integers()),
+        },
         optional={"reasoning_content": st.one_of(hostile_text, st.none())},
     ),
     max_size=3,
 )
-completions = st.one_of(hostile_text, messages, st.none(), st.integers(), st.lists(st.integers(), max_size=2))
+completions = st.one_of(
+    hostile_text, messages, st.none(), st.integers(), st.lists(st.integers(), max_size=2)
+)
 
 REWARD_BOUND_S = 1.0
 
 
 @settings(max_examples=300, deadline=None)
-@given(completion=completions, target=hostile_text, kind=st.sampled_from(["math", "agent", None]), lenient=st.booleans())
+@given(
+    completion=completions,
+    target=hostile_text,
+    kind=st.sampled_from(["math", "agent", None]),
+    lenient=st.booleans(),
+)
 def test_rewards_never_crash(completion, target, kind, lenient):
     parsed = parse_completion(completion, lenient=lenient)
     assert isinstance(parsed.ok, bool) and (parsed.ok == (parsed.reason is None))
@@ -63,7 +101,11 @@ def _hostile_actions(target: str, length: int = 16_384) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["a" * 6400, "ab " * 2133, ("Let x = 2. " * 600)[:6400]], ids=["one_char", "ab_space", "sentence"])
+@pytest.mark.parametrize(
+    "target",
+    ["a" * 6400, "ab " * 2133, ("Let x = 2. " * 600)[:6400]],
+    ids=["one_char", "ab_space", "sentence"],
+)
 def test_worst_case_actions_are_bounded(target):
     """Ratcliff/Obershelp on pathological pairs takes minutes; the work budget cuts it off."""
     for name, action in _hostile_actions(target).items():

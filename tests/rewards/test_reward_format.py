@@ -16,7 +16,11 @@ OK_CASES = {
     "trailing_im_end": ("<think>a</think>x = 1<|im_end|>", "a", "x = 1"),
     "trailing_tokens_stacked": ("<think>a</think>x = 1<|im_end|>\n<|endoftext|>", "a", "x = 1"),
     "trailing_eos_sentencepiece": ("<think>a</think>x = 1</s>", "a", "x = 1"),
-    "html_strike_inside_action_is_kept": ("<think>a</think>echo '<s>old</s>'", "a", "echo '<s>old</s>'"),
+    "html_strike_inside_action_is_kept": (
+        "<think>a</think>echo '<s>old</s>'",
+        "a",
+        "echo '<s>old</s>'",
+    ),
     "multiline_action": ("<think>t</think>\nline 1\nline 2", "t", "line 1\nline 2"),
 }
 
@@ -33,10 +37,19 @@ FAIL_CASES = {
     "empty_solution": ("<think>a</think><solution> </solution>", "empty action"),
     "unclosed_solution": ("<think>a</think><solution>x = 1", "unclosed <solution>"),
     "close_solution_only": ("<think>a</think>x = 1</solution>", "</solution> without <solution>"),
-    "text_after_solution": ("<think>a</think><solution>x</solution> and more", "text after </solution>"),
+    "text_after_solution": (
+        "<think>a</think><solution>x</solution> and more",
+        "text after </solution>",
+    ),
     "text_before_solution": ("<think>a</think>so <solution>x</solution>", "text before <solution>"),
-    "two_solutions": ("<think>a</think><solution>x</solution><solution>y</solution>", "duplicated <solution> tag"),
-    "special_token_inside": ("<think>a</think>x<|im_start|>user\nhi", "special token inside output"),
+    "two_solutions": (
+        "<think>a</think><solution>x</solution><solution>y</solution>",
+        "duplicated <solution> tag",
+    ),
+    "special_token_inside": (
+        "<think>a</think>x<|im_start|>user\nhi",
+        "special token inside output",
+    ),
     "nul_byte": ("<think>a</think>x\x00y", "NUL byte in output"),
     "not_text": (12345, "completion must be a str or a list of message dicts, got int"),
 }
@@ -58,7 +71,11 @@ def test_rejects_with_reason(text, reason):
 
 def test_lenient_accepts_missing_open_tag():
     parsed = parse_completion("the template opened the block</think> x = 1", lenient=True)
-    assert parsed.ok and parsed.monologue == "the template opened the block" and parsed.action == "x = 1"
+    assert (
+        parsed.ok
+        and parsed.monologue == "the template opened the block"
+        and parsed.action == "x = 1"
+    )
 
 
 def test_lenient_removes_stray_special_tokens_but_stays_strict_otherwise():
@@ -81,7 +98,15 @@ def test_reasoning_content_becomes_monologue():
 
 
 def test_content_parts_list():
-    messages = [{"role": "assistant", "content": [{"type": "text", "text": "<think>a</think>"}, {"type": "text", "text": "y"}]}]
+    messages = [
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "<think>a</think>"},
+                {"type": "text", "text": "y"},
+            ],
+        }
+    ]
     assert parse_completion(messages).action == "y"
 
 
@@ -101,4 +126,7 @@ def test_one_megabyte_outputs_are_fast():
 
 
 def test_format_reward_is_a_trl_reward_function():
-    assert format_reward(["<think>a</think>x", "x"], prompts=["p", "p"], target=["x", "x"]) == [1.0, 0.0]
+    assert format_reward(["<think>a</think>x", "x"], prompts=["p", "p"], target=["x", "x"]) == [
+        1.0,
+        0.0,
+    ]

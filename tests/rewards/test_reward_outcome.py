@@ -88,7 +88,9 @@ def test_hostile_answer_is_cut_off_in_a_thread():
 
 def test_outcome_reward_is_a_trl_reward_function():
     rewards = outcome_reward(
-        ["\\boxed{72}", "\\boxed{1}", "\\boxed{2}"], answer=["72", "72", "\\frac{"], prompts=["p"] * 3
+        ["\\boxed{72}", "\\boxed{1}", "\\boxed{2}"],
+        answer=["72", "72", "\\frac{"],
+        prompts=["p"] * 3,
     )
     assert rewards == [1.0, 0.0, None]
 

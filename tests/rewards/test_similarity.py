@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import itertools
 import threading
 import time
 
@@ -15,14 +16,21 @@ from srlkit.rewards.similarity import batch_similarity, difflib_ratio, step_simi
 
 pytestmark = pytest.mark.skipif(not similarity.has_extension(), reason="C extension not built")
 
-from srlkit.rewards import _csimilarity  # noqa: E402 - only after the skip guard
+from srlkit.rewards import _csimilarity
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 small_alphabet = st.text(alphabet="ab \n", max_size=60)
-repetitive = st.builds(lambda unit, n, tail: unit * n + tail, st.text(alphabet="xyz= ", min_size=1, max_size=4), st.integers(0, 120), st.text(max_size=5))
+repetitive = st.builds(
+    lambda unit, n, tail: unit * n + tail,
+    st.text(alphabet="xyz= ", min_size=1, max_size=4),
+    st.integers(0, 120),
+    st.text(max_size=5),
+)
 # Astral code points (emoji, CJK extension B) and combining marks; surrogates cannot be encoded.
-non_ascii = st.text(alphabet=st.sampled_from("é漢\u0301\U0001F600\U00020000\U0010FFFFaZ "), max_size=80)
+non_ascii = st.text(
+    alphabet=st.sampled_from("é漢\u0301\U0001f600\U00020000\U0010ffffaZ "), max_size=80
+)
 any_text = st.text(max_size=80)
 # >= 200 characters so autojunk's popularity rule applies to b.
 long_text = st.text(alphabet="abcde \n=+0123456789", min_size=200, max_size=700)
@@ -40,7 +48,12 @@ def test_ratio_equals_difflib(a, b, autojunk):
 
 
 @PROPERTY
-@given(b=long_text, edits=st.lists(st.tuples(st.integers(0, 699), st.text(alphabet="abcxyz ", max_size=6)), max_size=8))
+@given(
+    b=long_text,
+    edits=st.lists(
+        st.tuples(st.integers(0, 699), st.text(alphabet="abcxyz ", max_size=6)), max_size=8
+    ),
+)
 def test_ratio_equals_difflib_on_edited_long_references(b, edits):
     """Predictions are usually near-copies of the reference: the case rewards care about."""
     a = b
@@ -58,7 +71,13 @@ def test_matches_equals_sum_of_difflib_blocks(a, b):
 
 
 @settings(max_examples=40, deadline=None)
-@given(pairs=st.lists(st.tuples(strings, st.sampled_from(["", "x = 1", "ab " * 80, "the total is 5"])), max_size=12), autojunk=st.booleans())
+@given(
+    pairs=st.lists(
+        st.tuples(strings, st.sampled_from(["", "x = 1", "ab " * 80, "the total is 5"])),
+        max_size=12,
+    ),
+    autojunk=st.booleans(),
+)
 def test_batch_equals_one_by_one(pairs, autojunk):
     """Batches reuse the indexed reference between equal neighbours; results must not change."""
     predictions = [p for p, _ in pairs]
@@ -77,7 +96,9 @@ NAMED_CASES = {
 }
 
 
-@pytest.mark.parametrize("prediction,reference,expected", NAMED_CASES.values(), ids=NAMED_CASES.keys())
+@pytest.mark.parametrize(
+    "prediction,reference,expected", NAMED_CASES.values(), ids=NAMED_CASES.keys()
+)
 def test_named_cases(prediction, reference, expected):
     assert step_similarity(prediction, reference) == expected
 
@@ -103,7 +124,7 @@ def test_real_steps_match_difflib(shared_data):
 
     with open(shared_data / "math500" / "test.jsonl", encoding="utf-8") as f:
         solutions = [json.loads(line)["solution"] for _, line in zip(range(30), f)]
-    for a, b in zip(solutions, solutions[1:]):
+    for a, b in itertools.pairwise(solutions):
         for autojunk in (True, False):
             assert step_similarity(a, b, autojunk=autojunk) == _reference(a, b, autojunk)
 
@@ -116,7 +137,10 @@ def test_other_metrics_are_the_documented_quantities():
     assert step_similarity(a, b, metric="indel") == pytest.approx(fuzz.ratio(a, b) / 100)
     assert step_similarity(a, b, metric="indel") >= step_similarity(a, b)
     assert step_similarity(a, b, metric="levenshtein") == Levenshtein.normalized_similarity(a, b)
-    assert step_similarity(a, a, metric="exact") == 1.0 and step_similarity(a, b, metric="exact") == 0.0
+    assert (
+        step_similarity(a, a, metric="exact") == 1.0
+        and step_similarity(a, b, metric="exact") == 0.0
+    )
     with pytest.raises(ValueError, match="unknown similarity metric 'cosine'"):
         step_similarity(a, b, metric="cosine")
 

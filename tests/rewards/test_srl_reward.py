@@ -19,7 +19,9 @@ def test_similarity_of_the_action_only():
     noisy = "<think>" + TARGET * 5 + "</think>48 + 24 = 72"
     rewards = srl_step_reward([completion, noisy], target=[TARGET, TARGET])
     assert rewards[0] == 1.0
-    assert rewards[1] == difflib.SequenceMatcher(None, "48 + 24 = 72", TARGET, autojunk=False).ratio()
+    assert (
+        rewards[1] == difflib.SequenceMatcher(None, "48 + 24 = 72", TARGET, autojunk=False).ratio()
+    )
 
 
 def test_format_failure_gets_the_penalty():
@@ -30,16 +32,25 @@ def test_format_failure_gets_the_penalty():
 def test_options_are_fixed_by_the_factory():
     reward = make_srl_step_reward(format_penalty=0.0, lenient=True, metric="exact")
     assert reward.__name__ == "srl_step"
-    assert reward(["opened by template</think>x = 1", "x = 2"], target=["x = 1", "x = 1"]) == [1.0, 0.0]
+    assert reward(["opened by template</think>x = 1", "x = 2"], target=["x = 1", "x = 1"]) == [
+        1.0,
+        0.0,
+    ]
 
 
 def test_agent_actions_are_compared_in_canonical_form():
     """The same tool call in three syntaxes scores 1.0 against the canonical target."""
-    target = canonicalize_action_text('<function=bash>\n<parameter=command>ls -la</parameter>\n</function>')
+    target = canonicalize_action_text(
+        "<function=bash>\n<parameter=command>ls -la</parameter>\n</function>"
+    )
     hermes = '<think>list</think><tool_call>{"name": "bash", "arguments": {"command": "ls -la"}}</tool_call>'
-    openhands = "<think>list</think><function=bash>\n<parameter=command>\nls -la\n</parameter>\n</function>"
+    openhands = (
+        "<think>list</think><function=bash>\n<parameter=command>\nls -la\n</parameter>\n</function>"
+    )
     json_call = '<think>list</think>{"name": "bash", "arguments": {"command": "ls -la"}}'
-    rewards = srl_step_reward([hermes, openhands, json_call], target=[target] * 3, kind=["agent"] * 3)
+    rewards = srl_step_reward(
+        [hermes, openhands, json_call], target=[target] * 3, kind=["agent"] * 3
+    )
     assert rewards == [1.0, 1.0, 1.0]
     # Without kind="agent" the raw texts are compared and differ.
     assert srl_step_reward([hermes], target=[target])[0] < 1.0
@@ -71,23 +82,40 @@ def test_real_agent_targets_score_one_against_themselves(shared_data):
     """Real SWE-Gym tool calls: each rendered as OpenAI JSON scores 1.0 against its canonical form."""
     from srlkit.data.actions import action_from_openai_tool_call
 
-    rows = json.loads((shared_data / "swe_gym_openhands_sampled_trajectories" / "sample_raw.json").read_text())
-    calls = [c for m in rows[0]["messages"] if m.get("role") == "assistant" for c in m.get("tool_calls") or []][:15]
+    rows = json.loads(
+        (shared_data / "swe_gym_openhands_sampled_trajectories" / "sample_raw.json").read_text()
+    )
+    calls = [
+        c
+        for m in rows[0]["messages"]
+        if m.get("role") == "assistant"
+        for c in m.get("tool_calls") or []
+    ][:15]
     assert calls
     targets = [action_from_openai_tool_call(c).canonical_text() for c in calls]
     completions = [
-        "<think>next</think>" + json.dumps({"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])})
+        "<think>next</think>"
+        + json.dumps(
+            {"name": c["function"]["name"], "arguments": json.loads(c["function"]["arguments"])}
+        )
         for c in calls
     ]
-    assert srl_step_reward(completions, target=targets, kind=["agent"] * len(calls)) == [1.0] * len(calls)
+    assert srl_step_reward(completions, target=targets, kind=["agent"] * len(calls)) == [1.0] * len(
+        calls
+    )
 
 
 def test_registry_names_weights_and_options():
-    funcs, weights = build_reward_funcs({"srl_step": {"weight": 1.0, "format_penalty": -2.0}, "format": 0.25})
+    funcs, weights = build_reward_funcs(
+        {"srl_step": {"weight": 1.0, "format_penalty": -2.0}, "format": 0.25}
+    )
     assert [f.__name__ for f in funcs] == ["srl_step", "format"] and weights == [1.0, 0.25]
     assert funcs[0](["no format"], target=["x"]) == [-2.0]
     assert build_reward_funcs("outcome")[1] == [1.0]
-    assert [f.__name__ for f in build_reward_funcs(["srl_step", "format"])[0]] == ["srl_step", "format"]
+    assert [f.__name__ for f in build_reward_funcs(["srl_step", "format"])[0]] == [
+        "srl_step",
+        "format",
+    ]
 
 
 def test_registry_dotted_path_for_user_rewards(tmp_path, monkeypatch):
@@ -109,7 +137,7 @@ def test_registry_errors_name_the_problem():
         get_reward("no_such_pkg.reward")
     with pytest.raises(ValueError, match="has no attribute 'missing'"):
         get_reward("srlkit.rewards.srl:missing")
-    with pytest.raises(ValueError, match="weight must be a number"):
+    with pytest.raises(TypeError, match="weight must be a number"):
         build_reward_funcs({"srl_step": "heavy"})
     with pytest.raises(ValueError, match="already registered"):
         register_reward("srl_step", make_srl_step_reward)

@@ -38,7 +38,12 @@ def _parse(answer: str) -> tuple[Any, ...]:
     from math_verify import LatexExtractionConfig, parse
 
     return tuple(
-        parse("\\boxed{" + answer + "}", [LatexExtractionConfig()], fallback_mode="no_fallback", parsing_timeout=None)
+        parse(
+            "\\boxed{" + answer + "}",
+            [LatexExtractionConfig()],
+            fallback_mode="no_fallback",
+            parsing_timeout=None,
+        )
     )
 
 

@@ -94,14 +94,18 @@ def completion_text(completion: Any) -> str:
                 content = f"{THINK_OPEN}{reasoning}{THINK_CLOSE}{content}"
             parts.append(content)
         return "".join(parts)
-    raise TypeError(f"completion must be a str or a list of message dicts, got {type(completion).__name__}")
+    raise TypeError(
+        f"completion must be a str or a list of message dicts, got {type(completion).__name__}"
+    )
 
 
 def _content_parts_text(content: Any) -> str:
     """Text of an OpenAI-style content list (``[{"type": "text", "text": ...}]``)."""
     if isinstance(content, Sequence):
         return "".join(
-            part.get("text", "") for part in content if isinstance(part, Mapping) and isinstance(part.get("text"), str)
+            part.get("text", "")
+            for part in content
+            if isinstance(part, Mapping) and isinstance(part.get("text"), str)
         )
     return str(content)
 
@@ -136,12 +140,20 @@ def _split_think(text: str, lenient: bool) -> tuple[ParsedCompletion | None, str
         return _fail("unclosed <think>", monologue=text[first_open + len(THINK_OPEN) :]), "", ""
     if n_open > 1:
         second_open = text.find(THINK_OPEN, first_open + len(THINK_OPEN))
-        return _fail("nested <think>" if second_open < first_close else "duplicated <think>"), "", ""
+        return (
+            _fail("nested <think>" if second_open < first_close else "duplicated <think>"),
+            "",
+            "",
+        )
     if first_close < first_open:
         return _fail("</think> before <think>"), "", ""
     if n_close > 1:
         return _fail("duplicated </think>"), "", ""
-    return None, text[first_open + len(THINK_OPEN) : first_close], text[first_close + len(THINK_CLOSE) :]
+    return (
+        None,
+        text[first_open + len(THINK_OPEN) : first_close],
+        text[first_close + len(THINK_CLOSE) :],
+    )
 
 
 def _unwrap_solution(action: str) -> tuple[str | None, str]:

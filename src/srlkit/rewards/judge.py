@@ -56,7 +56,9 @@ class _Child:
         ready = self._read_line(STARTUP_TIMEOUT_S)
         if ready is None or not ready.get("ready"):
             self.kill()
-            raise JudgeError("the math-verify judge process did not start (is math-verify installed?)")
+            raise JudgeError(
+                "the math-verify judge process did not start (is math-verify installed?)"
+            )
 
     def _read_line(self, timeout_s: float) -> dict[str, Any] | None:
         """The next JSON line, or None on timeout or EOF."""

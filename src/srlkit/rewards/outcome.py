@@ -140,7 +140,9 @@ def _final_text(completion: Any) -> str:
     return outside if extract_answer(outside) is not None else text
 
 
-def score_answer(completion_text: Any, gold: Any, timeout_s: float = DEFAULT_TIMEOUT_S) -> OutcomeScore:
+def score_answer(
+    completion_text: Any, gold: Any, timeout_s: float = DEFAULT_TIMEOUT_S
+) -> OutcomeScore:
     """Judge a completion's final answer against ``gold``; never raises on model output.
 
     ``completion_text`` may be a string or TRL's conversational form; ``gold`` a string
@@ -166,7 +168,10 @@ def score_answer(completion_text: Any, gold: Any, timeout_s: float = DEFAULT_TIM
 
 
 def outcome_reward(
-    completions: Sequence[Any], answer: Sequence[Any], timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any
+    completions: Sequence[Any],
+    answer: Sequence[Any],
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    **kwargs: Any,
 ) -> list[float | None]:
     """TRL reward function over the dataset column ``answer``: 1.0 right, 0.0 wrong.
 
@@ -176,5 +181,7 @@ def outcome_reward(
     scores = [score_answer(c, g, timeout_s).score for c, g in zip(completions, answer, strict=True)]
     n_none = sum(s is None for s in scores)
     if n_none:
-        logger.warning("outcome reward: %d of %d gold answers could not be parsed", n_none, len(scores))
+        logger.warning(
+            "outcome reward: %d of %d gold answers could not be parsed", n_none, len(scores)
+        )
     return scores

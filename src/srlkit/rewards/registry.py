@@ -70,7 +70,9 @@ def _import_dotted(path: str) -> Any:
     if not sep:
         module_name, _, attr = path.rpartition(".")
     if not module_name or not attr:
-        raise ValueError(f"unknown reward {path!r}: not a registered name {sorted(REWARDS)} nor a dotted path")
+        raise ValueError(
+            f"unknown reward {path!r}: not a registered name {sorted(REWARDS)} nor a dotted path"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
@@ -78,7 +80,9 @@ def _import_dotted(path: str) -> Any:
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise ValueError(f"reward {path!r}: module {module_name!r} has no attribute {attr!r}") from None
+        raise ValueError(
+            f"reward {path!r}: module {module_name!r} has no attribute {attr!r}"
+        ) from None
 
 
 def get_reward(name_or_dotted_path: str, **options: Any) -> RewardFunc:
@@ -87,11 +91,13 @@ def get_reward(name_or_dotted_path: str, **options: Any) -> RewardFunc:
         return REWARDS[name_or_dotted_path](**options)
     fn = _import_dotted(name_or_dotted_path)
     if not callable(fn):
-        raise ValueError(f"reward {name_or_dotted_path!r} is not callable")
+        raise TypeError(f"reward {name_or_dotted_path!r} is not callable")
     return _with_options(fn, getattr(fn, "__name__", name_or_dotted_path))(**options)
 
 
-def _entries(spec: str | Sequence[str] | Mapping[str, Any]) -> list[tuple[str, float, dict[str, Any]]]:
+def _entries(
+    spec: str | Sequence[str] | Mapping[str, Any],
+) -> list[tuple[str, float, dict[str, Any]]]:
     if isinstance(spec, str):
         return [(spec, 1.0, {})]
     if isinstance(spec, Mapping):
@@ -103,15 +109,19 @@ def _entries(spec: str | Sequence[str] | Mapping[str, Any]) -> list[tuple[str, f
             else:
                 options, weight = {}, value
             if isinstance(weight, bool) or not isinstance(weight, (int, float)):
-                raise ValueError(f"reward {name!r}: weight must be a number, got {weight!r}")
+                raise TypeError(f"reward {name!r}: weight must be a number, got {weight!r}")
             entries.append((str(name), float(weight), options))
         return entries
     if isinstance(spec, Sequence) and all(isinstance(s, str) for s in spec):
         return [(name, 1.0, {}) for name in spec]
-    raise ValueError(f"reward spec must be a name, a list of names or a {{name: weight}} mapping, got {spec!r}")
+    raise TypeError(
+        f"reward spec must be a name, a list of names or a {{name: weight}} mapping, got {spec!r}"
+    )
 
 
-def build_reward_funcs(spec: str | Sequence[str] | Mapping[str, Any]) -> tuple[list[RewardFunc], list[float]]:
+def build_reward_funcs(
+    spec: str | Sequence[str] | Mapping[str, Any],
+) -> tuple[list[RewardFunc], list[float]]:
     """Reward functions and their weights for TRL's ``reward_funcs`` / ``reward_weights``."""
     entries = _entries(spec)
     if not entries:

@@ -98,7 +98,9 @@ def srl_step_reward(
             score = 0.0
         rewards[i] = score
     if over_budget:
-        logger.warning("srl_step: %d of %d actions exceeded the matching budget; scored 0.0", over_budget, n)
+        logger.warning(
+            "srl_step: %d of %d actions exceeded the matching budget; scored 0.0", over_budget, n
+        )
     return rewards
 
 
