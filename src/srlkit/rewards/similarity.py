@@ -56,7 +56,7 @@ def _warn_fallback() -> None:
     global _warned_fallback
     if not _warned_fallback:
         logger.warning(
-            "srlkit.rewards._csimilarity is not built; using difflib (same values, 45x to 240x slower). "
+            "srlkit.rewards._csimilarity is not built; using difflib (same values, 24x to 240x slower). "
             "Rebuild with `pip install -e .` (needs a C compiler and Python headers)."
         )
         _warned_fallback = True
