@@ -29,18 +29,28 @@ def test_unknown_backend():
 @pytest.mark.slow
 def test_sampling_settings_replace_the_models_shipped_defaults(tiny_model_dir):
     backend = HFBackend.from_pretrained(str(tiny_model_dir), device="cpu")
-    backend.model.generation_config.top_k = 20  # as Qwen2.5-Instruct ships
-    backend.model.generation_config.top_p = 0.8
-    sampled = backend._generation_config(SamplingSettings(temperature=1.0, max_new_tokens=7))
-    assert (sampled.do_sample, sampled.temperature, sampled.top_p, sampled.top_k) == (
-        True,
-        1.0,
-        1.0,
-        0,
+    prompts = ["1 + 1 =", "How many"]
+    greedy = SamplingSettings(temperature=0.0, max_new_tokens=8)
+    clean = [g.text for g in backend.generate(prompts, greedy)]
+    shipped = backend.model.generation_config  # as Qwen2.5-Instruct ships, with a stronger penalty
+    shipped.top_k, shipped.top_p, shipped.min_p, shipped.repetition_penalty = 20, 0.8, 0.3, 5.0
+    assert [g.text for g in backend.generate(prompts, greedy)] == clean
+    enc = backend.tokenizer(prompts, return_tensors="pt", padding=True)
+    plain = backend.model.generate(**enc, max_new_tokens=8, do_sample=False)  # inherits the penalty
+    assert backend.tokenizer.batch_decode(plain[:, enc["input_ids"].shape[1] :]) != clean
+    merged, _ = backend.model._prepare_generation_config(
+        backend._generation_config(SamplingSettings(temperature=1.0, max_new_tokens=7))
     )
-    assert sampled.max_new_tokens == 7
-    greedy = backend._generation_config(SamplingSettings(temperature=0.0))
-    assert greedy.do_sample is False
+    knobs = (
+        merged.do_sample,
+        merged.temperature,
+        merged.top_p,
+        merged.top_k,
+        merged.min_p,
+        merged.repetition_penalty,
+    )
+    assert knobs == (True, 1.0, 1.0, 0, 0.0, 1.0)
+    assert merged.max_new_tokens == 7
     assert backend.tokenizer.padding_side == "left"
 
 

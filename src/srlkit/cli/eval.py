@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
         "eval",
         help="evaluate a model on math benchmarks (greedy, avg@k, pass@k, token usage)",
         description="Evaluate MODEL (hub id or directory) on math benchmarks. Known benchmarks: "
-        + ", ".join(f"{n} ({s.description})" for n, s in BENCHMARKS.items())
+        + "; ".join(f"{n}: {s.description}" for n, s in BENCHMARKS.items())
         + ". A .jsonl file (or NAME=FILE) with problem and answer fields works too.",
     )
     p.add_argument("model", help="model id or local directory")

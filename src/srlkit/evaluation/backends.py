@@ -102,21 +102,35 @@ class HFBackend:
         return cls(lm.to(device), tokenizer, batch_size=batch_size)
 
     def _generation_config(self, settings: SamplingSettings) -> Any:
+        """A full generation config: every logits-shaping knob is set, so none is inherited.
+
+        ``generate`` fills each field left unset (None) from the model's own
+        ``generation_config.json``; an unset ``repetition_penalty`` would silently become
+        Qwen2.5's 1.05, even for greedy decoding. Hence the explicit neutral values.
+        """
         from transformers import GenerationConfig
 
-        common = {
+        neutral = {
             "max_new_tokens": settings.max_new_tokens,
             "eos_token_id": self.eos_ids,
             "pad_token_id": self.tokenizer.pad_token_id,
+            "num_beams": 1,
+            "num_return_sequences": 1,
+            "repetition_penalty": 1.0,
+            "no_repeat_ngram_size": 0,
+            "typical_p": 1.0,
+            "epsilon_cutoff": 0.0,
+            "eta_cutoff": 0.0,
         }
-        if settings.greedy:
-            return GenerationConfig(do_sample=False, **common)
+        if settings.greedy:  # sampling warpers (temperature, top-k/p, min-p) are not applied
+            return GenerationConfig(do_sample=False, **neutral)
         return GenerationConfig(
             do_sample=True,
             temperature=settings.temperature,
             top_p=settings.top_p,
             top_k=settings.top_k,
-            **common,
+            min_p=0.0,
+            **neutral,
         )
 
     def generate(self, prompts: list[str], settings: SamplingSettings) -> list[Generation]:
