@@ -170,3 +170,16 @@ def test_paper_defaults_for_k():
     assert {n: s.default_k for n, s in BENCHMARKS.items()} == {
         "aime24": 32, "aime25": 32, "amc23": 32, "minerva": 0, "math500": 0, "gsm8k": 0,
     }  # fmt: skip
+
+
+def test_hub_source_is_read_with_datasets(shared_data, tmp_path):
+    """Without --data-dir the hub copy is used; a local dataset folder stands in for the hub id."""
+    from dataclasses import replace
+
+    with open(shared_data / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
+        (tmp_path / "test.jsonl").write_text("".join(next(f) for _ in range(5)), encoding="utf-8")
+    gsm8k = BENCHMARKS["gsm8k"]
+    spec = replace(gsm8k, hub=replace(gsm8k.hub, path=str(tmp_path), config=None))
+    loaded = load_benchmark(spec)  # no data_dir: the hub source
+    assert loaded.source == f"hf://{tmp_path}"
+    assert [p.gold for p in loaded.problems] == ["18", "3", "70000", "540", "20"]
