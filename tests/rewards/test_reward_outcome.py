@@ -21,6 +21,7 @@ EXTRACT_CASES = {
     "gsm8k_marker_with_comma": ("#### 1,000.", "1,000"),
     "plain_last_number": ("It costs 3 dollars, so 3 * 4 = 12", "12"),
     "negative_decimal": ("the change is -0.25", "-0.25"),
+    "signature_digits_are_not_a_number": ("so t = 24 and $180 + 24 = 204$. -sepehr2010", "204"),
     "nothing": ("no digits here", None),
     "empty": ("", None),
 }
@@ -44,6 +45,9 @@ SCORE_CASES = {
     "answer_in_think_only": ("<think>it is \\boxed{6}</think> done", "6", 1.0),
     "no_answer": ("I do not know", "6", 0.0),
     "garbage_answer": ("\\boxed{)(*&^%}", "6", 0.0),
+    "aime_bold_parenthesised": ("$d = \\boxed{\\textbf{(073)}}.$", "073", 1.0),
+    "minerva_bare_decimal_point": ("$\\boxed{-1./3}$", "-1./3", 1.0),
+    "bare_decimal_point_vs_fraction": ("\\boxed{-\\frac{1}{3}}", "-1./3", 1.0),
 }
 
 

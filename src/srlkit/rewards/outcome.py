@@ -34,7 +34,11 @@ DEFAULT_TIMEOUT_S = 5.0
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
-_NUMBER_RE = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
+# Not glued to a word or another number: "-sepehr2010" signs a solution, it is not an answer.
+_NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
+_TEXTBF_RE = re.compile(r"\\(?:textbf|mathbf)\{([^{}]*)\}")
+_PAREN_INT_RE = re.compile(r"^\((\d+)\)$")
+_BARE_POINT_RE = re.compile(r"(\d)\.(?!\d)")
 _MAX_BOXES_TRIED = 16
 
 
@@ -104,6 +108,18 @@ def extract_answer(text: str) -> str | None:
     return _last_number(text)
 
 
+def normalize_answer(answer: str) -> str:
+    """Undo notations the LaTeX parser rejects but whose meaning is plain.
+
+    ``\\textbf{(073)}`` (AIME answers written bold, in parentheses) becomes ``073``, and a
+    number with a bare decimal point (``-1./3``, Minerva) loses the point. Applied to gold and
+    prediction alike, so it cannot favour either.
+    """
+    answer = _TEXTBF_RE.sub(r"\1", answer).strip()
+    answer = _PAREN_INT_RE.sub(r"\1", answer)
+    return _BARE_POINT_RE.sub(r"\1", answer)
+
+
 def _gold_text(gold: Any) -> str | None:
     """The gold answer as a string; worked solutions (``#### N`` or ``\\boxed``) are reduced to it."""
     if gold is None or isinstance(gold, bool):
@@ -112,8 +128,8 @@ def _gold_text(gold: Any) -> str | None:
         gold = int(gold)
     text = str(gold).strip()
     if "####" in text or any(cmd in text for cmd in _BOX_COMMANDS):
-        return extract_answer(text)
-    return text or None
+        text = extract_answer(text) or ""
+    return normalize_answer(text) or None
 
 
 def _outside_think(text: str) -> str:
@@ -163,7 +179,7 @@ def score_answer(
         return OutcomeScore(score, None, verdict["reason"] if score is None else "no answer found")
     if len(extracted) > MAX_ANSWER_CHARS:
         return OutcomeScore(0.0, extracted[:MAX_ANSWER_CHARS], "answer too long")
-    verdict = judge_answer(gold_answer, extracted, timeout_s)
+    verdict = judge_answer(gold_answer, normalize_answer(extracted), timeout_s)
     return OutcomeScore(verdict["score"], extracted, verdict["reason"])
 
 
