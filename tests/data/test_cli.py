@@ -140,3 +140,21 @@ def test_option_values_are_checked_by_the_parser(tmp_path, capsys):
             ["data", "build", str(tmp_path), "--out", str(tmp_path / "o"), "--history-rounds", "-1"]
         )
     assert info.value.code == 2 and "must be >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_max_prompt_tokens_with_a_real_tokenizer(tmp_path, tiny_model_dir, capsys):
+    ex = tmp_path / "ex.jsonl"
+    main(["data", "example", "--out", str(ex), "-n", "6"])
+    out = tmp_path / "out"
+    args = ["data", "build", str(ex), "--out", str(out), "--validation-size", "0", "--no-parquet"]
+    assert main([*args, "--tokenizer", str(tiny_model_dir), "--max-prompt-tokens", "100000"]) == 0
+    tokens = json.loads((out / "stats.json").read_text())["instances"]["prompt_tokens"]
+    assert tokens["count"] == 18 and tokens["min"] > 0
+    limit = int(tokens["median"])
+    assert main([*args, "--tokenizer", str(tiny_model_dir), "--max-prompt-tokens", str(limit)]) == 0
+    stats = json.loads((out / "stats.json").read_text())
+    dropped = stats["instances"]["dropped"].get("prompt_too_long", 0)
+    assert 0 < dropped < 18 and stats["instances"]["total"] + dropped == 18
+    assert stats["instances"]["prompt_tokens"]["max"] <= limit
+    assert "prompt tokens" in capsys.readouterr().out
