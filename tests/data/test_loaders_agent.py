@@ -214,3 +214,39 @@ def test_a_file_mixing_families_reads_each_record_with_its_own_format(shared_dat
     outs = list(load_file(p))
     assert [o.format for o in outs] == ["openai_tools", "openai_tools", "swe_smith", "swe_smith"]
     assert all(o.trajectory and len(o.trajectory.steps) > 5 for o in outs)
+
+
+def test_legacy_function_call_and_malformed_tool_calls(tmp_path):
+    fc = {"name": "bash", "arguments": json.dumps({"command": "ls"})}
+    good = [
+        {"role": "user", "content": "task"},
+        {"role": "assistant", "content": None, "function_call": fc},
+        {"role": "function", "name": "bash", "content": "a.py"},
+        {
+            "role": "assistant",
+            "content": None,
+            "function_call": {"name": "finish", "arguments": "{}"},
+        },
+    ]
+    bad = [
+        {"role": "user", "content": "task"},
+        {"role": "assistant", "content": "", "tool_calls": ["ls"]},
+    ]
+    p = tmp_path / "legacy.jsonl"
+    p.write_text(
+        json.dumps({"id": "g", "messages": good})
+        + "\n"
+        + json.dumps({"id": "b", "messages": bad})
+        + "\n"
+    )
+    with pytest.raises(
+        DataError, match="malformed tool call: tool call 1 should be an object, found str"
+    ):
+        list(load_file(p))
+    outs = list(load_file(p, format="openai_tools", skip_invalid=True))
+    t = outs[0].trajectory
+    assert [s.action for s in t.steps] == [
+        "<function=bash>\n<parameter=command>ls</parameter>\n</function>",
+        "<function=finish>\n</function>",
+    ]
+    assert t.steps[0].observation == "a.py" and outs[1].dropped == "invalid"

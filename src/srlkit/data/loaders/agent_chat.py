@@ -121,6 +121,10 @@ def walk_turns(turns: list[Turn], text_actions: bool = True) -> tuple[list[Step]
             pending = {}
             if turn.tool_calls:
                 for i, call in enumerate(turn.tool_calls):
+                    if not isinstance(call, dict):
+                        raise TypeError(
+                            f"tool call {i + 1} should be an object, found {type(call).__name__}"
+                        )
                     action = action_from_openai_tool_call(call)
                     steps.append(
                         Step(
@@ -172,6 +176,9 @@ class ChatLoader(Loader):
 
     def to_turn(self, message: dict[str, Any]) -> Turn:
         calls = message.get("tool_calls")
+        legacy = message.get("function_call")  # the pre-tool_calls OpenAI form
+        if not calls and isinstance(legacy, dict):
+            calls = [{"function": legacy}]
         call_id = message.get("tool_call_id")
         return Turn(
             role=message["role"],
@@ -212,12 +219,16 @@ def _messages_of(record: dict[str, Any]) -> list[dict[str, Any]]:
 class OpenAIToolsLoader(ChatLoader):
     name = "openai_tools"
     description = "OpenAI chat with tool_calls and tool messages (SWE-Gym OpenHands)"
-    looks_for = "'messages' with assistant 'tool_calls' or 'tool' role messages"
+    looks_for = (
+        "'messages' with assistant 'tool_calls' (or 'function_call') or 'tool' role messages"
+    )
     text_actions = False
 
     def detect(self, record: dict[str, Any]) -> bool:
         return any(
-            m.get("role") == "tool" or (isinstance(m.get("tool_calls"), list) and m["tool_calls"])
+            m.get("role") == "tool"
+            or (isinstance(m.get("tool_calls"), list) and m["tool_calls"])
+            or isinstance(m.get("function_call"), dict)
             for m in _messages_of(record)
         )
 
