@@ -135,3 +135,17 @@ def test_hostile_completions_score_zero(completion):
     result = score_answer(completion, "5", timeout_s=2.0)
     assert result.score == 0.0
     assert time.perf_counter() - start < 2.0 + 2.0 + 1.0
+
+
+def _score_in_child(_: int) -> float | None:
+    return score_answer("\\boxed{0.5}", "\\frac{1}{2}").score
+
+
+def test_judge_works_in_forked_processes():
+    """A fork after the parent used the judge gets its own pool, not the parent's pipes."""
+    import multiprocessing
+
+    assert score_answer("\\boxed{1}", "1").score == 1.0  # the parent's pool is running
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        assert pool.map(_score_in_child, range(4)) == [1.0] * 4
+    assert score_answer("\\boxed{2}", "2").score == 1.0  # and the parent's still works

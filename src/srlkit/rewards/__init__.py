@@ -5,7 +5,13 @@ a TRL reward function: ``f(completions, **dataset_columns) -> list[float]``.
 """
 
 from srlkit.rewards.format import ParsedCompletion, format_reward, parse_completion
-from srlkit.rewards.outcome import OutcomeScore, extract_answer, outcome_reward, score_answer
+from srlkit.rewards.outcome import (
+    OutcomeScore,
+    extract_answer,
+    outcome_reward,
+    score_answer,
+    score_answers,
+)
 from srlkit.rewards.registry import build_reward_funcs, get_reward, register_reward
 from srlkit.rewards.similarity import batch_similarity, step_similarity
 from srlkit.rewards.srl import make_srl_step_reward, srl_step_reward
@@ -23,6 +29,7 @@ __all__ = [
     "parse_completion",
     "register_reward",
     "score_answer",
+    "score_answers",
     "srl_step_reward",
     "step_similarity",
 ]

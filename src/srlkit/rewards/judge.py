@@ -107,6 +107,7 @@ class JudgePool:
 
     def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers or os.cpu_count() or 1
+        self.pid = os.getpid()  # children belong to this process only (see default_pool)
         self._idle: list[_Child] = []
         self._started = 0
         self._cond = threading.Condition()
@@ -137,7 +138,10 @@ class JudgePool:
     def judge(self, gold: str, pred: str, timeout_s: float) -> dict[str, Any]:
         """``{"score": 1.0 | 0.0 | None, "reason": str}`` for one (gold, prediction) pair."""
         child = self._acquire()
-        reply = child.ask(gold, pred, timeout_s)
+        try:
+            reply = child.ask(gold, pred, timeout_s)
+        except (ValueError, OSError):  # a garbled reply: treat the child as broken
+            reply = None
         if reply is None:
             logger.warning("math judge overran %.1f s or died; restarting it", timeout_s)
             child.kill()
@@ -147,6 +151,9 @@ class JudgePool:
         return reply
 
     def close(self) -> None:
+        """Stop the idle children (those in use are stopped by their EOF at exit)."""
+        if os.getpid() != self.pid:
+            return
         with self._cond:
             children, self._idle = self._idle, []
             self._started -= len(children)
@@ -159,13 +166,27 @@ _POOL_LOCK = threading.Lock()
 
 
 def default_pool() -> JudgePool:
-    """The process-wide pool (created on first use, closed at exit)."""
+    """The process-wide pool (created on first use, closed at exit).
+
+    A forked process (a DataLoader worker, a multiprocessing pool) must not talk to its
+    parent's children through the inherited pipes, so it starts a pool of its own.
+    """
     global _POOL
     with _POOL_LOCK:
-        if _POOL is None:
+        if _POOL is None or _POOL.pid != os.getpid():
             _POOL = JudgePool()
             atexit.register(_POOL.close)
         return _POOL
+
+
+def _reset_after_fork() -> None:
+    global _POOL, _POOL_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()  # another thread may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def judge_answer(gold: str, pred: str, timeout_s: float = 5.0) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from srlkit.rewards.format import THINK_CLOSE, THINK_OPEN, completion_text
-from srlkit.rewards.judge import judge_answer
+from srlkit.rewards.judge import default_pool, judge_answer
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +184,23 @@ def score_answer(
     return OutcomeScore(verdict["score"], extracted, verdict["reason"])
 
 
+def score_answers(
+    completions: Sequence[Any], golds: Sequence[Any], timeout_s: float = DEFAULT_TIMEOUT_S
+) -> list[OutcomeScore]:
+    """:func:`score_answer` for many pairs at once, one judge process per CPU in parallel."""
+    if len(completions) != len(golds):
+        raise ValueError(f"{len(completions)} completions but {len(golds)} gold answers")
+    workers = min(len(completions), default_pool().max_workers)
+    if workers <= 1:
+        return [score_answer(c, g, timeout_s) for c, g in zip(completions, golds)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(
+            pool.map(
+                lambda pair: score_answer(pair[0], pair[1], timeout_s), zip(completions, golds)
+            )
+        )
+
+
 def outcome_reward(
     completions: Sequence[Any],
     answer: Sequence[Any],
@@ -194,7 +212,7 @@ def outcome_reward(
     None (which TRL ignores when weighting rewards) when the gold answer cannot be parsed;
     those are counted and logged, since they silently shrink the training signal.
     """
-    scores = [score_answer(c, g, timeout_s).score for c, g in zip(completions, answer, strict=True)]
+    scores = [result.score for result in score_answers(completions, answer, timeout_s)]
     n_none = sum(s is None for s in scores)
     if n_none:
         logger.warning(
