@@ -68,7 +68,7 @@ def plain_loop(
     return texts
 
 
-def main() -> None:
+def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument(
@@ -85,66 +85,72 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def _model_path(args: argparse.Namespace, work: Path) -> str:
+    if args.model:
+        return args.model
+    config = TinyModelConfig(
+        hidden_size=args.hidden_size,
+        intermediate_size=3 * args.hidden_size,
+        num_hidden_layers=args.layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+    )
+    return str(build_tiny_model(work / "model", _corpus(Path(args.data_dir)), config))
+
+
+def _report(name: str, times: list[float], n: int) -> float:
+    median = statistics.median(times)
+    print(
+        f"{name:<20}: {median:7.2f} s  ({n / median:6.2f} samples/s)  runs {[round(t, 2) for t in times]}"
+    )
+    return median
+
+
+def main() -> None:
+    args = _args()
     logging.basicConfig(level=logging.WARNING)
     # One intra-op thread by default: on a shared machine, thread contention makes timings swing.
     torch.set_num_threads(args.threads)
-    data_dir = Path(args.data_dir)
     work = Path(tempfile.mkdtemp(prefix="bench_eval_"))
-    model_path = args.model or str(
-        build_tiny_model(
-            work / "model",
-            _corpus(data_dir),
-            TinyModelConfig(hidden_size=args.hidden_size, intermediate_size=3 * args.hidden_size,
-                            num_hidden_layers=args.layers, num_attention_heads=4, num_key_value_heads=2),
-        )
-    )  # fmt: skip
+    model_path = _model_path(args, work)
     tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(model_path).to(args.device).eval()
     backend = HFBackend(model, tokenizer, batch_size=args.batch_size)
-    problems = load_benchmark(BENCHMARKS[args.benchmark], data_dir).problems[: args.n_prompts]
+    problems = load_benchmark(BENCHMARKS[args.benchmark], args.data_dir).problems[: args.n_prompts]
     prompts = [render_prompt(tokenizer, build_messages(p.problem)) for p in problems]
-    n = len(prompts)
-
     by_length = sorted(prompts, key=len, reverse=True)
-    base_times, sorted_times, our_times = [], [], []
-    for r in range(args.repeats):
-        start = time.perf_counter()
-        plain_loop(model, tokenizer, prompts, args.batch_size, args.max_new_tokens)
-        base_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        plain_loop(model, tokenizer, by_length, args.batch_size, args.max_new_tokens)
-        sorted_times.append(time.perf_counter() - start)
+    n = len(prompts)
+    times: dict[str, list[float]] = {
+        "plain generate loop": [],
+        "plain loop, sorted": [],
+        "srl eval (runner)": [],
+    }
+    for r in range(args.repeats):  # alternate, so a burst of load on the machine hits all three
+        for name, order in (("plain generate loop", prompts), ("plain loop, sorted", by_length)):
+            start = time.perf_counter()
+            plain_loop(model, tokenizer, order, args.batch_size, args.max_new_tokens)
+            times[name].append(time.perf_counter() - start)
         config = EvalConfig(
-            model=model_path, out_dir=str(work / f"run{r}"), benchmarks=[args.benchmark], data_dir=str(data_dir),
+            model=model_path, out_dir=str(work / f"run{r}"), benchmarks=[args.benchmark], data_dir=args.data_dir,
             k=0, limit=n, max_new_tokens=args.max_new_tokens, batch_size=args.batch_size,
         )  # fmt: skip
         start = time.perf_counter()
         run_evaluation(config, backend)
-        our_times.append(time.perf_counter() - start)
-    base, ours = statistics.median(base_times), statistics.median(our_times)
-    base_sorted = statistics.median(sorted_times)
+        times["srl eval (runner)"].append(time.perf_counter() - start)
     params = sum(p.numel() for p in model.parameters())
     print(f"model {model_path} ({params / 1e6:.2f}M parameters) on {args.device}; {n} {args.benchmark} prompts, "
           f"batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, greedy, median of {args.repeats}")  # fmt: skip
-    print(
-        f"plain generate loop : {base:7.2f} s  ({n / base:6.2f} samples/s)  runs {[round(t, 2) for t in base_times]}"
-    )
-    print(
-        f"plain loop, sorted  : {base_sorted:7.2f} s  ({n / base_sorted:6.2f} samples/s)  runs {[round(t, 2) for t in sorted_times]}"
-    )
-    print(
-        f"srl eval (runner)   : {ours:7.2f} s  ({n / ours:6.2f} samples/s)  runs {[round(t, 2) for t in our_times]}"
-    )
-    paired = [b / o for b, o in zip(base_times, our_times, strict=True)]
-    paired_sorted = [b / o for b, o in zip(sorted_times, our_times, strict=True)]
-    print(f"throughput ratio ours / plain loop: {base / ours:.2f}x (medians); per adjacent pair "
-          f"{[round(x, 2) for x in paired]}, median {statistics.median(paired):.2f}x")  # fmt: skip
-    print(f"per adjacent pair against the sorted loop {[round(x, 2) for x in paired_sorted]}, "
-          f"median {statistics.median(paired_sorted):.2f}x")  # fmt: skip
-    print(
-        f"throughput ratio ours / plain loop with the same length sorting: {base_sorted / ours:.2f}x"
-    )
+    ours = [_report(name, t, n) for name, t in times.items()][-1]
+    for name, label in (
+        ("plain generate loop", "plain loop"),
+        ("plain loop, sorted", "sorted loop"),
+    ):
+        paired = [b / o for b, o in zip(times[name], times["srl eval (runner)"], strict=True)]
+        print(f"ours / {label}: {statistics.median(times[name]) / ours:.2f}x (medians); per adjacent pair "
+              f"{[round(x, 2) for x in paired]}, median {statistics.median(paired):.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

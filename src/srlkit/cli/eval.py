@@ -65,6 +65,12 @@ def _add_generation_args(
 
 
 def register(subparsers: Any) -> None:
+    _register_eval(subparsers)
+    _register_steps(subparsers)
+    _register_table(subparsers)
+
+
+def _register_eval(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "eval",
         help="evaluate a model on math benchmarks (greedy, avg@k, pass@k, token usage)",
@@ -116,6 +122,8 @@ def register(subparsers: Any) -> None:
     _add_generation_args(p, max_new_tokens=4096, temperature=1.0)
     p.set_defaults(func=run_eval)
 
+
+def _register_steps(subparsers: Any) -> None:
     s = subparsers.add_parser(
         "eval-steps",
         help="validate next-step prediction on step instances (mean step reward, format failures, exact match)",
@@ -149,7 +157,6 @@ def register(subparsers: Any) -> None:
     )
     _add_generation_args(s, max_new_tokens=1024, temperature=0.0)
     s.set_defaults(func=run_eval_steps)
-    _register_table(subparsers)
 
 
 def _register_table(subparsers: Any) -> None:
