@@ -183,3 +183,12 @@ def test_hub_source_is_read_with_datasets(shared_data, tmp_path):
     loaded = load_benchmark(spec)  # no data_dir: the hub source
     assert loaded.source == f"hf://{tmp_path}"
     assert [p.gold for p in loaded.problems] == ["18", "3", "70000", "540", "20"]
+
+
+def test_unreachable_hub_dataset_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    with pytest.raises(
+        DataError, match=r"hf://HuggingFaceH4/MATH-500: could not load the hub dataset .*--data-dir"
+    ):
+        load_benchmark(BENCHMARKS["math500"])

@@ -294,7 +294,13 @@ def resolve_spec(token: str, **custom: Any) -> BenchmarkSpec:
 def _rows_from_hub(source: Source) -> list[tuple[int, dict[str, Any]]]:
     from datasets import load_dataset
 
-    ds = load_dataset(source.path, source.config, split=source.split)
+    try:
+        ds = load_dataset(source.path, source.config, split=source.split)
+    except (OSError, ValueError) as exc:  # offline, unknown id, wrong split or config
+        raise DataError(
+            f"hf://{source.path}",
+            f"could not load the hub dataset ({exc}); use --data-dir for local copies",
+        ) from exc
     return [(i + 1, dict(row)) for i, row in enumerate(ds)]
 
 
