@@ -51,7 +51,15 @@ def test_sampling_settings_replace_the_models_shipped_defaults(tiny_model_dir):
     )
     assert knobs == (True, 1.0, 1.0, 0, 0.0, 1.0)
     assert merged.max_new_tokens == 7
-    assert backend.tokenizer.padding_side == "left"
+
+
+@pytest.mark.slow
+def test_a_shared_model_and_tokenizer_are_left_as_they_were(tiny_model_dir):
+    backend = HFBackend.from_pretrained(str(tiny_model_dir), device="cpu")
+    backend.tokenizer.padding_side = "right"  # as a trainer may have set it
+    backend.model.train()
+    backend.generate(["1 + 1 =", "How many"], SamplingSettings(max_new_tokens=2))
+    assert backend.tokenizer.padding_side == "right" and backend.model.training
 
 
 @pytest.mark.slow

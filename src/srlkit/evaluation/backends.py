@@ -62,15 +62,19 @@ def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
 
 
 class HFBackend:
-    """Batched ``model.generate`` with left padding; one batch of ``batch_size`` per call."""
+    """Batched ``model.generate`` with left padding; one batch of ``batch_size`` per call.
+
+    The model and tokenizer may be shared with a trainer (the demo evaluates between training
+    stages), so neither is left changed: padding is chosen per call and the model's train/eval
+    mode is restored after each batch. Only a missing pad token is set (to the EOS token).
+    """
 
     name = "hf"
 
     def __init__(self, model: Any, tokenizer: Any, batch_size: int = 16):
-        self.model = model.eval()
+        self.model = model
         self.tokenizer = tokenizer
         self.chunk_size = batch_size
-        tokenizer.padding_side = "left"  # decoder-only models must continue right after the prompt
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         self.eos_ids = _eos_ids(model, tokenizer)
@@ -138,13 +142,25 @@ class HFBackend:
 
         bos = self.tokenizer.bos_token
         add_special = bool(bos) and not all(p.startswith(bos) for p in prompts)
+        # Left padding: a decoder-only model must continue right after each prompt.
         enc = self.tokenizer(
-            prompts, return_tensors="pt", padding=True, add_special_tokens=add_special
+            prompts,
+            return_tensors="pt",
+            padding=True,
+            padding_side="left",
+            add_special_tokens=add_special,
         )
         enc = {k: v.to(self.device) for k, v in enc.items()}
         torch.manual_seed(settings.seed)
-        with torch.inference_mode():
-            out = self.model.generate(**enc, generation_config=self._generation_config(settings))
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                out = self.model.generate(
+                    **enc, generation_config=self._generation_config(settings)
+                )
+        finally:
+            self.model.train(was_training)
         new_tokens = out[:, enc["input_ids"].shape[1] :].tolist()
         return [self._to_generation(row) for row in new_tokens]
 
