@@ -78,6 +78,12 @@ def test_lenient_accepts_missing_open_tag():
     )
 
 
+def test_lenient_cuts_at_the_first_end_of_turn_token():
+    text = "<think>a</think>x = 1<|im_end|>\n<|im_start|>user\nnext question"
+    assert parse_completion(text).reason == "special token inside output"
+    assert parse_completion(text, lenient=True).action == "x = 1"
+
+
 def test_lenient_removes_stray_special_tokens_but_stays_strict_otherwise():
     assert parse_completion("<think>a</think>x<|im_start|> = 1", lenient=True).action == "x = 1"
     assert parse_completion("no tags at all", lenient=True).reason == "missing <think> block"

@@ -20,8 +20,9 @@ Strict rules (``lenient=False``):
 
 Lenient mode (``lenient=True``) is for chat templates that put ``<think>`` into the *prompt*
 (Qwen3, DeepSeek-R1 style), so the completion starts inside the block: the opening tag may be
-omitted (everything before the only ``</think>`` is the monologue), and stray special tokens
-are deleted instead of failing. Everything else stays strict.
+omitted (everything before the only ``</think>`` is the monologue), the text is cut at the
+first end-of-turn token (the model ran on into a new turn), and other stray special tokens are
+deleted instead of failing. Everything else stays strict.
 
 Completions may be plain strings or TRL's conversational form (a list of message dicts); a
 message's ``reasoning_content`` (set by templates that move the think block out of
@@ -49,6 +50,11 @@ SOLUTION_CLOSE = "</solution>"
 # Bounded repetition keeps the scan linear on adversarial input. SentencePiece's ``</s>`` is only
 # removed at the end: inside an action it may be an HTML strikethrough tag in an agent's edit.
 _SPECIAL_TOKEN_RE = re.compile(r"<\|[^<>|\s]{1,64}\|>|<｜[^<>｜\s]{1,64}｜>")
+# End-of-turn tokens: in lenient mode everything from the first one on is dropped (the model
+# ran on into a new turn that the decoder did not stop).
+_END_OF_TURN_RE = re.compile(
+    r"<\|(?:im_end|endoftext|eot_id|eom_id|end_of_text)\|>|<｜end▁of▁sentence｜>"
+)
 _REVERSED_TRAILING_RE = re.compile(r"(?:\s*(?:>\|[^<>|\s]{1,64}\|<|>｜[^<>｜\s]{1,64}｜<|>s/<))*")
 
 
@@ -189,7 +195,8 @@ def parse_completion(completion: Any, lenient: bool = False) -> ParsedCompletion
         return _fail("NUL byte in output")
     text = _strip_trailing_special_tokens(text)
     if lenient:
-        text = _SPECIAL_TOKEN_RE.sub("", text)
+        end = _END_OF_TURN_RE.search(text)
+        text = _SPECIAL_TOKEN_RE.sub("", text if end is None else text[: end.start()])
     elif _SPECIAL_TOKEN_RE.search(text):
         return _fail("special token inside output")
     failure, monologue, rest = _split_think(text, lenient)
