@@ -391,6 +391,38 @@ static Codes *sequence_codes(PyObject *seq, const char *what, char *same_as_prev
     return codes;
 }
 
+/* The GIL-free part of ratio_batch: out[i] for every pair; -1 when out of memory. */
+static int ratios(const Codes *a, const Codes *b, const char *same, Py_ssize_t n, int autojunk,
+                  long long max_steps, double *out) {
+    Work *w = work_take();
+    if (!w) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* G rollouts of one prompt share a reference: index it once. Growing the buffers
+         * keeps their contents, so the b side stays valid when only a is longer. */
+        Py_ssize_t m = match_pair(w, &a[i], &b[i], autojunk, i > 0 && same[i], max_steps);
+        if (m == -1) {
+            work_give(w);
+            return -1;
+        }
+        out[i] = m == OVER_BUDGET ? Py_NAN : ratio_of(m, a[i].n + b[i].n);
+    }
+    work_give(w);
+    return 0;
+}
+
+static PyObject *float_list(const double *values, Py_ssize_t n) {
+    PyObject *list = PyList_New(n);
+    for (Py_ssize_t i = 0; list && i < n; i++) {
+        PyObject *f = PyFloat_FromDouble(values[i]);
+        if (!f) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, f);
+    }
+    return list;
+}
+
 static PyObject *py_ratio_batch(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
     static char *kwlist[] = {"a", "b", "autojunk", "max_steps", NULL};
     PyObject *a_in, *b_in, *a_seq = NULL, *b_seq = NULL, *result = NULL;
@@ -421,30 +453,13 @@ static PyObject *py_ratio_batch(PyObject *Py_UNUSED(self), PyObject *args, PyObj
     if (!(a = sequence_codes(a_seq, "a", NULL))) goto done;
     if (!(b = sequence_codes(b_seq, "b", same))) goto done;
     Py_BEGIN_ALLOW_THREADS
-    Work *w = work_take();
-    failed = w == NULL;
-    for (Py_ssize_t i = 0; i < n && !failed; i++) {
-        /* G rollouts of one prompt share a reference: index it once. Growing the buffers
-         * keeps their contents, so the b side stays valid when only a is longer. */
-        Py_ssize_t m = match_pair(w, &a[i], &b[i], autojunk, i > 0 && same[i], max_steps);
-        if (m == -1) failed = 1;
-        else out[i] = m == OVER_BUDGET ? Py_NAN : ratio_of(m, a[i].n + b[i].n);
-    }
-    work_give(w);
+    failed = ratios(a, b, same, n, autojunk, max_steps, out) < 0;
     Py_END_ALLOW_THREADS
     if (failed) {
         PyErr_NoMemory();
         goto done;
     }
-    result = PyList_New(n);
-    for (Py_ssize_t i = 0; result && i < n; i++) {
-        PyObject *f = PyFloat_FromDouble(out[i]);
-        if (!f) {
-            Py_CLEAR(result);
-            break;
-        }
-        PyList_SET_ITEM(result, i, f);
-    }
+    result = float_list(out, n);
 done:
     if (a_seq && a) free_codes(a, PySequence_Fast_GET_SIZE(a_seq));
     if (b_seq && b) free_codes(b, PySequence_Fast_GET_SIZE(b_seq));
