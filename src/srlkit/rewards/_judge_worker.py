@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 from functools import lru_cache
@@ -69,13 +70,25 @@ def judge(gold: str, pred: str, timeout: float) -> dict[str, Any]:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def _protocol_stream() -> Any:
+    """A private copy of stdout for replies; fd 1 itself then points at stderr.
+
+    A library that prints (a warning from sympy, a debug line) would otherwise corrupt the
+    JSON lines the parent reads.
+    """
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
 def main() -> None:
+    out = _protocol_stream()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     signal.signal(signal.SIGALRM, _on_alarm)
     import math_verify  # noqa: F401 - import before announcing readiness
 
-    out = sys.stdout
     out.write('{"ready": true}\n')
     out.flush()
     for line in sys.stdin:
