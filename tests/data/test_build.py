@@ -147,16 +147,14 @@ def test_skip_invalid_counts_bad_lines_as_dropped(tmp_path):
     assert t["read"] == 7 and t["kept"] == 4 and t["dropped"] == {"invalid": 2, "too_few_steps": 1}
 
 
-def test_fast_line_encoder_writes_the_same_json_as_to_dict(shared_data):
-    from srlkit.data.export import InstanceLineEncoder
+def test_instance_line_is_the_json_of_to_dict(shared_data):
+    from srlkit.data.export import instance_line
     from srlkit.data.instances import build_instances
     from srlkit.data.loaders import load_trajectories
 
     trajs = load_trajectories(shared_data / "swe_smith_trajectories" / "sample_raw.json")[:2]
     trajs += load_trajectories(shared_data / "gsm8k" / "test_socratic.jsonl")[:2]
-    encoder = InstanceLineEncoder()
     for traj in trajs:
-        encoder.reset()
         for inst in build_instances(traj):
-            line = encoder.encode(inst)
+            line = instance_line(inst)
             assert line.endswith(b"}\n") and json.loads(line) == inst.to_dict()

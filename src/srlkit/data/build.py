@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.export import InstanceLineEncoder, ParquetBatchWriter
+from srlkit.data.export import ParquetBatchWriter, instance_line
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import LoaderOptions, load_file
 from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, expand_inputs
@@ -73,17 +73,19 @@ def default_validation_size(kind: str) -> int:
 
 
 def content_hash(trajectory: Trajectory) -> bytes:
-    """Identity of a trajectory's content (task + steps); ids and metadata do not count."""
-    h = hashlib.sha1()
-    for part in (trajectory.kind, trajectory.task):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x1e")
+    """Identity of a trajectory's content (task + steps); ids and metadata do not count.
+
+    The SHA-1 of ``kind RS task RS`` then, per step, its five fields each followed by US and
+    the step followed by RS (RS, US: the ASCII record and unit separators). The digest also
+    decides the validation split, so this byte stream must never change. It is assembled as
+    one string and hashed in one call: a few hundred ``update`` calls per trajectory cost more
+    than the hashing itself.
+    """
+    parts = [trajectory.kind, "\x1e", trajectory.task, "\x1e"]
     for s in trajectory.steps:
-        for part in (s.title, s.body, s.thought, s.action, s.observation):
-            h.update(part.encode("utf-8", "surrogatepass"))
-            h.update(b"\x1f")
-        h.update(b"\x1e")
-    return h.digest()
+        parts += (s.title, "\x1f", s.body, "\x1f", s.thought, "\x1f", s.action, "\x1f")
+        parts += (s.observation, "\x1f\x1e")
+    return hashlib.sha1("".join(parts).encode("utf-8", "surrogatepass")).digest()
 
 
 def _split_key(seed: int, digest: bytes) -> bytes:
@@ -108,7 +110,6 @@ class _Builder:
         self.heap: list[tuple[bytes, int, list[StepInstance]]] = []  # max-heap via inverted keys
         self.arrival = 0
         self.validation_size: int | None = config.validation_size
-        self.encoder = InstanceLineEncoder()
 
     def add(self, trajectory: Trajectory, fmt: str) -> None:
         digest = content_hash(trajectory)
@@ -161,15 +162,13 @@ class _Builder:
         s = self.stats.splits[split]
         s.trajectories += 1
         s.instances += len(instances)
-        self.encoder.reset()
         pairs = []
         for inst in instances:
-            self.stats.prompt_chars.add(sum(len(m["content"]) for m in inst.prompt))
+            self.stats.prompt_chars.add(sum([len(m["content"]) for m in inst.prompt]))
             self.stats.target_chars.add(len(inst.target))
             if "prompt_tokens" in inst.metadata:
                 self.stats.prompt_tokens.add(inst.metadata["prompt_tokens"])
-            pairs.append((inst, self.encoder.encode(inst)))
-        self.encoder.reset()
+            pairs.append((inst, instance_line(inst)))
         if split == "train":
             self.train_write(pairs)
             return []

@@ -28,60 +28,21 @@ PARQUET_BATCH = 2048
 try:  # several times faster than the standard encoder on long prompt texts
     import orjson
 
-    def _dumps_bytes(value: Any) -> bytes:
-        return orjson.dumps(value)
+    def instance_line(inst: StepInstance) -> bytes:
+        """One instance as a UTF-8 JSON line (newline included), keys as in ``to_dict``.
+
+        One ``orjson.dumps`` call over the whole instance: cheaper than encoding each shared
+        prompt message once and joining the pieces (measured 4 against 9 us per agent
+        instance), because the Python work per message costs more than re-encoding its text.
+        """
+        return orjson.dumps(inst.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
 
 except ImportError:  # pragma: no cover - orjson is a dependency, the fallback keeps exports working
 
-    def _dumps_bytes(value: Any) -> bytes:
-        return json.dumps(value, ensure_ascii=False).encode("utf-8")
-
-
-class InstanceLineEncoder:
-    """JSONL lines for instances, encoding each shared prompt message only once.
-
-    The instances of one trajectory share message objects (the system prompt, the task, each
-    agent round appears in up to K+1 prompts; see :mod:`srlkit.data.instances`). Encoding a
-    message once per object instead of once per prompt makes the build several times faster;
-    the line is the same JSON as ``json.dumps(instance.to_dict())``. Call :meth:`reset` between
-    trajectories (the memo is keyed by object identity and holds the objects alive).
-    """
-
-    def __init__(self) -> None:
-        self._memo: dict[int, tuple[Any, bytes]] = {}
-
-    def reset(self) -> None:
-        self._memo.clear()
-
-    def _message(self, message: dict[str, str]) -> bytes:
-        hit = self._memo.get(id(message))
-        if hit is None:
-            hit = self._memo[id(message)] = (message, _dumps_bytes(message))
-        return hit[1]
-
-    def encode(self, inst: StepInstance) -> bytes:
-        """One UTF-8 JSON line (with its newline), keys as in :meth:`StepInstance.to_dict`."""
-        return b"".join(
-            (
-                b'{"id":',
-                _dumps_bytes(inst.id),
-                b',"prompt":[',
-                b",".join([self._message(m) for m in inst.prompt]),
-                b'],"target":',
-                _dumps_bytes(inst.target),
-                b',"step_index":',
-                str(int(inst.step_index)).encode(),
-                b',"num_steps":',
-                str(int(inst.num_steps)).encode(),
-                b',"trajectory_id":',
-                _dumps_bytes(inst.trajectory_id),
-                b',"kind":',
-                _dumps_bytes(inst.kind),
-                b',"metadata":',
-                _dumps_bytes(inst.metadata),
-                b"}\n",
-            )
-        )
+    def instance_line(inst: StepInstance) -> bytes:
+        """One instance as a UTF-8 JSON line, in orjson's compact form."""
+        text = json.dumps(inst.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return (text + "\n").encode("utf-8")
 
 
 def _arrow_schema() -> Any:

@@ -144,9 +144,8 @@ def build_instances(
 class _SharedMessages:
     """Message objects reused by all instances of one trajectory.
 
-    An agent round appears in up to K+1 prompts; building its two messages once means the
-    instances share the same dict objects, which :class:`srlkit.data.export.InstanceLineEncoder`
-    then JSON-encodes once instead of once per prompt (the main cost of a build).
+    An agent round appears in up to K+1 prompts; building its two messages (and truncating its
+    observation) once means the instances share the same dict objects instead of copies.
     """
 
     def __init__(self, trajectory: Trajectory, system: str, options: InstanceOptions):

@@ -97,7 +97,8 @@ def _record_loader(file_loader: Loader, raw: RawRecord) -> Loader:
     if file_loader.detect(raw.record):
         return file_loader
     for loader in LOADERS:
-        if loader.detect(raw.record):
+        # The file's loader already said no; asking again would rescan every message.
+        if loader is not file_loader and loader.detect(raw.record):
             return loader
     return file_loader
 
