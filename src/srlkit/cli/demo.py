@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--quick", action="store_true", help="a one-minute version (smaller student, 3 SRL steps), as CI runs it")
     parser.add_argument("--train-problems", type=int, help="hard training problems (default 200; quick 32)")
     parser.add_argument("--test-problems", type=int, help="held-out hard problems (default 64; quick 16)")
-    parser.add_argument("--steps", type=int, help="SRL (GRPO) steps (default 40; quick 3)")
+    parser.add_argument("--steps", type=int, help="SRL (GRPO) steps (default 30; quick 3)")
     parser.add_argument("--samples", type=int, default=0, help="also report avg@N at temperature 1.0 (0: greedy only)")
     parser.add_argument("--cache-dir", help="where base students are cached (default $XDG_CACHE_HOME/srlkit)")
     parser.add_argument("--rebuild-student", action="store_true", help="rebuild the base student even if cached")

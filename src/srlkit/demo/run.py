@@ -54,7 +54,9 @@ def quick_config(seed: int = 0) -> DemoConfig:
         seed=seed,
         train_problems=32,
         test_problems=16,
-        student=StudentConfig(num_easy_problems=120, sft=SFTSettings(epochs=1.0), measure_problems=16),
+        student=StudentConfig(
+            num_easy_problems=200, sft=SFTSettings(epochs=1.0, batch_size=8), measure_problems=16
+        ),
         srl=GRPOSettings(steps=3, prompts_per_step=2, num_generations=4, max_generation_rounds=2, seed=seed),
     )
 

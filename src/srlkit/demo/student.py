@@ -55,7 +55,7 @@ class StudentConfig:
         )
     )
     num_easy_problems: int = 600
-    sft: SFTSettings = field(default_factory=SFTSettings)
+    sft: SFTSettings = field(default_factory=lambda: SFTSettings(epochs=2.0, batch_size=8))
     seed: int = 0
     measure_problems: int = 64
 

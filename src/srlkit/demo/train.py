@@ -32,10 +32,10 @@ _THINK_BLOCK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
 class GRPOSettings:
     """The knobs of one GRPO run on the demo tasks (defaults: the demo's SRL run)."""
 
-    steps: int = 40
+    steps: int = 30
     prompts_per_step: int = 4
     num_generations: int = 8
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-4
     max_completion_length: int = 40
     temperature: float = 1.0
     dynamic_sampling: bool = True
