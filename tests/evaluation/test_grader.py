@@ -24,28 +24,20 @@ def loaded(shared_data):
     }
 
 
-@pytest.mark.parametrize("name", ["gsm8k", "math500"])
+@pytest.mark.parametrize("name", ["gsm8k", "math500", "aime24"])
 def test_reference_solutions_score_at_least_99_percent(loaded, name):
     result = check_references(loaded[name].problems)
     assert result.checked == len(loaded[name].problems)
     assert result.rate >= 0.99, result.failures[:5]
 
 
-def test_aime24_references_fail_only_where_the_solution_states_no_final_answer(loaded):
-    # Three AoPS solutions end in a signature ("-sepehr2010"), with no answer, or in
-    # \boxed{\textbf{(073)}}; every other reference grades as right.
-    result = check_references(loaded["aime24"].problems)
-    assert result.rate >= 0.9
-    assert {f["id"] for f in result.failures} <= {"60", "70", "75"}
-
-
 @pytest.mark.slow
 def test_minerva_references_are_right_wherever_the_gold_is_gradable(loaded):
     result = check_references(loaded["minerva"].problems)
     ungradable = [f for f in result.failures if f["score"] is None]
-    assert len(ungradable) <= 6  # golds math-verify cannot parse, e.g. "-1./3", "np.arcsin(10/13)"
+    assert len(ungradable) <= 4  # golds math-verify cannot parse, e.g. "np.arcsin(10/13)"
     assert [f for f in result.failures if f["score"] is not None] == []
-    assert result.rate >= 0.97
+    assert result.rate >= 268 / 272
 
 
 @pytest.mark.parametrize("name", ["gsm8k", "math500", "aime24", "minerva"])
