@@ -1,0 +1,268 @@
+"""A miniature reproduction of the SRL paper's main table and its two ablations, on CPU.
+
+Every method starts from the same cached base student (``srlkit.demo.student``, warm-started on
+easy chain problems) and is evaluated on the same held-out hard problems (5-6 operations):
+
+    base | SFT (solutions) | RLVR | SFT -> RLVR | SRL | SRL -> RLVR
+    ablations: SRL without dynamic sampling | similarity on the whole solution in one step
+
+Per seed the hard training problems and every training run's randomness change; the base student
+and the held-out test set stay fixed, so differences between rows are the methods'. Results go to
+``--out`` one JSON file per (seed, method), so an interrupted run resumes where it stopped;
+the table (mean and spread over seeds) is printed and written as markdown.
+
+    .venv/bin/python benchmarks/paper_table.py --seeds 0,1,2 --out runs/paper_table
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from srlkit.demo import prompts
+from srlkit.demo.evaluate import EvalSettings, evaluate_model, load_model
+from srlkit.demo.sft import SFTExample, SFTSettings, train_sft
+from srlkit.demo.student import StudentConfig, build_student
+from srlkit.demo.tasks import HARD, generate_problems
+from srlkit.demo.train import GRPOSettings, run_grpo, solve_dataset, srl_dataset, whole_solution_reward
+from srlkit.io import write_json
+
+logger = logging.getLogger("paper_table")
+
+METHODS = ["base", "sft", "rlvr", "sft_rlvr", "srl", "srl_rlvr", "srl_no_ds", "srl_whole"]
+LABELS = {
+    "base": "base student",
+    "sft": "SFT (solutions)",
+    "rlvr": "RLVR",
+    "sft_rlvr": "SFT -> RLVR",
+    "srl": "SRL",
+    "srl_rlvr": "SRL -> RLVR",
+    "srl_no_ds": "ablation: SRL without dynamic sampling",
+    "srl_whole": "ablation: similarity on the whole solution (one step)",
+}
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    train_problems: int = 160
+    test_problems: int = 64
+    srl: GRPOSettings = GRPOSettings(steps=25, show_progress=False)
+    rlvr: GRPOSettings = GRPOSettings(
+        steps=8, max_completion_length=160, max_generation_rounds=2, show_progress=False
+    )
+    sft: SFTSettings = SFTSettings(epochs=2.0, learning_rate=1e-3, batch_size=8)
+    eval: EvalSettings = EvalSettings(samples=0)
+
+
+def _seeded(settings: GRPOSettings, seed: int) -> GRPOSettings:
+    return replace(settings, seed=seed)
+
+
+class Runner:
+    """Runs the methods of one seed, each once (results are cached as JSON under ``out``)."""
+
+    def __init__(self, out: Path, config: TableConfig, student: Path, test: list, seed: int):
+        self.out, self.config, self.student, self.seed = out, config, student, seed
+        self.test = test
+        self.test_instances = prompts.step_instances([p.trajectory() for p in test])
+        self.train = generate_problems(
+            HARD, config.train_problems, seed=100 + seed, prefix="hard-train",
+            exclude={p.question for p in test},
+        )
+        self.models: dict[str, Path] = {"base": student}
+
+    def result_path(self, method: str) -> Path:
+        return self.out / f"seed{self.seed}" / f"{method}.json"
+
+    def run(self, method: str) -> dict[str, Any]:
+        path = self.result_path(method)
+        if path.is_file():
+            result = json.loads(path.read_text(encoding="utf-8"))
+            self.models[method] = Path(result["model_dir"])
+            return result
+        start = time.monotonic()
+        model_dir, history = getattr(self, f"_train_{method}")()
+        trained = time.monotonic()
+        metrics = evaluate_model(model_dir, self.test, self.test_instances, self.config.eval, LABELS[method])
+        metrics.pop("greedy", None)
+        result = {
+            "method": method, "seed": self.seed, "model_dir": str(model_dir), **metrics,
+            "train_seconds": round(trained - start, 1), "eval_seconds": round(time.monotonic() - trained, 1),
+            "history": history,
+        }
+        write_json(path, result)
+        self.models[method] = Path(model_dir)
+        logger.info("seed %d %-10s greedy %.3f step reward %.3f (%.0f s)", self.seed, method,
+                    result["accuracy_greedy"], result.get("step_reward", float("nan")), time.monotonic() - start)
+        return result
+
+    def _dir(self, method: str) -> Path:
+        return self.out / f"seed{self.seed}" / method
+
+    def _grpo(self, method: str, start: Path, dataset, reward, settings: GRPOSettings, kind: str):
+        result = run_grpo(start, self._dir(method), dataset, reward, _seeded(settings, self.seed), kind)
+        return result.model_dir, result.history
+
+    def _train_base(self):
+        return self.student, []
+
+    def _train_sft(self):
+        model, tokenizer = load_model(self.student)
+        examples = [
+            SFTExample(tuple(prompts.solve_messages(p.question)), prompts.solve_completion(p.steps()))
+            for p in self.train
+        ]
+        losses = train_sft(model, tokenizer, examples, replace(self.config.sft, seed=self.seed), "SFT (solutions)")
+        final = self._dir("sft") / "model"
+        model.save_pretrained(final)
+        tokenizer.save_pretrained(final)
+        return final, [{"step": i + 1, "loss": loss} for i, loss in enumerate(losses)]
+
+    def _rlvr_from(self, method: str, start: Path):
+        from srlkit.rewards.outcome import outcome_reward
+
+        return self._grpo(method, start, solve_dataset(self.train), outcome_reward, self.config.rlvr, "rlvr")
+
+    def _srl(self, method: str, settings: GRPOSettings):
+        from srlkit.rewards.srl import srl_step_reward
+
+        instances = prompts.step_instances([p.trajectory() for p in self.train])
+        return self._grpo(method, self.student, srl_dataset(instances), srl_step_reward, settings, "srl")
+
+    def _train_rlvr(self):
+        return self._rlvr_from("rlvr", self.student)
+
+    def _train_sft_rlvr(self):
+        return self._rlvr_from("sft_rlvr", self.models["sft"])
+
+    def _train_srl(self):
+        return self._srl("srl", self.config.srl)
+
+    def _train_srl_rlvr(self):
+        return self._rlvr_from("srl_rlvr", self.models["srl"])
+
+    def _train_srl_no_ds(self):
+        return self._srl("srl_no_ds", replace(self.config.srl, dynamic_sampling=False))
+
+    def _train_srl_whole(self):
+        settings = replace(self.config.srl, max_completion_length=self.config.rlvr.max_completion_length)
+        dataset = solve_dataset(self.train, with_solution=True)
+        return self._grpo("srl_whole", self.student, dataset, whole_solution_reward, settings, "srl")
+
+
+COLUMNS = [
+    ("accuracy_greedy", "hard greedy"),
+    ("step_reward", "step reward"),
+    ("exact_match_rate", "exact next step"),
+    ("mean_solution_tokens", "solution tokens"),
+]
+
+
+def _cell(values: list[float], percent: bool) -> str:
+    if not values:
+        return "-"
+    scale = 100.0 if percent else 1.0
+    mean = statistics.fmean(values) * scale
+    spread = statistics.pstdev(values) * scale if len(values) > 1 else 0.0
+    return f"{mean:.1f} ± {spread:.1f}" if percent else f"{mean:.3f} ± {spread:.3f}"
+
+
+def table_markdown(results: dict[str, list[dict[str, Any]]], seeds: list[int]) -> str:
+    """The paper's layout: one row per method, mean ± population std over seeds."""
+    header = "| method | " + " | ".join(name for _, name in COLUMNS) + " | runs |"
+    lines = [header, "|" + "---|" * (len(COLUMNS) + 2)]
+    for method in METHODS:
+        rows = results.get(method, [])
+        if not rows:
+            continue
+        cells = []
+        for key, name in COLUMNS:
+            values = [float(r[key]) for r in rows if key in r]
+            percent = key.startswith("accuracy") or key.endswith("_rate")
+            cells.append(_cell(values, percent) if key != "mean_solution_tokens" else
+                         (f"{statistics.fmean(values):.0f}" if values else "-"))
+        lines.append(f"| {LABELS[method]} | " + " | ".join(cells) + f" | {len(rows)} |")
+    lines.append("")
+    lines.append(f"Accuracies and exact-match rates in %, step reward in [-1, 1]; mean ± population "
+                 f"std over the runs of seeds {', '.join(map(str, seeds))}.")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
+    parser.add_argument("--out", default="runs/paper_table", help="results directory (resumable)")
+    parser.add_argument("--methods", default=",".join(METHODS), help="subset of: " + ",".join(METHODS))
+    parser.add_argument("--train-problems", type=int, default=TableConfig.train_problems)
+    parser.add_argument("--test-problems", type=int, default=TableConfig.test_problems)
+    parser.add_argument("--srl-steps", type=int, default=TableConfig.srl.steps)
+    parser.add_argument("--rlvr-steps", type=int, default=TableConfig.rlvr.steps)
+    parser.add_argument("--cache-dir", help="base-student cache (default $XDG_CACHE_HOME/srlkit)")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--report-only", action="store_true",
+                        help="train nothing: tabulate the results already under --out for --seeds")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        datefmt="%H:%M:%S")
+    torch.set_num_threads(args.threads)
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    methods = [m for m in args.methods.split(",") if m]
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise SystemExit(f"unknown methods {sorted(unknown)}; expected some of {METHODS}")
+    config = TableConfig(
+        train_problems=args.train_problems, test_problems=args.test_problems,
+        srl=replace(TableConfig.srl, steps=args.srl_steps), rlvr=replace(TableConfig.rlvr, steps=args.rlvr_steps),
+    )
+    out = Path(args.out)
+    if args.report_only:
+        return report(out, seeds, methods)
+    write_json(out / f"table_config.seeds-{'-'.join(map(str, seeds))}.json",
+               {"argv": sys.argv, "config": asdict(config)})
+    student = build_student(StudentConfig(), args.cache_dir)
+    test = generate_problems(HARD, config.test_problems, seed=999, prefix="hard-test")
+    needs = {"sft_rlvr": "sft", "srl_rlvr": "srl"}
+    for seed in seeds:
+        runner = Runner(out, config, student, test, seed)
+        for method in METHODS:
+            if method in methods or method in {needs.get(m) for m in methods}:
+                runner.run(method)
+    return report(out, seeds, methods)
+
+
+def report(out: Path, seeds: list[int], methods: list[str]) -> int:
+    """Tabulate every finished (seed, method) result under ``out``; missing ones are listed."""
+    results: dict[str, list[dict[str, Any]]] = {m: [] for m in METHODS}
+    missing = []
+    for seed in seeds:
+        for method in methods:
+            path = out / f"seed{seed}" / f"{method}.json"
+            if path.is_file():
+                results[method].append(json.loads(path.read_text(encoding="utf-8")))
+            else:
+                missing.append(f"seed {seed} {method}")
+    table = table_markdown(results, seeds)
+    if missing:
+        table += "\nNot finished (left out of the table): " + ", ".join(missing) + "."
+    (out / "table.md").write_text(table + "\n", encoding="utf-8")
+    write_json(out / "table.json", {m: [{k: v for k, v in r.items() if k != "history"} for r in rows]
+                                    for m, rows in results.items()})
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
