@@ -1,11 +1,18 @@
-"""The str.find-based function-block parser returns exactly what the reference regex returns."""
+"""The str.find-based function-block and parameter parsers return exactly what the reference regexes return."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srlkit.data.actions import _FUNCTION_RE, _function_name_and_body, parse_action
+from srlkit.data.actions import (
+    _FUNCTION_RE,
+    _PARAMETER_RE,
+    _function_name_and_body,
+    _parameters,
+    _strip_one_newline,
+    parse_action,
+)
 
 _PIECES = [
     "<function=",
@@ -37,3 +44,47 @@ def test_unclosed_block_stops_before_one_final_newline():
         "\n<parameter=command>ls</parameter>",
     )
     assert parse_action("<function=a>\n<parameter=k>v</parameter>").arguments == {"k": "v"}
+
+
+_PARAMETER_PIECES = [
+    "<parameter=",
+    "command",
+    "path",
+    ">",
+    "</parameter>",
+    "</parameter",
+    "<parameter",
+    "\n",
+    "x y",
+    "<",
+    "=",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_PARAMETER_PIECES), max_size=30).map("".join))
+def test_parameters_are_the_reference_regex_findall(text):
+    assert _parameters(text) == _PARAMETER_RE.findall(text)
+
+
+def test_parameters_skip_a_name_broken_by_a_newline():
+    text = "<parameter=a\nb>x</parameter><parameter=c>y</parameter>"
+    assert _parameters(text) == [("c", "y")] == _PARAMETER_RE.findall(text)
+
+
+def _reference_strip_one_newline(text: str) -> str:
+    if text.startswith("\r\n"):
+        text = text[2:]
+    elif text.startswith("\n"):
+        text = text[1:]
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    return text
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(["\n", "\r", "\r\n", "a", " "]), max_size=8).map("".join))
+def test_strip_one_newline_matches_the_startswith_form(text):
+    assert _strip_one_newline(text) == _reference_strip_one_newline(text)

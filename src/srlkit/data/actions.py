@@ -71,15 +71,15 @@ def _strip_one_newline(text: str) -> str:
     """Drop one newline at each end: ``<parameter=x>\\nvalue\\n</parameter>`` means ``value``.
 
     Only newlines go: leading spaces are indentation inside code edits and must survive.
+    (Written with slices rather than four ``startswith``/``endswith`` calls: it runs for every
+    argument of every expert action, and the calls were most of its cost.)
     """
-    if text.startswith("\r\n"):
-        text = text[2:]
-    elif text.startswith("\n"):
+    if text[:1] == "\n":
         text = text[1:]
-    if text.endswith("\r\n"):
-        text = text[:-2]
-    elif text.endswith("\n"):
-        text = text[:-1]
+    elif text[:2] == "\r\n":
+        text = text[2:]
+    if text[-1:] == "\n":
+        text = text[:-2] if text[-2:] == "\r\n" else text[:-1]
     return text
 
 
@@ -146,6 +146,34 @@ def _function_name_and_body(text: str) -> tuple[str, str] | None:
     return head.group(1), text[start:close]
 
 
+_PARAMETER_OPEN = "<parameter="
+_PARAMETER_CLOSE = "</parameter>"
+
+
+def _parameters(body: str) -> list[tuple[str, str]]:
+    """``_PARAMETER_RE.findall(body)``, found with ``str.find`` instead of a lazy regex.
+
+    Same reason as :func:`_function_name_and_body`: parameter values are whole file edits, and
+    the lazy ``(.*?)`` tried ``</parameter>`` at every character of them. Same result: a name
+    is the text up to the first ``>``, and is void when a newline (or nothing) comes first;
+    the value runs to the first ``</parameter>`` after it; the search resumes after that.
+    """
+    found = []
+    pos = 0
+    while (start := body.find(_PARAMETER_OPEN, pos)) >= 0:
+        name_start = start + len(_PARAMETER_OPEN)
+        name_end = body.find(">", name_start)
+        if name_end <= name_start or "\n" in body[name_start:name_end]:
+            pos = start + 1  # no valid name here; the regex would try the next position too
+            continue
+        close = body.find(_PARAMETER_CLOSE, name_end + 1)
+        if close < 0:
+            break  # no closing tag after this point, so no later match either
+        found.append((body[name_start:name_end], body[name_end + 1 : close]))
+        pos = close + len(_PARAMETER_CLOSE)
+    return found
+
+
 def find_function_block(text: str) -> re.Match[str] | None:
     """The first ``<function=NAME>...</function>`` block in ``text`` (an unclosed one runs to the end)."""
     return _FUNCTION_RE.search(text)
@@ -161,7 +189,7 @@ def parse_action(text: str) -> Action:
     """
     block = _function_name_and_body(text)
     if block:
-        params = {k.strip(): v for k, v in _PARAMETER_RE.findall(block[1])}
+        params = {k.strip(): v for k, v in _parameters(block[1])}
         return Action(block[0].strip(), params)
     tool_call = _TOOL_CALL_RE.search(text)
     if tool_call:

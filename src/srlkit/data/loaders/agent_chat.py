@@ -20,6 +20,7 @@ Formats (names for ``--format``):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,9 +52,9 @@ ENV_ROLES = ("user", "tool", "function", "observation", "ipython")
 ASSISTANT_ROLES = ("assistant", "ai", "gpt")
 
 
-@dataclass
+@dataclass(slots=True)
 class Turn:
-    """A chat message reduced to what the walk needs."""
+    """A chat message reduced to what the walk needs (slots: one is made per message)."""
 
     role: str
     content: str
@@ -180,11 +181,13 @@ class ChatLoader(Loader):
         if not calls and isinstance(legacy, dict):
             calls = [{"function": legacy}]
         call_id = message.get("tool_call_id")
+        # Positional arguments (role, content, tool_calls, tool_call_id): this runs for every
+        # message of every record, and keyword arguments doubled the cost of the call.
         return Turn(
-            role=message["role"],
-            content=_text(message.get(self.content_field)),
-            tool_calls=calls if isinstance(calls, list) and calls else None,
-            tool_call_id=call_id if isinstance(call_id, str) else None,
+            message["role"],
+            _text(message.get(self.content_field)),
+            calls if isinstance(calls, list) and calls else None,
+            call_id if isinstance(call_id, str) else None,
         )
 
     def task_text(self, first_user: str) -> str:
@@ -211,9 +214,10 @@ class ChatLoader(Loader):
         return Trajectory(record_id(raw), task, steps, KIND_AGENT, None, self.name, meta)
 
 
-def _messages_of(record: dict[str, Any]) -> list[dict[str, Any]]:
+def _messages_of(record: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The record's message objects, lazily: detection mostly stops at the first few."""
     value = record.get("messages")
-    return [m for m in value if isinstance(m, dict)] if isinstance(value, list) else []
+    return (m for m in value if isinstance(m, dict)) if isinstance(value, list) else iter(())
 
 
 class OpenAIToolsLoader(ChatLoader):
@@ -239,12 +243,12 @@ class SWESmithLoader(ChatLoader):
     looks_for = "'messages' whose user turns start with 'OBSERVATION:' or assistant turns hold <function=...>"
 
     def detect(self, record: dict[str, Any]) -> bool:
-        msgs = _messages_of(record)
         return any(
             m.get("role") == "user" and _OBSERVATION_START_RE.match(_text(m.get("content")))
-            for m in msgs
+            for m in _messages_of(record)
         ) or any(
-            m.get("role") == "assistant" and "<function=" in _text(m.get("content")) for m in msgs
+            m.get("role") == "assistant" and "<function=" in _text(m.get("content"))
+            for m in _messages_of(record)
         )
 
 
