@@ -1,6 +1,6 @@
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from srlkit.models.tiny import SPECIAL_TOKENS
+from srlkit.models.tiny import SPECIAL_TOKENS, THINK_TAGS
 
 
 def test_tiny_model_loads_by_path_and_generates(tiny_model_dir):
@@ -18,8 +18,17 @@ def test_tiny_model_loads_by_path_and_generates(tiny_model_dir):
 
 def test_special_tokens_are_single_tokens(tiny_model_dir):
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    for special in SPECIAL_TOKENS:
+    for special in SPECIAL_TOKENS + THINK_TAGS:
         assert len(tok.encode(special, add_special_tokens=False)) == 1, special
     # byte-level BPE: any text, including non-ASCII, round-trips
     text = "Ω ≤ 3 — ✓ 你好"
     assert tok.decode(tok.encode(text, add_special_tokens=False)) == text
+
+
+def test_think_tags_survive_decoding_without_special_tokens(tiny_model_dir):
+    # TRL decodes completions with skip_special_tokens=True: the tags must not be special.
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    ids = tok.encode("<think>plan</think>1. **Add** 2 + 3 = 5<|im_end|>", add_special_tokens=False)
+    assert tok.decode(ids, skip_special_tokens=True) == "<think>plan</think>1. **Add** 2 + 3 = 5"
+    # fixed ids: recipes bias </think> by id (recipes/tiny/*/config.yaml)
+    assert tok.convert_tokens_to_ids(THINK_TAGS) == [3, 4]

@@ -42,14 +42,14 @@ def _outcome_mean(line: dict) -> float | None:
     )
 
 
-def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_dir, srl_data):
+def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, tiny_model_dir, srl_data):
     out = tmp_path / "srl"
     argv = [
         "train",
         "srl",
         *tiny_argv(
             "srl",
-            srl_model_dir,
+            tiny_model_dir,
             out,
             "--train_file",
             str(srl_data["train"]),
@@ -58,7 +58,7 @@ def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_di
         ),
     ]
     assert main(argv) == 0
-    assert _changed(srl_model_dir, out), "SRL did not change any parameter"
+    assert _changed(tiny_model_dir, out), "SRL did not change any parameter"
     for name in (
         "config.yaml",
         "resolved_config.json",
@@ -82,7 +82,7 @@ def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, srl_model_di
     assert Path(best["path"]).name == f"checkpoint-{best_step}" and Path(best["path"]).is_dir()
 
 
-def test_rlvr_learns_from_the_outcome_reward(tmp_path, srl_model_dir):
+def test_rlvr_learns_from_the_outcome_reward(tmp_path, tiny_model_dir):
     """A toy task the untrained model sometimes gets right: the outcome reward alone moves weights.
 
     Every gold answer is 7 and generation is biased towards the token "7", so some rollouts end
@@ -107,8 +107,8 @@ def test_rlvr_learns_from_the_outcome_reward(tmp_path, srl_model_dir):
         "--generation_kwargs",
         json.dumps({"sequence_bias": [[[27], 2.0]]}),
     ]
-    run(parse_method_args("rlvr", tiny_argv("rlvr", srl_model_dir, out, *extra)))
-    assert _changed(srl_model_dir, out), "RLVR did not change any parameter"
+    run(parse_method_args("rlvr", tiny_argv("rlvr", tiny_model_dir, out, *extra)))
+    assert _changed(tiny_model_dir, out), "RLVR did not change any parameter"
     means = [_outcome_mean(m) for m in _metrics(out) if _outcome_mean(m) is not None]
     assert len(means) == 2 and any(0 < v < 1 for v in means)  # some rollouts right, some wrong
 

@@ -21,12 +21,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_process_srl_run(tmp_path, srl_model_dir, srl_data):
+def test_two_process_srl_run(tmp_path, tiny_model_dir, srl_data):
     out = tmp_path / "run"
     torchrun = Path(sys.executable).with_name("torchrun")
     argv = tiny_argv(
         "srl",
-        srl_model_dir,
+        tiny_model_dir,
         out,
         "--train_file",
         str(srl_data["train"]),

@@ -13,7 +13,7 @@ from srlkit.cli.main import main
 pytestmark = pytest.mark.slow
 
 
-def test_srl_then_rlvr_from_the_best_srl_checkpoint(tmp_path, srl_model_dir, srl_data, caplog):
+def test_srl_then_rlvr_from_the_best_srl_checkpoint(tmp_path, tiny_model_dir, srl_data, caplog):
     out = tmp_path / "pipe"
     argv = [
         "train",
@@ -21,7 +21,7 @@ def test_srl_then_rlvr_from_the_best_srl_checkpoint(tmp_path, srl_model_dir, srl
         "--config",
         str(TINY_RECIPES / "srl_rlvr" / "config.yaml"),
         "--model_name_or_path",
-        str(srl_model_dir),
+        str(tiny_model_dir),
         "--output_dir",
         str(out),
         "--srl.train_file",

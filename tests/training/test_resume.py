@@ -59,14 +59,14 @@ def _train_lines(run_dir: Path) -> list[dict]:
     return [{k: v for k, v in m.items() if k not in IGNORED} for m in lines if "loss" in m]
 
 
-def test_resume_reproduces_the_uninterrupted_run(tmp_path, srl_model_dir, srl_data):
+def test_resume_reproduces_the_uninterrupted_run(tmp_path, tiny_model_dir, srl_data):
     from safetensors.torch import load_file
 
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
-    run(_args(srl_model_dir, straight, srl_data))
-    run(_args(srl_model_dir, stopped, srl_data), callbacks=[StopAfter(1)])
+    run(_args(tiny_model_dir, straight, srl_data))
+    run(_args(tiny_model_dir, stopped, srl_data), callbacks=[StopAfter(1)])
     assert (stopped / "checkpoint-1").is_dir() and not (stopped / "checkpoint-2").exists()
-    resumed = run(_args(srl_model_dir, stopped, srl_data))  # resume=auto picks checkpoint-1
+    resumed = run(_args(tiny_model_dir, stopped, srl_data))  # resume=auto picks checkpoint-1
 
     summary = json.loads((stopped / "run_summary.json").read_text(encoding="utf-8"))
     assert summary["resumed_from"].endswith("checkpoint-1") and summary["global_step"] == 2

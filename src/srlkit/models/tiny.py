@@ -12,6 +12,7 @@ with ``tokenizers`` on a corpus the caller supplies, so any text is encodable; t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable
@@ -20,7 +21,11 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"]
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# Single tokens with fixed ids 3 and 4 (recipes may bias them), but NOT special, as in Qwen3's
+# tokenizer: TRL and most generation code decode with ``skip_special_tokens=True``, which would
+# delete special think tags from every completion and make every SRL format check fail.
+THINK_TAGS = ["<think>", "</think>"]
 
 # ChatML as Qwen2.5 writes it, with ``{% generation %}`` markers so TRL's
 # ``assistant_only_loss`` can find the assistant tokens.
@@ -60,18 +65,25 @@ def build_tiny_tokenizer(corpus: Iterable[str], vocab_size: int = 1024):
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=SPECIAL_TOKENS,
+        special_tokens=SPECIAL_TOKENS + THINK_TAGS,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     tok.train_from_iterator(list(corpus) or [" "], trainer=trainer)
+    # The trainer registers its special tokens as special; the think tags must decode as text.
+    # Editing the serialised form is the one way tokenizers offers to change that flag.
+    serialised = json.loads(tok.to_str())
+    for added in serialised["added_tokens"]:
+        if added["content"] in THINK_TAGS:
+            added["special"] = False
+    tok = Tokenizer.from_str(json.dumps(serialised))
     hf_tok = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
         bos_token=None,
         unk_token=None,
-        additional_special_tokens=["<|im_start|>", "<think>", "</think>"],
+        additional_special_tokens=["<|im_start|>"],
         model_max_length=4096,
     )
     hf_tok.chat_template = CHATML_TEMPLATE
