@@ -10,7 +10,6 @@ import pytest
 MODULES = [
     "srlkit.data.segment",
     "srlkit.data.prompts",
-    "srlkit.data.loaders.base",
     "srlkit.data.example",
 ]
 

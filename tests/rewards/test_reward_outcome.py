@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from srlkit.rewards.outcome import extract_answer, outcome_reward, score_answer
+from srlkit.rewards.outcome import extract_answer, last_boxed, outcome_reward, score_answer
 
 EXTRACT_CASES = {
     "boxed": ("so x = \\boxed{5}.", "5"),
@@ -149,3 +149,19 @@ def test_judge_works_in_forked_processes():
     with multiprocessing.get_context("fork").Pool(2) as pool:
         assert pool.map(_score_in_child, range(4)) == [1.0] * 4
     assert score_answer("\\boxed{2}", "2").score == 1.0  # and the parent's still works
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("so \\boxed{\\frac{1}{2}} and not \\boxed{3", "\\frac{1}{2}", id="unclosed_last_falls_back"),
+        pytest.param("\\boxed {5}", "5", id="space_before_brace"),
+        pytest.param("\\fbox{x+1}", "x+1", id="fbox"),
+        pytest.param("no box here", None, id="none"),
+    ],
+)
+def test_last_boxed_is_the_one_box_reader(text, expected):
+    from srlkit.evaluation.benchmarks import last_boxed as benchmarks_last_boxed
+
+    assert last_boxed(text) == expected
+    assert benchmarks_last_boxed is last_boxed  # gold answers are read like model answers

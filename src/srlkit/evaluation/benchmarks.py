@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from srlkit.io import DataError, iter_jsonl
+from srlkit.rewards.outcome import last_boxed
 
 logger = logging.getLogger(__name__)
 
@@ -201,25 +202,6 @@ def repair_lost_escapes(text: str) -> tuple[str, int]:
         )
 
     return _ESCAPE_RE.sub(fix, text), count
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``) in ``text``, braces balanced."""
-    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
-    if start < 0:
-        return None
-    i = text.find("{", start)
-    if i < 0:
-        return None
-    depth = 0
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i + 1 : j].strip()
-    return None
 
 
 def gsm8k_gold(text: str) -> str | None:

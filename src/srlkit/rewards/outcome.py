@@ -55,7 +55,11 @@ class OutcomeScore:
 def _boxed_content(text: str, start: int) -> str | None:
     """Content of the box command at ``start``: ``\\boxed{...}`` (balanced) or ``\\boxed 5``."""
     i = start + (len("\\boxed") if text.startswith("\\boxed", start) else len("\\fbox"))
-    if i < len(text) and text[i] == "{":
+    brace = i
+    while brace < len(text) and text[brace] in " \t":  # ``\boxed {5}`` is ``\boxed{5}``
+        brace += 1
+    if brace < len(text) and text[brace] == "{":
+        i = brace
         depth = 0
         window_end = min(len(text), i + MAX_ANSWER_CHARS + 2)
         for j in range(i, window_end):
@@ -74,8 +78,14 @@ def _boxed_content(text: str, start: int) -> str | None:
     return None
 
 
-def _last_boxed(text: str) -> str | None:
-    """The last well-formed box in ``text`` (an unclosed last box falls back to the one before)."""
+def last_boxed(text: str) -> str | None:
+    """The last well-formed ``\\boxed{}``/``\\fbox{}`` content (an unclosed last box falls back to
+    the one before), braces balanced. The one box reader of srlkit: gold answers (data loaders,
+    benchmarks) and model answers (rewards, evaluation) are read alike.
+
+    >>> last_boxed(r"so $\\boxed{\\frac{1}{2}}$ and not \\boxed{3")
+    '\\\\frac{1}{2}'
+    """
     end = len(text)
     for _ in range(_MAX_BOXES_TRIED):
         start = max(text.rfind(cmd, 0, end) for cmd in _BOX_COMMANDS)
@@ -100,7 +110,7 @@ def extract_answer(text: str) -> str | None:
 
     Returns None when there is none. Linear in ``len(text)``; never raises on a string.
     """
-    boxed = _last_boxed(text)
+    boxed = last_boxed(text)
     if boxed:
         return boxed
     marks = _GSM8K_RE.findall(text)

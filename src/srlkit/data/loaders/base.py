@@ -12,7 +12,6 @@ in two different ways, and the difference matters for the statistics a user read
 
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -156,23 +155,3 @@ def require_list(raw: RawRecord, names: tuple[str, ...], what: str) -> tuple[str
     raise missing_field(raw, what, names)
 
 
-_BOXED_RE = re.compile(r"\\(?:boxed|fbox)\s*\{")
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (braces balanced), or None.
-
-    >>> last_boxed(r"so $\\boxed{\\frac{1}{2}}$ and not \\boxed{3")
-    '\\\\frac{1}{2}'
-    """
-    for m in reversed(list(_BOXED_RE.finditer(text))):
-        depth, start = 1, m.end()
-        for i in range(start, len(text)):
-            ch = text[i]
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[start:i].strip()
-    return None

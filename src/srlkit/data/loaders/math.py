@@ -23,7 +23,6 @@ from srlkit.data.loaders.base import (
     LoaderOptions,
     RecordDropped,
     first_text_field,
-    last_boxed,
     record_id,
     record_metadata,
     require_list,
@@ -32,6 +31,7 @@ from srlkit.data.loaders.files import RawRecord
 from srlkit.data.schema import KIND_MATH, Step, Trajectory
 from srlkit.data.segment import segment_solution
 from srlkit.io import DataError
+from srlkit.rewards.outcome import last_boxed
 
 PROBLEM_FIELDS = ("problem", "question", "prompt", "task", "query")
 SOLUTION_FIELDS = ("deepseek_attempt", "attempt", "solution", "answer")
