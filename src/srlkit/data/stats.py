@@ -8,6 +8,7 @@ depends on the number of *distinct* lengths, not on the number of instances (bui
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,10 @@ class Distribution:
 
     def add(self, value: int) -> None:
         self.counts[int(value)] += 1
+
+    def add_many(self, values: Iterable[int]) -> None:
+        """Add several values in one call (``Counter.update`` counts them in C)."""
+        self.counts.update(map(int, values))
 
     def summary(self) -> dict[str, float | int | None]:
         n = sum(self.counts.values())
