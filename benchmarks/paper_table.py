@@ -161,6 +161,8 @@ COLUMNS = [
     ("accuracy_greedy", "hard greedy"),
     ("step_reward", "step reward"),
     ("exact_match_rate", "exact next step"),
+    ("right_step_count_rate", "right step count"),
+    ("right_plan_rate", "right plan"),
     ("mean_solution_tokens", "solution tokens"),
 ]
 
@@ -206,6 +208,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rlvr-steps", type=int, default=TableConfig.rlvr.steps)
     parser.add_argument("--cache-dir", help="base-student cache (default $XDG_CACHE_HOME/srlkit)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--rescore", action="store_true",
+                        help="re-evaluate the finished runs under --out (after a metric was added), then tabulate")
     parser.add_argument("--report-only", action="store_true",
                         help="train nothing: tabulate the results already under --out for --seeds")
     return parser.parse_args(argv)
@@ -228,7 +232,9 @@ def main(argv: list[str] | None = None) -> int:
         srl=replace(TableConfig.srl, steps=args.srl_steps), rlvr=replace(TableConfig.rlvr, steps=args.rlvr_steps),
     )
     out = Path(args.out)
-    if args.report_only:
+    if args.rescore:
+        rescore(out, seeds, methods, config)
+    if args.report_only or args.rescore:
         return report(out, seeds, methods)
     write_json(out / f"table_config.seeds-{'-'.join(map(str, seeds))}.json",
                {"argv": sys.argv, "config": asdict(config)})
@@ -241,6 +247,21 @@ def main(argv: list[str] | None = None) -> int:
             if method in methods or method in {needs.get(m) for m in methods}:
                 runner.run(method)
     return report(out, seeds, methods)
+
+
+def rescore(out: Path, seeds: list[int], methods: list[str], config: TableConfig) -> None:
+    """Evaluate every finished run's saved model again and update its metrics (history kept)."""
+    test = generate_problems(HARD, config.test_problems, seed=999, prefix="hard-test")
+    instances = prompts.step_instances([p.trajectory() for p in test])
+    for seed in seeds:
+        for method in methods:
+            path = out / f"seed{seed}" / f"{method}.json"
+            if not path.is_file():
+                continue
+            result = json.loads(path.read_text(encoding="utf-8"))
+            metrics = evaluate_model(result["model_dir"], test, instances, config.eval, LABELS[method])
+            metrics.pop("greedy", None)
+            write_json(path, {**result, **metrics})
 
 
 def report(out: Path, seeds: list[int], methods: list[str]) -> int:

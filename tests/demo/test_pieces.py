@@ -91,3 +91,14 @@ def test_report_writes_plots_and_summary(tmp_path):
     assert "| accuracy (greedy) | 0.000 | 0.250 |" in text
     assert "![Step reward during SRL](reward.png)" in text
     assert comparison_rows(results)[1] == ("step reward", 0.4, 0.7)
+
+
+def test_structure_scores_separate_plan_from_arithmetic():
+    from srlkit.demo.evaluate import structure_scores
+
+    full = prompts.solve_completion(PROBLEM.steps())
+    wrong_sum = full.replace("3 + 4 = 7", "3 + 4 = 8")
+    stops_early = prompts.solve_completion([PROBLEM.steps()[0], PROBLEM.steps()[-1]])
+    wrong_op = full.replace("**Multiply by 2**", "**Add 2**")
+    scores = structure_scores([PROBLEM] * 4, [full, wrong_sum, stops_early, wrong_op])
+    assert scores == {"right_step_count_rate": 3 / 4, "right_plan_rate": 2 / 4}

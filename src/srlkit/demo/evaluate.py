@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 SOLVE_TOKENS = 160
 STEP_TOKENS = 40
+_STEP_TITLE_RE = re.compile(r"^\s*\d+\.\s*\*\*(.+?)\*\*", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,25 @@ def step_scores(
     }
 
 
+def structure_scores(problems: Sequence[ChainProblem], completions: Sequence[str]) -> dict[str, float]:
+    """How well whole solutions follow the expert's plan, arithmetic aside.
+
+    ``right_step_count_rate``: the solution has exactly the expert's number of steps (one per
+    operation, then the answer) - the long-chain skill hard problems demand. ``right_plan_rate``:
+    its step titles are the expert's, in order - it read every operation from the problem. Both
+    separate "does not know what to do next" from "cannot do the arithmetic", which the answer
+    accuracy alone cannot.
+    """
+    count = plan = 0
+    for problem, text in zip(problems, completions, strict=True):
+        titles = _STEP_TITLE_RE.findall(text)
+        expert = [step.title for step in problem.steps()]
+        count += len(titles) == len(expert)
+        plan += titles == expert
+    n = max(1, len(completions))
+    return {"right_step_count_rate": count / n, "right_plan_rate": plan / n}
+
+
 def evaluate_model(
     model_dir: str | os.PathLike[str],
     problems: Sequence[ChainProblem],
@@ -75,6 +96,7 @@ def evaluate_model(
         description=f"evaluate {label}: solve (greedy)",
     )
     result: dict[str, Any] = {"accuracy_greedy": greedy.accuracy, "greedy": greedy.to_dict(keep_completions=3)}
+    result.update(structure_scores(problems, [c["completion"] for c in greedy.completions]))
     if settings.samples > 0:
         sampled = solve_accuracy(
             model, tokenizer, problems, SOLVE_TOKENS, temperature=1.0, samples=settings.samples,

@@ -75,6 +75,8 @@ COMPARED = [
     ("accuracy_greedy", "accuracy (greedy)"),
     ("step_reward", "step reward"),
     ("exact_match_rate", "exact next step"),
+    ("right_step_count_rate", "right number of steps"),
+    ("right_plan_rate", "right operations in order"),
 ]
 
 
