@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,6 +11,7 @@ from srlkit.data.actions import (
     _FUNCTION_RE,
     _PARAMETER_RE,
     _function_name_and_body,
+    _loads_arguments,
     _parameters,
     _strip_one_newline,
     parse_action,
@@ -88,3 +91,28 @@ def _reference_strip_one_newline(text: str) -> str:
 @given(st.lists(st.sampled_from(["\n", "\r", "\r\n", "a", " "]), max_size=8).map("".join))
 def test_strip_one_newline_matches_the_startswith_form(text):
     assert _strip_one_newline(text) == _reference_strip_one_newline(text)
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_JSON_VALUES, st.booleans())
+def test_loads_arguments_equals_the_standard_library(value, ascii_only):
+    text = json.dumps({"arg": value}, ensure_ascii=ascii_only)
+    got, expected = _loads_arguments(text), json.loads(text)
+    assert got == expected and repr(got) == repr(expected)
+
+
+def test_loads_arguments_keeps_what_only_the_standard_library_reads():
+    for text in ['{"n": 123456789012345678901234}', '{"x": NaN}', '{"s": "\\ud800"}']:
+        assert repr(_loads_arguments(text)) == repr(json.loads(text))

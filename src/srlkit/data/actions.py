@@ -35,6 +35,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+try:  # parses tool-call arguments several times faster; the standard library is the fallback
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency
+    orjson = None
+
 RAW_COMMAND_KEY = "command"
 
 _FUNCTION_RE = re.compile(r"<function=([^>\n]+)>(.*?)(?:</function>|$)", re.DOTALL)
@@ -95,10 +100,32 @@ def action_from_openai_tool_call(tool_call: dict[str, Any]) -> Action:
         raise ValueError(f"tool call without a function name: {str(tool_call)[:200]}")
     args = fn.get("arguments", {})
     if isinstance(args, str):
-        args = json.loads(args) if args.strip() else {}
+        args = _loads_arguments(args) if args.strip() else {}
     if not isinstance(args, dict):
         raise ValueError(f"tool call arguments must be an object, got {type(args).__name__}")
     return Action(str(fn["name"]), dict(args))
+
+
+# 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float.
+_LONG_DIGITS_RE = re.compile(r"\d{19}")
+
+
+def _loads_arguments(text: str) -> Any:
+    """``json.loads(text)``, through orjson whenever orjson gives the same value.
+
+    Decoding the arguments of every OpenAI tool call was the largest single cost of loading
+    SWE-Gym records, and orjson does it four times faster. The two differ in one way that
+    would go unnoticed: orjson turns integers beyond 64 bits into floats, so text with 19
+    digits in a row goes to the standard library. Everything else orjson does not accept
+    (NaN, lone surrogates, bad JSON) falls back too, and the standard library then returns
+    or raises exactly what it always did.
+    """
+    if orjson is not None and _LONG_DIGITS_RE.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def _json_tool_call(text: str) -> Action | None:
