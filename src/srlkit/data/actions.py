@@ -106,26 +106,39 @@ def action_from_openai_tool_call(tool_call: dict[str, Any]) -> Action:
     return Action(str(fn["name"]), dict(args))
 
 
-# 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float.
-_LONG_DIGITS_RE = re.compile(r"\d{19}")
-
-
 def _loads_arguments(text: str) -> Any:
     """``json.loads(text)``, through orjson whenever orjson gives the same value.
 
     Decoding the arguments of every OpenAI tool call was the largest single cost of loading
     SWE-Gym records, and orjson does it four times faster. The two differ in one way that
-    would go unnoticed: orjson turns integers beyond 64 bits into floats, so text with 19
-    digits in a row goes to the standard library. Everything else orjson does not accept
-    (NaN, lone surrogates, bad JSON) falls back too, and the standard library then returns
-    or raises exactly what it always did.
+    would go unnoticed: orjson turns integers beyond 64 bits into floats. So a result holding
+    any float (rare in tool arguments) is decoded again by the standard library. Whatever
+    orjson refuses (NaN, lone surrogates, bad JSON) also goes to the standard library, which
+    then returns or raises exactly what it always did.
     """
-    if orjson is not None and _LONG_DIGITS_RE.search(text) is None:
+    if orjson is not None:
         try:
-            return orjson.loads(text)
+            value = orjson.loads(text)
         except orjson.JSONDecodeError:
             pass
+        else:
+            if not _holds_float(value):
+                return value
     return json.loads(text)
+
+
+def _holds_float(value: Any) -> bool:
+    """Whether a decoded JSON value has a float anywhere inside it."""
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    for item in value:
+        if _holds_float(item):
+            return True
+    return False
 
 
 def _json_tool_call(text: str) -> Action | None:
