@@ -158,3 +158,25 @@ def test_instance_line_is_the_json_of_to_dict(shared_data):
         for inst in build_instances(traj):
             line = instance_line(inst)
             assert line.endswith(b"}\n") and json.loads(line) == inst.to_dict()
+
+
+def test_cached_metadata_texts_equal_encoding_each_one():
+    from srlkit.data.export import _metadata_text, _metadata_texts
+    from srlkit.data.schema import StepInstance
+
+    metadatas = [
+        {"a": 1},
+        {"a": True},
+        {"a": 1.0},
+        {"a": 0.0},
+        {"a": -0.0},
+        {"a": None},
+        {"b": "x", "a": 1},
+        {"a": 1, "b": "x"},
+        {"a": [1, 2]},
+        {"a": "é"},
+        {"a": 1},
+        {},
+    ]
+    instances = [StepInstance(str(i), [], "t", 1, 1, "x", "agent", m) for i, m in enumerate(metadatas)]
+    assert _metadata_texts(instances) == [_metadata_text(m) for m in metadatas]
