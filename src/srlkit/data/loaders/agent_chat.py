@@ -113,7 +113,9 @@ def walk_turns(turns: list[Turn], text_actions: bool = True) -> tuple[list[Step]
     ``text_actions=False`` (OpenAI tool-call transcripts) takes actions from ``tool_calls``
     only: there, a code block in an assistant's text is prose shown to the user.
     """
-    fences = not any(t.role in ASSISTANT_ROLES and "<function=" in t.content for t in turns)
+    fences = text_actions and not any(
+        t.role in ASSISTANT_ROLES and "<function=" in t.content for t in turns
+    )
     steps: list[Step] = []
     pending: dict[str, int] = {}
     without_action = 0
@@ -183,9 +185,10 @@ class ChatLoader(Loader):
         call_id = message.get("tool_call_id")
         # Positional arguments (role, content, tool_calls, tool_call_id): this runs for every
         # message of every record, and keyword arguments doubled the cost of the call.
+        content = message.get(self.content_field)
         return Turn(
             message["role"],
-            _text(message.get(self.content_field)),
+            content if isinstance(content, str) else _text(content),
             calls if isinstance(calls, list) and calls else None,
             call_id if isinstance(call_id, str) else None,
         )
