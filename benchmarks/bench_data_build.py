@@ -12,9 +12,15 @@ What it measures, all in one run:
 2. Streaming. Peak resident memory (``ru_maxrss`` of a fresh child process) of both
    approaches on M and 4*M trajectories. Streaming means the peak does not grow with input.
 3. The s1K file: wall and CPU time of the default build (with parquet) of its 1,000 records.
+4. Optionally (``--compare-src``), before/after in the same run: the JSONL build of the N
+   trajectories alternately with another source tree (e.g. an older commit exported with
+   ``git archive``) and with this one, ``--repeats`` times each. On a shared machine the CPU
+   time of one run moves by 10-30% with the other jobs, so only interleaved runs compare.
 
     python benchmarks/bench_data_build.py                   # full run, a few minutes
     python benchmarks/bench_data_build.py --trajectories 1000 --memory-base 200   # quick
+    git archive 3d981d7 src | tar -x -C /tmp/before          # then, same run before/after:
+    python benchmarks/bench_data_build.py --compare-src /tmp/before/src --repeats 3
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import multiprocessing as mp
 import os
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -79,8 +86,12 @@ def naive_build(path: str, out: str, parquet: bool) -> int:
     return len(instances)
 
 
-def _child(kind: str, path: str, out: str, parquet: bool, queue: mp.Queue) -> None:
+def _child(
+    kind: str, path: str, out: str, parquet: bool, queue: mp.Queue, src: str | None = None
+) -> None:
     _pin_one_core()
+    if src:  # another source tree of srlkit (the "before" of a comparison) takes precedence
+        sys.path.insert(0, src)
     fn = srlkit_build if kind == "srlkit" else naive_build
     wall, cpu = time.perf_counter(), time.process_time()
     n = fn(path, out, parquet)
@@ -96,12 +107,14 @@ def _child(kind: str, path: str, out: str, parquet: bool, queue: mp.Queue) -> No
     )
 
 
-def measure(kind: str, path: Path, work: Path, parquet: bool = False) -> dict:
+def measure(
+    kind: str, path: Path, work: Path, parquet: bool = False, src: str | None = None
+) -> dict:
     """Run one build in a fresh process (clean peak-memory reading) and clean its output."""
     out = work / f"out-{kind}-{path.stem}"
     queue: mp.Queue = mp.get_context("spawn").Queue()
     proc = mp.get_context("spawn").Process(
-        target=_child, args=(kind, str(path), str(out), parquet, queue)
+        target=_child, args=(kind, str(path), str(out), parquet, queue, src)
     )
     proc.start()
     result = queue.get()
@@ -110,6 +123,23 @@ def measure(kind: str, path: Path, work: Path, parquet: bool = False) -> dict:
     result["per_cpu_s"] = round(result["instances"] / max(result["cpu_s"], 1e-9))
     print(f"  {kind:<7} {path.name:<22} {json.dumps(result)}", flush=True)
     return result
+
+
+def compare_sources(before_src: str, path: Path, work: Path, repeats: int) -> dict:
+    """JSONL build of ``path`` with ``before_src`` and with this tree, interleaved ``repeats``
+    times; the medians of instances per CPU second and their ratio."""
+    runs: dict[str, list[int]] = {"before": [], "after": []}
+    for _ in range(repeats):
+        for label, src in (("before", before_src), ("after", None)):
+            print(f"  [{label}]", end="", flush=True)
+            runs[label].append(measure("srlkit", path, work, src=src)["per_cpu_s"])
+    medians = {label: round(statistics.median(values)) for label, values in runs.items()}
+    return {
+        "before_src": before_src,
+        "per_cpu_s": runs,
+        "median_per_cpu_s": medians,
+        "speedup": round(medians["after"] / medians["before"], 2),
+    }
 
 
 def core_speed_reference() -> float:
@@ -135,6 +165,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--memory-base", type=int, default=500, help="M: memory is measured at M and 4*M"
+    )
+    parser.add_argument(
+        "--compare-src",
+        help="another srlkit source tree (the 'src' folder): before/after in the same run",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved runs per tree with --compare-src"
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -174,6 +211,9 @@ def main() -> int:
             "naive_m": measure("naive", files["m"], work),
             "naive_4m": measure("naive", files["m4"], work),
         }
+        if args.compare_src:
+            print("before/after, same run, interleaved (JSONL, one core):", flush=True)
+            results["compare"] = compare_sources(args.compare_src, files["n"], work, args.repeats)
         print("s1K (1,000 records, default build with parquet):", flush=True)
         results["s1k"] = measure(
             "srlkit", SHARED / "s1k_questions" / "s1k.json", work, parquet=True
@@ -196,6 +236,9 @@ def main() -> int:
         "s1k_wall_s": results["s1k"]["wall_s"],
         "s1k_cpu_s": results["s1k"]["cpu_s"],
     }
+    if "compare" in results:
+        results["summary"]["compare_median_per_cpu_s"] = results["compare"]["median_per_cpu_s"]
+        results["summary"]["compare_speedup"] = results["compare"]["speedup"]
     print(json.dumps(results["summary"], indent=2))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -178,5 +178,7 @@ def test_cached_metadata_texts_equal_encoding_each_one():
         {"a": 1},
         {},
     ]
-    instances = [StepInstance(str(i), [], "t", 1, 1, "x", "agent", m) for i, m in enumerate(metadatas)]
+    instances = [
+        StepInstance(str(i), [], "t", 1, 1, "x", "agent", m) for i, m in enumerate(metadatas)
+    ]
     assert _metadata_texts(instances) == [_metadata_text(m) for m in metadatas]
