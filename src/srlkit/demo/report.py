@@ -40,7 +40,12 @@ def plot_curve(history: list[dict[str, Any]], key: str, title: str, ylabel: str,
     if not steps:
         return False
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.plot(steps, values, marker="o", markersize=3)
+    ax.plot(steps, values, marker="o", markersize=3, alpha=0.5, label="per step")
+    window = min(5, len(values))
+    smooth = [sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1])
+              for i in range(len(values))]
+    ax.plot(steps, smooth, linewidth=2, label=f"mean of last {window}")
+    ax.legend(fontsize=8)
     ax.set(title=title, xlabel="training step", ylabel=ylabel)
     ax.grid(alpha=0.3)
     _save(fig, path)
