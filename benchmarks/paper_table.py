@@ -22,7 +22,7 @@ import logging
 import statistics
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,13 @@ from srlkit.demo.evaluate import EvalSettings, evaluate_model, load_model
 from srlkit.demo.sft import SFTExample, SFTSettings, train_sft
 from srlkit.demo.student import StudentConfig, build_student
 from srlkit.demo.tasks import HARD, generate_problems
-from srlkit.demo.train import GRPOSettings, run_grpo, solve_dataset, srl_dataset, whole_solution_reward
+from srlkit.demo.train import (
+    GRPOSettings,
+    run_grpo,
+    solve_dataset,
+    srl_dataset,
+    whole_solution_reward,
+)
 from srlkit.io import write_json
 
 logger = logging.getLogger("paper_table")
@@ -53,12 +59,16 @@ LABELS = {
 class TableConfig:
     train_problems: int = 160
     test_problems: int = 64
-    srl: GRPOSettings = GRPOSettings(steps=25, show_progress=False)
-    rlvr: GRPOSettings = GRPOSettings(
-        steps=8, max_completion_length=160, max_generation_rounds=2, show_progress=False
+    srl: GRPOSettings = field(default_factory=lambda: GRPOSettings(steps=25, show_progress=False))
+    rlvr: GRPOSettings = field(
+        default_factory=lambda: GRPOSettings(
+            steps=8, max_completion_length=160, max_generation_rounds=2, show_progress=False
+        )
     )
-    sft: SFTSettings = SFTSettings(epochs=2.0, learning_rate=1e-3, batch_size=8)
-    eval: EvalSettings = EvalSettings(samples=0)
+    sft: SFTSettings = field(
+        default_factory=lambda: SFTSettings(epochs=2.0, learning_rate=1e-3, batch_size=8)
+    )
+    eval: EvalSettings = field(default_factory=lambda: EvalSettings(samples=0))
 
 
 def _seeded(settings: GRPOSettings, seed: int) -> GRPOSettings:
@@ -73,7 +83,10 @@ class Runner:
         self.test = test
         self.test_instances = prompts.step_instances([p.trajectory() for p in test])
         self.train = generate_problems(
-            HARD, config.train_problems, seed=100 + seed, prefix="hard-train",
+            HARD,
+            config.train_problems,
+            seed=100 + seed,
+            prefix="hard-train",
             exclude={p.question for p in test},
         )
         self.models: dict[str, Path] = {"base": student}
@@ -90,24 +103,38 @@ class Runner:
         start = time.monotonic()
         model_dir, history = getattr(self, f"_train_{method}")()
         trained = time.monotonic()
-        metrics = evaluate_model(model_dir, self.test, self.test_instances, self.config.eval, LABELS[method])
+        metrics = evaluate_model(
+            model_dir, self.test, self.test_instances, self.config.eval, LABELS[method]
+        )
         metrics.pop("greedy", None)
         result = {
-            "method": method, "seed": self.seed, "model_dir": str(model_dir), **metrics,
-            "train_seconds": round(trained - start, 1), "eval_seconds": round(time.monotonic() - trained, 1),
+            "method": method,
+            "seed": self.seed,
+            "model_dir": str(model_dir),
+            **metrics,
+            "train_seconds": round(trained - start, 1),
+            "eval_seconds": round(time.monotonic() - trained, 1),
             "history": history,
         }
         write_json(path, result)
         self.models[method] = Path(model_dir)
-        logger.info("seed %d %-10s greedy %.3f step reward %.3f (%.0f s)", self.seed, method,
-                    result["accuracy_greedy"], result.get("step_reward", float("nan")), time.monotonic() - start)
+        logger.info(
+            "seed %d %-10s greedy %.3f step reward %.3f (%.0f s)",
+            self.seed,
+            method,
+            result["accuracy_greedy"],
+            result.get("step_reward", float("nan")),
+            time.monotonic() - start,
+        )
         return result
 
     def _dir(self, method: str) -> Path:
         return self.out / f"seed{self.seed}" / method
 
     def _grpo(self, method: str, start: Path, dataset, reward, settings: GRPOSettings, kind: str):
-        result = run_grpo(start, self._dir(method), dataset, reward, _seeded(settings, self.seed), kind)
+        result = run_grpo(
+            start, self._dir(method), dataset, reward, _seeded(settings, self.seed), kind
+        )
         return result.model_dir, result.history
 
     def _train_base(self):
@@ -116,10 +143,14 @@ class Runner:
     def _train_sft(self):
         model, tokenizer = load_model(self.student)
         examples = [
-            SFTExample(tuple(prompts.solve_messages(p.question)), prompts.solve_completion(p.steps()))
+            SFTExample(
+                tuple(prompts.solve_messages(p.question)), prompts.solve_completion(p.steps())
+            )
             for p in self.train
         ]
-        losses = train_sft(model, tokenizer, examples, replace(self.config.sft, seed=self.seed), "SFT (solutions)")
+        losses = train_sft(
+            model, tokenizer, examples, replace(self.config.sft, seed=self.seed), "SFT (solutions)"
+        )
         final = self._dir("sft") / "model"
         model.save_pretrained(final)
         tokenizer.save_pretrained(final)
@@ -128,13 +159,17 @@ class Runner:
     def _rlvr_from(self, method: str, start: Path):
         from srlkit.rewards.outcome import outcome_reward
 
-        return self._grpo(method, start, solve_dataset(self.train), outcome_reward, self.config.rlvr, "rlvr")
+        return self._grpo(
+            method, start, solve_dataset(self.train), outcome_reward, self.config.rlvr, "rlvr"
+        )
 
     def _srl(self, method: str, settings: GRPOSettings):
         from srlkit.rewards.srl import srl_step_reward
 
         instances = prompts.step_instances([p.trajectory() for p in self.train])
-        return self._grpo(method, self.student, srl_dataset(instances), srl_step_reward, settings, "srl")
+        return self._grpo(
+            method, self.student, srl_dataset(instances), srl_step_reward, settings, "srl"
+        )
 
     def _train_rlvr(self):
         return self._rlvr_from("rlvr", self.student)
@@ -152,9 +187,13 @@ class Runner:
         return self._srl("srl_no_ds", replace(self.config.srl, dynamic_sampling=False))
 
     def _train_srl_whole(self):
-        settings = replace(self.config.srl, max_completion_length=self.config.rlvr.max_completion_length)
+        settings = replace(
+            self.config.srl, max_completion_length=self.config.rlvr.max_completion_length
+        )
         dataset = solve_dataset(self.train, with_solution=True)
-        return self._grpo("srl_whole", self.student, dataset, whole_solution_reward, settings, "srl")
+        return self._grpo(
+            "srl_whole", self.student, dataset, whole_solution_reward, settings, "srl"
+        )
 
 
 COLUMNS = [
@@ -188,30 +227,45 @@ def table_markdown(results: dict[str, list[dict[str, Any]]], seeds: list[int]) -
         for key, name in COLUMNS:
             values = [float(r[key]) for r in rows if key in r]
             percent = key.startswith("accuracy") or key.endswith("_rate")
-            cells.append(_cell(values, percent) if key != "mean_solution_tokens" else
-                         (f"{statistics.fmean(values):.0f}" if values else "-"))
+            cells.append(
+                _cell(values, percent)
+                if key != "mean_solution_tokens"
+                else (f"{statistics.fmean(values):.0f}" if values else "-")
+            )
         lines.append(f"| {LABELS[method]} | " + " | ".join(cells) + f" | {len(rows)} |")
     lines.append("")
-    lines.append(f"Accuracies and exact-match rates in %, step reward in [-1, 1]; mean ± population "
-                 f"std over the runs of seeds {', '.join(map(str, seeds))}.")
+    lines.append(
+        f"Accuracies and exact-match rates in %, step reward in [-1, 1]; mean ± population "
+        f"std over the runs of seeds {', '.join(map(str, seeds))}."
+    )
     return "\n".join(lines)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated training seeds")
     parser.add_argument("--out", default="runs/paper_table", help="results directory (resumable)")
-    parser.add_argument("--methods", default=",".join(METHODS), help="subset of: " + ",".join(METHODS))
+    parser.add_argument(
+        "--methods", default=",".join(METHODS), help="subset of: " + ",".join(METHODS)
+    )
     parser.add_argument("--train-problems", type=int, default=TableConfig.train_problems)
     parser.add_argument("--test-problems", type=int, default=TableConfig.test_problems)
-    parser.add_argument("--srl-steps", type=int, default=TableConfig.srl.steps)
-    parser.add_argument("--rlvr-steps", type=int, default=TableConfig.rlvr.steps)
+    parser.add_argument("--srl-steps", type=int, default=TableConfig().srl.steps)
+    parser.add_argument("--rlvr-steps", type=int, default=TableConfig().rlvr.steps)
     parser.add_argument("--cache-dir", help="base-student cache (default $XDG_CACHE_HOME/srlkit)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    parser.add_argument("--rescore", action="store_true",
-                        help="re-evaluate the finished runs under --out (after a metric was added), then tabulate")
-    parser.add_argument("--report-only", action="store_true",
-                        help="train nothing: tabulate the results already under --out for --seeds")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="re-evaluate the finished runs under --out (after a metric was added), then tabulate",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="train nothing: tabulate the results already under --out for --seeds",
+    )
     return parser.parse_args(argv)
 
 
@@ -219,25 +273,34 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     methods = [m for m in args.methods.split(",") if m]
     unknown = set(methods) - set(METHODS)
     if unknown:
         raise SystemExit(f"unknown methods {sorted(unknown)}; expected some of {METHODS}")
-    config = TableConfig(
-        train_problems=args.train_problems, test_problems=args.test_problems,
-        srl=replace(TableConfig.srl, steps=args.srl_steps), rlvr=replace(TableConfig.rlvr, steps=args.rlvr_steps),
+    defaults = TableConfig()
+    config = replace(
+        defaults,
+        train_problems=args.train_problems,
+        test_problems=args.test_problems,
+        srl=replace(defaults.srl, steps=args.srl_steps),
+        rlvr=replace(defaults.rlvr, steps=args.rlvr_steps),
     )
     out = Path(args.out)
     if args.rescore:
         rescore(out, seeds, methods, config)
     if args.report_only or args.rescore:
         return report(out, seeds, methods)
-    write_json(out / f"table_config.seeds-{'-'.join(map(str, seeds))}.json",
-               {"argv": sys.argv, "config": asdict(config)})
+    write_json(
+        out / f"table_config.seeds-{'-'.join(map(str, seeds))}.json",
+        {"argv": sys.argv, "config": asdict(config)},
+    )
     student = build_student(StudentConfig(), args.cache_dir)
     test = generate_problems(HARD, config.test_problems, seed=999, prefix="hard-test")
     needs = {"sft_rlvr": "sft", "srl_rlvr": "srl"}
@@ -259,7 +322,9 @@ def rescore(out: Path, seeds: list[int], methods: list[str], config: TableConfig
             if not path.is_file():
                 continue
             result = json.loads(path.read_text(encoding="utf-8"))
-            metrics = evaluate_model(result["model_dir"], test, instances, config.eval, LABELS[method])
+            metrics = evaluate_model(
+                result["model_dir"], test, instances, config.eval, LABELS[method]
+            )
             metrics.pop("greedy", None)
             write_json(path, {**result, **metrics})
 
@@ -279,8 +344,13 @@ def report(out: Path, seeds: list[int], methods: list[str]) -> int:
     if missing:
         table += "\nNot finished (left out of the table): " + ", ".join(missing) + "."
     (out / "table.md").write_text(table + "\n", encoding="utf-8")
-    write_json(out / "table.json", {m: [{k: v for k, v in r.items() if k != "history"} for r in rows]
-                                    for m, rows in results.items()})
+    write_json(
+        out / "table.json",
+        {
+            m: [{k: v for k, v in r.items() if k != "history"} for r in rows]
+            for m, rows in results.items()
+        },
+    )
     print(table)
     return 0
 

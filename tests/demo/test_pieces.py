@@ -40,7 +40,9 @@ def test_warmstart_examples_cover_every_step_and_the_whole_solution():
     problems = generate_problems("easy", 5, seed=0)
     examples = warmstart_examples(problems)
     assert len(examples) == sum(len(p.steps()) + 1 for p in problems)
-    solve = [e for e in examples if e.messages == tuple(prompts.solve_messages(problems[0].question))]
+    solve = [
+        e for e in examples if e.messages == tuple(prompts.solve_messages(problems[0].question))
+    ]
     assert len(solve) == 1 and solve[0].completion.endswith(f"\\boxed{{{problems[0].answer}}}")
 
 
@@ -52,7 +54,9 @@ def test_student_cache_key_changes_with_the_config():
 @pytest.mark.parametrize(
     ("completion", "expected"),
     [
-        pytest.param("<think>(1) add 4</think>\n1. **Add 4** 3 + 4 = 7", None, id="partial_solution"),
+        pytest.param(
+            "<think>(1) add 4</think>\n1. **Add 4** 3 + 4 = 7", None, id="partial_solution"
+        ),
         pytest.param("<think>only thinking</think>", -1.0, id="nothing_outside_thoughts"),
         pytest.param("", -1.0, id="empty"),
     ],
@@ -72,17 +76,27 @@ def test_whole_solution_reward_is_one_for_the_expert_solution():
 
 def test_report_writes_plots_and_summary(tmp_path):
     history = [
-        {"step": s, "reward": 0.1 * s, "dynamic_sampling/kept_fraction": 1 - 0.1 * s} for s in range(1, 6)
+        {"step": s, "reward": 0.1 * s, "dynamic_sampling/kept_fraction": 1 - 0.1 * s}
+        for s in range(1, 6)
     ]
     base = {"accuracy_greedy": 0.0, "step_reward": 0.4, "exact_match_rate": 0.1}
-    srl = {"accuracy_greedy": 0.25, "step_reward": 0.7, "exact_match_rate": 0.3,
-           "greedy": {"examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]}}
+    srl = {
+        "accuracy_greedy": 0.25,
+        "step_reward": 0.7,
+        "exact_match_rate": 0.3,
+        "greedy": {
+            "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
+        },
+    }
     results = {
         "config": {"srl": {"steps": 5}},
         "student": {"parameters": 1000, "accuracy": {"easy": 0.9, "hard": 0.0}},
         "data": {"train": 10, "train_instances": 60, "test": 4, "test_instances": 24},
-        "base": base, "srl": srl, "srl_history": history,
-        "timings_s": {"student": 1.0}, "total_s": 3.0,
+        "base": base,
+        "srl": srl,
+        "srl_history": history,
+        "timings_s": {"student": 1.0},
+        "total_s": 3.0,
     }
     page = write_report(tmp_path, results)
     for name in ("reward.png", "kept_fraction.png", "accuracy.png"):

@@ -23,7 +23,9 @@ STEP_RE = re.compile(r"^(\d+)\. \*\*([^*]+)\*\* (.+)$")
 
 def test_hand_computed_problem():
     problem = ChainProblem(
-        "p", start=8, operations=(Operation("add", 5), Operation("multiply", 3), Operation("subtract", 9))
+        "p",
+        start=8,
+        operations=(Operation("add", 5), Operation("multiply", 3), Operation("subtract", 9)),
     )
     assert problem.question == (
         "Start with 8. Operations: (1) add 5, (2) multiply by 3, (3) subtract 9. What is the result?"
@@ -49,7 +51,10 @@ def test_solutions_are_numbered_paper_steps_with_checked_arithmetic(difficulty):
         for line in lines[:-1]:
             left, result = STEP_RE.match(line).group(3).split(" = ")
             a, op, b = left.split(" ")
-            assert int(result) == {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op]
+            assert (
+                int(result)
+                == {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op]
+            )
             assert 0 <= int(result) <= 20
         assert STEP_RE.match(lines[-1]).group(2) == ANSWER_TITLE
         assert extract_answer(problem.solution_text()) == problem.answer
@@ -81,7 +86,9 @@ def test_trajectory_and_record_round_trip_through_the_data_pipeline():
     problem = generate_problems("hard", 1, seed=1)[0]
     traj = problem.trajectory()
     assert traj.final_answer == problem.answer
-    assert [s.math_text(i) for i, s in enumerate(traj.steps, 1)] == problem.solution_text().split("\n")
+    assert [s.math_text(i) for i, s in enumerate(traj.steps, 1)] == problem.solution_text().split(
+        "\n"
+    )
     # The record form is what `srl data build` reads: its segmenter finds the same steps.
     record = problem.to_record()
     segmented = segment_solution(record["solution"])

@@ -27,15 +27,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", default=DEFAULT_OUT, help="output directory (report, data, model)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the problems and of SRL")
-    parser.add_argument("--quick", action="store_true", help="a one-minute version (smaller student, 3 SRL steps), as CI runs it")
-    parser.add_argument("--train-problems", type=int, help="hard training problems (default 200; quick 32)")
-    parser.add_argument("--test-problems", type=int, help="held-out hard problems (default 64; quick 16)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a one-minute version (smaller student, 3 SRL steps), as CI runs it",
+    )
+    parser.add_argument(
+        "--train-problems", type=int, help="hard training problems (default 200; quick 32)"
+    )
+    parser.add_argument(
+        "--test-problems", type=int, help="held-out hard problems (default 64; quick 16)"
+    )
     parser.add_argument("--steps", type=int, help="SRL (GRPO) steps (default 30; quick 3)")
-    parser.add_argument("--samples", type=int, default=0, help="also report avg@N at temperature 1.0 (0: greedy only)")
-    parser.add_argument("--cache-dir", help="where base students are cached (default $XDG_CACHE_HOME/srlkit)")
-    parser.add_argument("--rebuild-student", action="store_true", help="rebuild the base student even if cached")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads; the tiny model's matrices are too small to gain from more")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="also report avg@N at temperature 1.0 (0: greedy only)",
+    )
+    parser.add_argument(
+        "--cache-dir", help="where base students are cached (default $XDG_CACHE_HOME/srlkit)"
+    )
+    parser.add_argument(
+        "--rebuild-student", action="store_true", help="rebuild the base student even if cached"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads; the tiny model's matrices are too small to gain from more",
+    )
     parser.set_defaults(func=handle)
 
 
@@ -65,7 +86,9 @@ def handle(args: argparse.Namespace) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     torch.set_num_threads(max(1, args.threads))
     config = build_config(args)
-    results = run_demo(args.out, config, cache_dir=args.cache_dir, rebuild_student=args.rebuild_student)
+    results = run_demo(
+        args.out, config, cache_dir=args.cache_dir, rebuild_student=args.rebuild_student
+    )
     page = write_report(Path(args.out), results)
     print_comparison(results, comparison_rows(results))
     print(f"\nReport: {page}  (plots beside it; data, model and metrics under {args.out})")

@@ -1,0 +1,1 @@
+"""The embedded default: a built-in task family, a cached tiny base student, and ``srl demo``."""

@@ -44,7 +44,11 @@ def load_model(model_dir: str | os.PathLike[str]):
 
 
 def step_scores(
-    model, tokenizer, instances: Sequence[StepInstance], batch_size: int = 64, description: str | None = None
+    model,
+    tokenizer,
+    instances: Sequence[StepInstance],
+    batch_size: int = 64,
+    description: str | None = None,
 ) -> dict[str, float]:
     """Greedy next step for each instance: mean step reward, format failures, exact matches."""
     from srlkit.rewards.format import parse_completion
@@ -59,11 +63,16 @@ def step_scores(
     return {
         "step_reward": sum(rewards) / n,
         "format_failure_rate": sum(not p.ok for p in parsed) / n,
-        "exact_match_rate": sum(p.ok and p.action.strip() == i.target.strip() for p, i in zip(parsed, instances)) / n,
+        "exact_match_rate": sum(
+            p.ok and p.action.strip() == i.target.strip() for p, i in zip(parsed, instances)
+        )
+        / n,
     }
 
 
-def structure_scores(problems: Sequence[ChainProblem], completions: Sequence[str]) -> dict[str, float]:
+def structure_scores(
+    problems: Sequence[ChainProblem], completions: Sequence[str]
+) -> dict[str, float]:
     """How well whole solutions follow the expert's plan, arithmetic aside.
 
     ``right_step_count_rate``: the solution has exactly the expert's number of steps (one per
@@ -92,20 +101,35 @@ def evaluate_model(
     """All demo metrics of one model on held-out problems and their step instances."""
     model, tokenizer = load_model(model_dir)
     greedy = solve_accuracy(
-        model, tokenizer, problems, SOLVE_TOKENS, batch_size=settings.batch_size,
+        model,
+        tokenizer,
+        problems,
+        SOLVE_TOKENS,
+        batch_size=settings.batch_size,
         description=f"evaluate {label}: solve (greedy)",
     )
-    result: dict[str, Any] = {"accuracy_greedy": greedy.accuracy, "greedy": greedy.to_dict(keep_completions=3)}
+    result: dict[str, Any] = {
+        "accuracy_greedy": greedy.accuracy,
+        "greedy": greedy.to_dict(keep_completions=3),
+    }
     result.update(structure_scores(problems, [c["completion"] for c in greedy.completions]))
     if settings.samples > 0:
         sampled = solve_accuracy(
-            model, tokenizer, problems, SOLVE_TOKENS, temperature=1.0, samples=settings.samples,
-            batch_size=settings.batch_size, description=f"evaluate {label}: solve (avg@{settings.samples})",
+            model,
+            tokenizer,
+            problems,
+            SOLVE_TOKENS,
+            temperature=1.0,
+            samples=settings.samples,
+            batch_size=settings.batch_size,
+            description=f"evaluate {label}: solve (avg@{settings.samples})",
         )
         result[f"accuracy_avg@{settings.samples}"] = sampled.accuracy
     if instances:
         result.update(
-            step_scores(model, tokenizer, instances, settings.batch_size, f"evaluate {label}: steps")
+            step_scores(
+                model, tokenizer, instances, settings.batch_size, f"evaluate {label}: steps"
+            )
         )
     lengths = [len(tokenizer(c["completion"])["input_ids"]) for c in greedy.completions]
     result["mean_solution_tokens"] = sum(lengths) / max(1, len(lengths))

@@ -36,7 +36,9 @@ def generate_texts(
     prompts = [render_prompt(tokenizer, list(c)) for c in conversations]
     outputs: list[str] = []
     starts = range(0, len(prompts), batch_size)
-    for i, start in enumerate(tqdm(starts, desc=description, disable=description is None, leave=False)):
+    for i, start in enumerate(
+        tqdm(starts, desc=description, disable=description is None, leave=False)
+    ):
         settings = SamplingSettings(
             temperature=temperature, max_new_tokens=max_new_tokens, seed=seed + i
         )
@@ -90,8 +92,13 @@ def solve_accuracy(
             unscorable += 1
         correct += int(result.score == 1.0)
         records.append(
-            {"id": problem.id, "answer": problem.answer, "extracted": result.extracted,
-             "correct": result.score == 1.0, "completion": text}
+            {
+                "id": problem.id,
+                "answer": problem.answer,
+                "extracted": result.extracted,
+                "correct": result.score == 1.0,
+                "completion": text,
+            }
         )
     total = len(texts)
     return SolveResult(correct / max(1, total), correct, total, unscorable, records)

@@ -29,7 +29,9 @@ def _save(fig, path: Path) -> None:
         fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
 
 
-def plot_curve(history: list[dict[str, Any]], key: str, title: str, ylabel: str, path: Path) -> bool:
+def plot_curve(
+    history: list[dict[str, Any]], key: str, title: str, ylabel: str, path: Path
+) -> bool:
     """Line plot of one logged metric over training steps; False when it was never logged."""
     import matplotlib
 
@@ -42,8 +44,10 @@ def plot_curve(history: list[dict[str, Any]], key: str, title: str, ylabel: str,
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.plot(steps, values, marker="o", markersize=3, alpha=0.5, label="per step")
     window = min(5, len(values))
-    smooth = [sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1])
-              for i in range(len(values))]
+    smooth = [
+        sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1])
+        for i in range(len(values))
+    ]
     ax.plot(steps, smooth, linewidth=2, label=f"mean of last {window}")
     ax.legend(fontsize=8)
     ax.set(title=title, xlabel="training step", ylabel=ylabel)
@@ -53,7 +57,9 @@ def plot_curve(history: list[dict[str, Any]], key: str, title: str, ylabel: str,
     return True
 
 
-def plot_comparison(rows: dict[str, dict[str, float]], metrics: list[tuple[str, str]], path: Path) -> None:
+def plot_comparison(
+    rows: dict[str, dict[str, float]], metrics: list[tuple[str, str]], path: Path
+) -> None:
     """Grouped bars: one group per metric, one bar per model (e.g. base vs SRL)."""
     import matplotlib
 
@@ -88,7 +94,9 @@ COMPARED = [
 def comparison_rows(results: dict[str, Any]) -> list[tuple[str, float, float]]:
     """(metric name, base, SRL) for every compared metric both evaluations have."""
     rows = []
-    keys = COMPARED + [(k, k.replace("_", " ")) for k in results["base"] if k.startswith("accuracy_avg@")]
+    keys = COMPARED + [
+        (k, k.replace("_", " ")) for k in results["base"] if k.startswith("accuracy_avg@")
+    ]
     for key, name in keys:
         if key in results["base"] and key in results["srl"]:
             rows.append((name, float(results["base"][key]), float(results["srl"][key])))
@@ -99,9 +107,17 @@ def write_report(out: Path, results: dict[str, Any]) -> Path:
     """Write the plots and ``report.md`` into ``out``; returns the summary page's path."""
     history = results["srl_history"]
     plots = []
-    if plot_curve(history, REWARD_KEY, "SRL: mean step reward of the rollouts", "reward", out / "reward.png"):
+    if plot_curve(
+        history, REWARD_KEY, "SRL: mean step reward of the rollouts", "reward", out / "reward.png"
+    ):
         plots.append(("Step reward during SRL", "reward.png"))
-    if plot_curve(history, KEPT_KEY, "Dynamic sampling: kept fraction", "groups kept / generated", out / "kept_fraction.png"):
+    if plot_curve(
+        history,
+        KEPT_KEY,
+        "Dynamic sampling: kept fraction",
+        "groups kept / generated",
+        out / "kept_fraction.png",
+    ):
         plots.append(("Dynamic sampling: fraction of prompt groups kept", "kept_fraction.png"))
     plot_comparison(
         {"base": results["base"], "SRL": results["srl"]}, COMPARED, out / "accuracy.png"
@@ -119,24 +135,42 @@ def summary_markdown(results: dict[str, Any], plots: list[tuple[str, str]]) -> s
     lines = [
         "# srl demo: run report",
         "",
-        f"Base student: {student['parameters']:,}-parameter Qwen2 model warm-started on easy problems "
-        f"(2-3 operations); its accuracy when built: easy {student['accuracy']['easy']:.2f}, "
-        f"hard {student['accuracy']['hard']:.2f}.",
-        f"SRL: {config['srl']['steps']} GRPO steps with dynamic sampling on "
-        f"{results['data']['train_instances']} step instances from {results['data']['train']} hard "
-        f"expert trajectories; evaluated on {results['data']['test']} held-out hard problems "
-        f"(5-6 operations).",
+        (
+            f"Base student: {student['parameters']:,}-parameter Qwen2 model warm-started on easy "
+            f"problems (2-3 operations); its accuracy when built: easy "
+            f"{student['accuracy']['easy']:.2f}, hard {student['accuracy']['hard']:.2f}."
+        ),
+        (
+            f"SRL: {config['srl']['steps']} GRPO steps with dynamic sampling on "
+            f"{results['data']['train_instances']} step instances from {results['data']['train']} "
+            f"hard expert trajectories; evaluated on {results['data']['test']} held-out hard "
+            "problems (5-6 operations)."
+        ),
         "",
         "| metric | base | SRL |",
         "|---|---|---|",
     ]
-    lines += [f"| {name} | {base:.3f} | {srl:.3f} |" for name, base, srl in comparison_rows(results)]
-    lines += ["", f"Time: {results['total_s']:.0f} s in all; per stage: "
-              + ", ".join(f"{k} {v:.0f} s" for k, v in results["timings_s"].items()) + ".", ""]
+    lines += [
+        f"| {name} | {base:.3f} | {srl:.3f} |" for name, base, srl in comparison_rows(results)
+    ]
+    lines += [
+        "",
+        f"Time: {results['total_s']:.0f} s in all; per stage: "
+        + ", ".join(f"{k} {v:.0f} s" for k, v in results["timings_s"].items())
+        + ".",
+        "",
+    ]
     for title, name in plots:
         lines += [f"## {title}", "", f"![{title}]({name})", ""]
     example = (results["srl"].get("greedy") or {}).get("examples") or []
     if example:
-        lines += ["## A held-out solution by the SRL student", "", "```", example[0]["completion"], "```",
-                  f"Gold answer: {example[0]['answer']}; extracted: {example[0]['extracted']}.", ""]
+        lines += [
+            "## A held-out solution by the SRL student",
+            "",
+            "```",
+            example[0]["completion"],
+            "```",
+            f"Gold answer: {example[0]['answer']}; extracted: {example[0]['extracted']}.",
+            "",
+        ]
     return "\n".join(lines)

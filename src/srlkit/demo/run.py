@@ -57,7 +57,9 @@ def quick_config(seed: int = 0) -> DemoConfig:
         student=StudentConfig(
             num_easy_problems=200, sft=SFTSettings(epochs=1.0, batch_size=8), measure_problems=16
         ),
-        srl=GRPOSettings(steps=3, prompts_per_step=2, num_generations=4, max_generation_rounds=2, seed=seed),
+        srl=GRPOSettings(
+            steps=3, prompts_per_step=2, num_generations=4, max_generation_rounds=2, seed=seed
+        ),
     )
 
 
@@ -67,7 +69,9 @@ def _prepare_out_dir(out: Path, config: DemoConfig) -> None:
     if saved.is_file():
         previous = json.loads(saved.read_text(encoding="utf-8")).get("key")
         if previous != config.key():
-            logger.info("configuration changed since the last run in %s: starting its stages afresh", out)
+            logger.info(
+                "configuration changed since the last run in %s: starting its stages afresh", out
+            )
             for name in ("stages", "srl_run", "data"):
                 shutil.rmtree(out / name, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -91,7 +95,10 @@ def make_data(out: Path, config: DemoConfig) -> dict[str, Any]:
     """Hard training problems (expert trajectories -> step instances) and held-out test problems."""
     train = generate_problems(HARD, config.train_problems, seed=config.seed, prefix="hard-train")
     test = generate_problems(
-        HARD, config.test_problems, seed=config.seed + 1, prefix="hard-test",
+        HARD,
+        config.test_problems,
+        seed=config.seed + 1,
+        prefix="hard-test",
         exclude={p.question for p in train},
     )
     train_instances = prompts.step_instances([p.trajectory() for p in train])
@@ -101,10 +108,17 @@ def make_data(out: Path, config: DemoConfig) -> dict[str, Any]:
     write_jsonl(data / "test_problems.jsonl", (p.to_record() for p in test))
     write_jsonl(data / "train_instances.jsonl", (i.to_dict() for i in train_instances))
     write_jsonl(data / "test_instances.jsonl", (i.to_dict() for i in test_instances))
-    return {"train": train, "test": test, "train_instances": train_instances, "test_instances": test_instances}
+    return {
+        "train": train,
+        "test": test,
+        "train_instances": train_instances,
+        "test_instances": test_instances,
+    }
 
 
-def _train_srl(out: Path, student: Path, data: dict[str, Any], config: DemoConfig) -> dict[str, Any]:
+def _train_srl(
+    out: Path, student: Path, data: dict[str, Any], config: DemoConfig
+) -> dict[str, Any]:
     from srlkit.rewards.srl import srl_step_reward
 
     run_dir = out / "srl_run"
@@ -114,7 +128,9 @@ def _train_srl(out: Path, student: Path, data: dict[str, Any], config: DemoConfi
     return {"model_dir": str(result.model_dir), "history": result.history}
 
 
-def run_demo(out_dir: str, config: DemoConfig, cache_dir: str | None = None, rebuild_student: bool = False) -> dict[str, Any]:
+def run_demo(
+    out_dir: str, config: DemoConfig, cache_dir: str | None = None, rebuild_student: bool = False
+) -> dict[str, Any]:
     """Run (or resume) the whole demo; returns the results also written to ``results.json``."""
     out = Path(out_dir)
     _prepare_out_dir(out, config)
@@ -127,13 +143,26 @@ def run_demo(out_dir: str, config: DemoConfig, cache_dir: str | None = None, reb
     data = make_data(out, config)
     logger.info(
         "hard split: %d training problems -> %d step instances; %d held-out problems (%d instances)",
-        len(data["train"]), len(data["train_instances"]), len(data["test"]), len(data["test_instances"]),
+        len(data["train"]),
+        len(data["train_instances"]),
+        len(data["test"]),
+        len(data["test_instances"]),
     )
-    base = _stage(out, "eval_base", lambda: evaluate_model(
-        student, data["test"], data["test_instances"], config.eval, "base student"))
+    base = _stage(
+        out,
+        "eval_base",
+        lambda: evaluate_model(
+            student, data["test"], data["test_instances"], config.eval, "base student"
+        ),
+    )
     srl = _stage(out, "train_srl", lambda: _train_srl(out, student, data, config))
-    after = _stage(out, "eval_srl", lambda: evaluate_model(
-        srl["model_dir"], data["test"], data["test_instances"], config.eval, "SRL student"))
+    after = _stage(
+        out,
+        "eval_srl",
+        lambda: evaluate_model(
+            srl["model_dir"], data["test"], data["test_instances"], config.eval, "SRL student"
+        ),
+    )
     for name in ("eval_base", "train_srl", "eval_srl"):
         timings[name] = {"eval_base": base, "train_srl": srl, "eval_srl": after}[name]["seconds"]
     results = {

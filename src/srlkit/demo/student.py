@@ -115,7 +115,9 @@ def keep_think_tags(tokenizer):
     from tokenizers import AddedToken
 
     special = [t for t in tokenizer.all_special_tokens if t not in (THINK_OPEN, THINK_CLOSE)]
-    tokenizer.extra_special_tokens = [t for t in special if t not in (tokenizer.eos_token, tokenizer.pad_token)]
+    tokenizer.extra_special_tokens = [
+        t for t in special if t not in (tokenizer.eos_token, tokenizer.pad_token)
+    ]
     tokenizer._tokenizer.add_tokens(
         [AddedToken(tag, special=False, normalized=False) for tag in (THINK_OPEN, THINK_CLOSE)]
     )
@@ -140,7 +142,8 @@ def _train_student(out_dir: Path, config: StudentConfig) -> dict:
     n = config.measure_problems
     measures = {
         split: solve_accuracy(
-            model, tokenizer,
+            model,
+            tokenizer,
             generate_problems(difficulty, n, seed=10_000 + config.seed, prefix=split, exclude=seen),
             description=f"measure student ({split})",
         ).to_dict(keep_completions=2)
@@ -158,7 +161,9 @@ def _train_student(out_dir: Path, config: StudentConfig) -> dict:
 
 
 def build_student(
-    config: StudentConfig | None = None, cache_dir: str | os.PathLike[str] | None = None, rebuild: bool = False
+    config: StudentConfig | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    rebuild: bool = False,
 ) -> Path:
     """Path of the cached base student for ``config``, building it first when missing.
 
@@ -184,7 +189,9 @@ def build_student(
         raise
     logger.info(
         "built base student %s: easy accuracy %.2f, hard accuracy %.2f",
-        target, meta["accuracy"]["easy"], meta["accuracy"]["hard"],
+        target,
+        meta["accuracy"]["easy"],
+        meta["accuracy"]["hard"],
     )
     return target
 

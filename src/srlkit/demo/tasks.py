@@ -183,7 +183,9 @@ def _random_operation(rng: random.Random, value: int, difficulty: Difficulty) ->
     return Operation("multiply", rng.randint(2, hi))
 
 
-def generate_problem(rng: random.Random, difficulty: Difficulty, problem_id: str, label: str = "") -> ChainProblem:
+def generate_problem(
+    rng: random.Random, difficulty: Difficulty, problem_id: str, label: str = ""
+) -> ChainProblem:
     """One random problem; every draw comes from ``rng`` so a seed fixes the whole set."""
     n_ops = rng.randint(difficulty.min_ops, difficulty.max_ops)
     start = rng.randint(1, difficulty.max_operand)
@@ -210,7 +212,9 @@ def generate_problems(
     label = difficulty if isinstance(difficulty, str) else ""
     if isinstance(difficulty, str):
         if difficulty not in DIFFICULTIES:
-            raise ValueError(f"unknown difficulty {difficulty!r}; expected one of {sorted(DIFFICULTIES)}")
+            raise ValueError(
+                f"unknown difficulty {difficulty!r}; expected one of {sorted(DIFFICULTIES)}"
+            )
         difficulty = DIFFICULTIES[difficulty]
     rng = random.Random(f"{seed}:{difficulty}")
     seen = set(exclude)

@@ -57,7 +57,9 @@ class TrainResult:
         return [float(h[key]) for h in self.history if key in h]
 
 
-def whole_solution_reward(completions: Sequence[Any], target: Sequence[str], **kwargs: Any) -> list[float]:
+def whole_solution_reward(
+    completions: Sequence[Any], target: Sequence[str], **kwargs: Any
+) -> list[float]:
     """Ablation reward: similarity of the whole written solution (thoughts removed) to the expert's.
 
     This is the paper's "similarity on the whole solution in one step" ablation: one reward per
