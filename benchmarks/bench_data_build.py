@@ -19,7 +19,7 @@ What it measures, all in one run:
 
     python benchmarks/bench_data_build.py                   # full run, a few minutes
     python benchmarks/bench_data_build.py --trajectories 1000 --memory-base 200   # quick
-    git archive 3d981d7 src | tar -x -C /tmp/before          # then, same run before/after:
+    mkdir -p /tmp/before && git archive 3d981d7 src | tar -x -C /tmp/before   # then:
     python benchmarks/bench_data_build.py --compare-src /tmp/before/src --repeats 3
 """
 
