@@ -3,7 +3,7 @@
 Why: SRL assumes a student that already follows the think-then-step format well enough to earn
 non-trivial step rewards, yet fails the hard problems outright (the paper's setting where RLVR
 sees no signal). We build one in a few CPU minutes with no download: a byte-level BPE
-tokenizer and a ~1M-parameter ``Qwen2ForCausalLM`` (:mod:`srlkit.models.tiny`), then a short
+tokenizer and a ~0.4M-parameter ``Qwen2ForCausalLM`` (:mod:`srlkit.models.tiny`), then a short
 SFT on easy problems (two or three operations) in both forms it will meet later: "give the next
 step" (the SRL instance form) and "solve the whole problem" (the evaluation form). It has never
 written a fourth operation step, so on the hard split (five or six operations) it answers too
@@ -31,11 +31,10 @@ from srlkit.demo.sft import SFTExample, SFTSettings, train_sft
 from srlkit.demo.tasks import EASY, HARD, SOURCE_FORMAT, ChainProblem, generate_problems
 from srlkit.io import write_json
 from srlkit.models.tiny import CHATML_TEMPLATE, TinyModelConfig
-from srlkit.rewards.format import THINK_CLOSE, THINK_OPEN
 
 logger = logging.getLogger(__name__)
 
-STUDENT_FORMAT_VERSION = 2
+STUDENT_FORMAT_VERSION = 3
 META_FILE = "student.json"
 
 
@@ -105,25 +104,6 @@ def tokenizer_corpus(problems: list[ChainProblem]) -> list[str]:
     return corpus
 
 
-def keep_think_tags(tokenizer):
-    """Make ``<think>``/``</think>`` ordinary added tokens, as in Qwen3's tokenizer.
-
-    Why: TRL decodes completions with ``skip_special_tokens=True``; if the tags are *special*
-    tokens they vanish from every completion, the format check fails, and every SRL reward is
-    -1. Kept as single added tokens (not special), they survive decoding and stay one token.
-    """
-    from tokenizers import AddedToken
-
-    special = [t for t in tokenizer.all_special_tokens if t not in (THINK_OPEN, THINK_CLOSE)]
-    tokenizer.extra_special_tokens = [
-        t for t in special if t not in (tokenizer.eos_token, tokenizer.pad_token)
-    ]
-    tokenizer._tokenizer.add_tokens(
-        [AddedToken(tag, special=False, normalized=False) for tag in (THINK_OPEN, THINK_CLOSE)]
-    )
-    return tokenizer
-
-
 def _train_student(out_dir: Path, config: StudentConfig) -> dict:
     """Build tokenizer + model in ``out_dir``, warm-start it, measure it; returns the metadata."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -133,8 +113,7 @@ def _train_student(out_dir: Path, config: StudentConfig) -> dict:
 
     easy = generate_problems(EASY, config.num_easy_problems, seed=config.seed, prefix="easy")
     build_tiny_model(out_dir, tokenizer_corpus(easy), config.model)
-    tokenizer = keep_think_tags(AutoTokenizer.from_pretrained(out_dir))
-    tokenizer.save_pretrained(out_dir)
+    tokenizer = AutoTokenizer.from_pretrained(out_dir)  # think tags decode as text (models.tiny)
     model = AutoModelForCausalLM.from_pretrained(out_dir)
     losses = train_sft(model, tokenizer, warmstart_examples(easy), config.sft, "warm-start student")
     model.save_pretrained(out_dir)
