@@ -183,6 +183,11 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="fewer pairs and shorter timing (smoke run)"
     )
+    parser.add_argument(
+        "--batch-only",
+        action="store_true",
+        help="only the batch table (thread scaling); run it on an otherwise idle machine",
+    )
     args = parser.parse_args()
     if not similarity.has_extension():
         sys.exit("srlkit.rewards._csimilarity is not built: run `pip install -e .` first")
@@ -190,7 +195,8 @@ def main() -> None:
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, corpus {len(texts)} solutions\n"
     )
-    speed_table(texts, count=5 if args.quick else 12, repeats=1 if args.quick else 5)
+    if not args.batch_only:
+        speed_table(texts, count=5 if args.quick else 12, repeats=1 if args.quick else 5)
     batch_table(
         texts, groups=8 if args.quick else 64, group_size=8, difflib_pairs=8 if args.quick else 32
     )
