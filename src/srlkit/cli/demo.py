@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import logging
 import os
+import warnings
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,9 @@ def handle(args: argparse.Namespace) -> int:
     from srlkit.demo.run import run_demo
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # transformers warns that TRL still uses its old gradient-checkpointing names; nothing a demo
+    # user can act on, and it buries the progress bars.
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
     torch.set_num_threads(max(1, args.threads))
     config = build_config(args)
     results = run_demo(

@@ -149,9 +149,28 @@ def run_grpo(
         train_dataset=dataset,
         processing_class=tokenizer,
     )
+    if settings.show_progress:
+        _quiet_progress(trainer)
     trainer.train()
     final = Path(out_dir) / "model"
     trainer.save_model(str(final))
     tokenizer.save_pretrained(final)
     history = [dict(h) for h in trainer.state.log_history]
     return TrainResult(final, history)
+
+
+def _quiet_progress(trainer) -> None:
+    """Keep the trainer's progress bar but not its per-step metric dicts.
+
+    transformers prints every log event (30 dicts of 30 numbers each for the demo) under the bar;
+    a newcomer should see progress, and the same numbers are in the run's log history, which
+    the demo plots in its report.
+    """
+    from transformers.trainer_callback import ProgressCallback
+
+    class BarOnlyProgress(ProgressCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            return None
+
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(BarOnlyProgress())
