@@ -64,6 +64,23 @@ def _add_generation_args(
     g.add_argument("--limit", type=int, default=None, help="evaluate only the first N items")
 
 
+def _generation_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of ``_add_generation_args`` that both configs take under the same names."""
+    names = (
+        "max_new_tokens",
+        "limit",
+        "batch_size",
+        "seed",
+        "backend",
+        "device",
+        "dtype",
+        "tensor_parallel_size",
+        "gpu_memory_utilization",
+        "max_model_len",
+    )
+    return {name: getattr(args, name) for name in names}
+
+
 def register(subparsers: Any) -> None:
     _register_eval(subparsers)
     _register_steps(subparsers)
@@ -217,16 +234,7 @@ def run_eval(args: argparse.Namespace) -> int:
         temperature=args.temperature,
         top_p=args.top_p,
         top_k=args.top_k,
-        max_new_tokens=args.max_new_tokens,
-        limit=args.limit,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        backend=args.backend,
-        device=args.device,
-        dtype=args.dtype,
-        tensor_parallel_size=args.tensor_parallel_size,
-        gpu_memory_utilization=args.gpu_memory_utilization,
-        max_model_len=args.max_model_len,
+        **_generation_kwargs(args),
         prompt_template=args.prompt_template,
         instruction=args.instruction,
         system_prompt=args.system_prompt,
@@ -250,18 +258,9 @@ def run_eval_steps(args: argparse.Namespace) -> int:
         data=args.data,
         split=args.split,
         out_dir=args.out or _default_out(args.model, "steps"),
-        limit=args.limit,
-        max_new_tokens=args.max_new_tokens,
         temperature=args.temperature,
         top_p=args.top_p,
-        batch_size=args.batch_size,
-        seed=args.seed,
-        backend=args.backend,
-        device=args.device,
-        dtype=args.dtype,
-        tensor_parallel_size=args.tensor_parallel_size,
-        gpu_memory_utilization=args.gpu_memory_utilization,
-        max_model_len=args.max_model_len,
+        **_generation_kwargs(args),
         lenient=args.lenient,
         format_penalty=args.format_penalty,
         metric=args.metric,
