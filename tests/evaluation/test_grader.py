@@ -24,20 +24,11 @@ def loaded(shared_data):
     }
 
 
-@pytest.mark.parametrize("name", ["gsm8k", "math500", "aime24"])
+@pytest.mark.parametrize("name", ["gsm8k", "math500", "aime24", "minerva"])
 def test_reference_solutions_score_at_least_99_percent(loaded, name):
     result = check_references(loaded[name].problems)
     assert result.checked == len(loaded[name].problems)
     assert result.rate >= 0.99, result.failures[:5]
-
-
-@pytest.mark.slow
-def test_minerva_references_are_right_wherever_the_gold_is_gradable(loaded):
-    result = check_references(loaded["minerva"].problems)
-    ungradable = [f for f in result.failures if f["score"] is None]
-    assert len(ungradable) <= 4  # golds math-verify cannot parse, e.g. "np.arcsin(10/13)"
-    assert [f for f in result.failures if f["score"] is not None] == []
-    assert result.rate >= 268 / 272
 
 
 @pytest.mark.parametrize("name", ["gsm8k", "math500", "aime24", "minerva"])

@@ -165,3 +165,17 @@ def test_last_boxed_is_the_one_box_reader(text, expected):
 
     assert last_boxed(text) == expected
     assert benchmarks_last_boxed is last_boxed  # gold answers are read like model answers
+
+
+@pytest.mark.parametrize(
+    "completion, expected",
+    [
+        pytest.param("so $\\boxed{np.arcsin(10/13)}$", 1.0, id="identical_text"),
+        pytest.param("\\boxed{np.arcsin( 10/13 )}", 1.0, id="white_space_only"),
+        pytest.param("\\boxed{np.arcsin(10/14)}", None, id="different_text_stays_unjudged"),
+        pytest.param("I could not solve it.", None, id="no_answer_stays_unjudged"),
+    ],
+)
+def test_unparseable_gold_accepts_only_identical_text(completion, expected):
+    result = score_answer(completion, "np.arcsin(10/13)")
+    assert result.score == expected, result

@@ -45,7 +45,7 @@ _MAX_BOXES_TRIED = 16
 
 @dataclass(frozen=True)
 class OutcomeScore:
-    """A verdict: ``score`` 1.0 / 0.0, or None when the gold answer cannot be parsed."""
+    """A verdict: ``score`` 1.0 / 0.0, or None when the gold cannot be parsed (and the answer is not identical text)."""
 
     score: float | None
     extracted: str | None
@@ -190,8 +190,18 @@ def score_answer(
         return OutcomeScore(score, None, verdict["reason"] if score is None else "no answer found")
     if len(extracted) > MAX_ANSWER_CHARS:
         return OutcomeScore(0.0, extracted[:MAX_ANSWER_CHARS], "answer too long")
-    verdict = judge_answer(gold_answer, normalize_answer(extracted), timeout_s)
+    prediction = normalize_answer(extracted)
+    verdict = judge_answer(gold_answer, prediction, timeout_s)
+    if verdict["score"] is None and _same_text(gold_answer, prediction):
+        # math-verify cannot read this gold (Minerva: "np.arcsin(10/13)", "E_{1},E_{2}"), but an
+        # answer written the same way is right; anything else stays unjudgeable (None).
+        return OutcomeScore(1.0, extracted, "gold unparseable; identical text")
     return OutcomeScore(verdict["score"], extracted, verdict["reason"])
+
+
+def _same_text(gold: str, prediction: str) -> bool:
+    """Equal up to white space and surrounding ``$``: the fallback for golds no parser reads."""
+    return "".join(gold.strip("$").split()) == "".join(prediction.strip("$").split())
 
 
 def score_answers(
