@@ -34,6 +34,21 @@ class SamplingSettings:
         return self.temperature <= 0.0
 
 
+@dataclass(kw_only=True)
+class BackendOptions:
+    """Which generation backend an evaluation uses and how it is placed; shared by the
+    ``srl eval`` and ``srl eval-steps`` configs (read by :func:`backend_for`)."""
+
+    batch_size: int = 16
+    seed: int = 0
+    backend: str = "hf"
+    device: str = "auto"
+    dtype: str = "auto"
+    tensor_parallel_size: int = 1  # vLLM only
+    gpu_memory_utilization: float = 0.9  # vLLM only
+    max_model_len: int | None = None  # vLLM only
+
+
 @dataclass
 class Generation:
     """One completion: its text (end-of-sequence token excluded), its length, why it ended."""
@@ -244,7 +259,7 @@ def load_backend(
     raise ValueError(f"unknown backend {name!r}: expected 'hf' or 'vllm'")
 
 
-def backend_for(config: Any) -> Backend:
+def backend_for(config: BackendOptions) -> Backend:
     """The backend an evaluation config asks for (``srl eval`` and ``srl eval-steps`` share this)."""
     vllm_kwargs = {}
     if config.backend == "vllm":

@@ -19,7 +19,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from srlkit.evaluation.backends import Backend, SamplingSettings, backend_for
+from srlkit.evaluation.backends import Backend, BackendOptions, SamplingSettings, backend_for
 from srlkit.evaluation.benchmarks import (
     PAPER_BENCHMARKS,
     LoadedBenchmark,
@@ -51,7 +51,7 @@ _FINGERPRINT_FIELDS = (
 
 
 @dataclass
-class EvalConfig:
+class EvalConfig(BackendOptions):
     """Everything that defines an evaluation run; saved as ``config.json`` next to its outputs."""
 
     model: str
@@ -69,14 +69,6 @@ class EvalConfig:
     top_k: int = 0
     max_new_tokens: int = 4096
     limit: int | None = field(default=None, metadata={"help": "evaluate only the first N problems"})
-    batch_size: int = 16
-    seed: int = 0
-    backend: str = "hf"
-    device: str = "auto"
-    dtype: str = "auto"
-    tensor_parallel_size: int = 1  # vLLM only
-    gpu_memory_utilization: float = 0.9  # vLLM only
-    max_model_len: int | None = None  # vLLM only
     prompt_template: str = DEFAULT_TEMPLATE
     instruction: str = DEFAULT_INSTRUCTION
     system_prompt: str | None = None

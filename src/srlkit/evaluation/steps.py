@@ -21,7 +21,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from srlkit.data.schema import COL_KIND, COL_TARGET, StepInstance
-from srlkit.evaluation.backends import Backend, SamplingSettings, backend_for
+from srlkit.evaluation.backends import Backend, BackendOptions, SamplingSettings, backend_for
 from srlkit.evaluation.metrics import count_words, usage_stats
 from srlkit.evaluation.prompts import render_prompt
 from srlkit.evaluation.store import SampleStore
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
-class StepEvalConfig:
+class StepEvalConfig(BackendOptions):
     """Options of ``srl eval-steps``; saved as ``config.json`` next to its outputs."""
 
     model: str
@@ -42,14 +42,6 @@ class StepEvalConfig:
     max_new_tokens: int = 1024
     temperature: float = 0.0  # greedy, as the paper's validation
     top_p: float = 1.0
-    batch_size: int = 16
-    seed: int = 0
-    backend: str = "hf"
-    device: str = "auto"
-    dtype: str = "auto"
-    tensor_parallel_size: int = 1  # vLLM only
-    gpu_memory_utilization: float = 0.9  # vLLM only
-    max_model_len: int | None = None  # vLLM only
     lenient: bool = False
     format_penalty: float = -1.0
     metric: str = "sequence_matcher"
