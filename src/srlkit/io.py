@@ -19,8 +19,29 @@ from typing import IO, Any
 logger = logging.getLogger(__name__)
 
 
-class DataError(ValueError):
-    """Bad input, located: names the file, the line or record, and what was expected."""
+class SrlkitError(ValueError):
+    """Base of the errors a user fixes (bad input, bad options): the CLI prints them as one
+    line and exits with 2, never with a traceback."""
+
+
+class ConfigError(SrlkitError):
+    """A bad option or combination of options (command line or recipe), not a bad file.
+
+    >>> str(ConfigError("--segment regex needs --step_regex PATTERN"))
+    'invalid option: --segment regex needs --step_regex PATTERN'
+    """
+
+    def __init__(self, message: str):
+        self.detail = message
+        super().__init__(f"invalid option: {message}")
+
+
+class DataError(SrlkitError):
+    """Bad input, located: names the file, the line or record, and what was expected.
+
+    >>> str(DataError("runs/data/train.jsonl", "expected a JSON object, found list", 7))
+    'runs/data/train.jsonl:7: expected a JSON object, found list'
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None, message: str, line: int | None = None):
         self.path = str(path) if path is not None else None
@@ -101,8 +122,3 @@ def iter_jsonl(
             logger.warning("skipping %s", err)
             if errors is not None:
                 errors.append(err)
-
-
-def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read a whole JSONL file (records only); errors raise :class:`DataError`."""
-    return [rec for _, rec in iter_jsonl(path)]

@@ -6,12 +6,11 @@ import json
 
 import pytest
 
+from srlkit.data.answers import last_boxed
 from srlkit.evaluation.benchmarks import (
     BENCHMARKS,
     GOLD_BOXED,
     custom_spec,
-    gsm8k_gold,
-    last_boxed,
     load_benchmark,
     read_gold,
     repair_lost_escapes,
@@ -116,10 +115,6 @@ def test_math500_real_tabs_survive_loading(shared_data):
 )
 def test_read_gold(value, mode, expected):
     assert read_gold(value, mode) == expected
-
-
-def test_gsm8k_gold_without_marker():
-    assert gsm8k_gold("no final answer") is None
 
 
 def test_custom_jsonl_with_configured_fields_counts_dropped_rows(tmp_path):

@@ -18,7 +18,7 @@ EXTRACT_CASES = {
     "boxed_space_form": ("answer: \\boxed 12$", "12"),
     "unclosed_last_box_falls_back": ("\\boxed{3} and \\boxed{4", "3"),
     "gsm8k_marker": ("48 + 24 = 72\n#### 72", "72"),
-    "gsm8k_marker_with_comma": ("#### 1,000.", "1,000"),
+    "gsm8k_marker_with_comma": ("#### 1,000.", "1000"),  # one GSM8K reader: separators go
     "plain_last_number": ("It costs 3 dollars, so 3 * 4 = 12", "12"),
     "negative_decimal": ("the change is -0.25", "-0.25"),
     "signature_digits_are_not_a_number": ("so t = 24 and $180 + 24 = 204$. -sepehr2010", "204"),

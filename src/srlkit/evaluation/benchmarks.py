@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from srlkit.io import DataError, iter_jsonl
-from srlkit.rewards.outcome import last_boxed
+from srlkit.data.answers import gsm8k_answer, last_boxed
 
 logger = logging.getLogger(__name__)
 
@@ -204,14 +204,6 @@ def repair_lost_escapes(text: str) -> tuple[str, int]:
     return _ESCAPE_RE.sub(fix, text), count
 
 
-def gsm8k_gold(text: str) -> str | None:
-    """The final answer of a GSM8K solution: what follows its last ``####``, without commas."""
-    if "####" not in text:
-        return None
-    answer = text.rsplit("####", 1)[1].strip().replace(",", "")
-    return answer or None
-
-
 def _format_number(value: Any) -> str:
     """Gold answers stored as numbers: ``27.0`` -> ``"27"`` (AMC23 stores floats)."""
     if isinstance(value, bool):
@@ -233,7 +225,7 @@ def read_gold(value: Any, gold_from: str) -> str | None:
     if gold_from == GOLD_BOXED:
         return last_boxed(text)
     if gold_from == GOLD_GSM8K:
-        return gsm8k_gold(text)
+        return gsm8k_answer(text)
     return text.strip() or None
 
 

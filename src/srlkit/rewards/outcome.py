@@ -22,25 +22,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from srlkit.data.answers import BOX_COMMANDS, MAX_ANSWER_CHARS, gsm8k_answer, last_boxed
 from srlkit.rewards.format import THINK_CLOSE, THINK_OPEN, completion_text
 from srlkit.rewards.judge import default_pool, judge_answer
 
 logger = logging.getLogger(__name__)
 
-MAX_ANSWER_CHARS = 1000
-"""Longer extracted answers are judged wrong without parsing: no real answer is that long, and
-sympy's cost grows quickly with expression size."""
-
 DEFAULT_TIMEOUT_S = 5.0
 
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
-_GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
 # Not glued to a word or another number: "-sepehr2010" signs a solution, it is not an answer.
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
 _TEXTBF_RE = re.compile(r"\\(?:textbf|mathbf)\{([^{}]*)\}")
 _PAREN_INT_RE = re.compile(r"^\((\d+)\)$")
 _BARE_POINT_RE = re.compile(r"(\d)\.(?!\d)")
-_MAX_BOXES_TRIED = 16
 
 
 @dataclass(frozen=True)
@@ -50,52 +44,6 @@ class OutcomeScore:
     score: float | None
     extracted: str | None
     reason: str
-
-
-def _boxed_content(text: str, start: int) -> str | None:
-    """Content of the box command at ``start``: ``\\boxed{...}`` (balanced) or ``\\boxed 5``."""
-    i = start + (len("\\boxed") if text.startswith("\\boxed", start) else len("\\fbox"))
-    brace = i
-    while brace < len(text) and text[brace] in " \t":  # ``\boxed {5}`` is ``\boxed{5}``
-        brace += 1
-    if brace < len(text) and text[brace] == "{":
-        i = brace
-        depth = 0
-        window_end = min(len(text), i + MAX_ANSWER_CHARS + 2)
-        for j in range(i, window_end):
-            if text[j] == "{":
-                depth += 1
-            elif text[j] == "}":
-                depth -= 1
-                if depth == 0:
-                    return text[i + 1 : j].strip()
-        # Still open after the longest answer we judge: report it as over-long (the caller
-        # refuses it) rather than scanning a megabyte; open at the very end: unclosed.
-        return text[i + 1 : window_end] if window_end < len(text) else None
-    if i < len(text) and text[i] == " ":
-        match = re.match(r" +([^\s$]+)", text[i : i + MAX_ANSWER_CHARS])
-        return match.group(1) if match else None
-    return None
-
-
-def last_boxed(text: str) -> str | None:
-    """The last well-formed ``\\boxed{}``/``\\fbox{}`` content (an unclosed last box falls back to
-    the one before), braces balanced. The one box reader of srlkit: gold answers (data loaders,
-    benchmarks) and model answers (rewards, evaluation) are read alike.
-
-    >>> last_boxed(r"so $\\boxed{\\frac{1}{2}}$ and not \\boxed{3")
-    '\\\\frac{1}{2}'
-    """
-    end = len(text)
-    for _ in range(_MAX_BOXES_TRIED):
-        start = max(text.rfind(cmd, 0, end) for cmd in _BOX_COMMANDS)
-        if start < 0:
-            return None
-        content = _boxed_content(text, start)
-        if content:
-            return content
-        end = start
-    return None
 
 
 def _last_number(text: str) -> str | None:
@@ -113,10 +61,7 @@ def extract_answer(text: str) -> str | None:
     boxed = last_boxed(text)
     if boxed:
         return boxed
-    marks = _GSM8K_RE.findall(text)
-    if marks and marks[-1].strip():
-        return marks[-1].strip().rstrip(".").strip()
-    return _last_number(text)
+    return gsm8k_answer(text) or _last_number(text)
 
 
 def normalize_answer(answer: str) -> str:
@@ -138,7 +83,7 @@ def _gold_text(gold: Any) -> str | None:
     if isinstance(gold, float) and gold.is_integer():
         gold = int(gold)
     text = str(gold).strip()
-    if "####" in text or any(cmd in text for cmd in _BOX_COMMANDS):
+    if "####" in text or any(cmd in text for cmd in BOX_COMMANDS):
         text = extract_answer(text) or ""
     return normalize_answer(text) or None
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from srlkit.data.answers import gsm8k_answer, last_boxed, remove_gsm8k_answer_lines
 from srlkit.data.loaders.base import (
     Loader,
     LoaderOptions,
@@ -31,7 +32,6 @@ from srlkit.data.loaders.files import RawRecord
 from srlkit.data.schema import KIND_MATH, Step, Trajectory
 from srlkit.data.segment import segment_solution
 from srlkit.io import DataError
-from srlkit.rewards.outcome import last_boxed
 
 PROBLEM_FIELDS = ("problem", "question", "prompt", "task", "query")
 SOLUTION_FIELDS = ("deepseek_attempt", "attempt", "solution", "answer")
@@ -48,7 +48,6 @@ S1K_MARKERS = (
 SHORT_ANSWER_CHARS = 64
 
 _CALC_RE = re.compile(r"<<[^<>]*>>")
-_GSM8K_FINAL_RE = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
 _SOCRATIC_SEP = " ** "
 
 
@@ -184,13 +183,12 @@ class GSM8KLoader(MathLoader):
         solutions = (options.solution_field,) if options.solution_field else ("answer", "solution")
         _, question = first_text_field(raw, problems, "problem")
         _, solution = first_text_field(raw, solutions, "solution")
-        finals = _GSM8K_FINAL_RE.findall(solution)
-        body = _GSM8K_FINAL_RE.sub("", _CALC_RE.sub("", solution))
+        body = remove_gsm8k_answer_lines(_CALC_RE.sub("", solution))
         method = options.segment if options.segment != "auto" else "lines"
         seg = segment_solution(body, method, options.step_regex)
         steps = [_socratic(step) for step in seg.steps]
         socratic = any(step.title for step in steps)
-        answer = finals[-1].replace(",", "").strip() if finals else None
+        answer = gsm8k_answer(solution)
         return self._trajectory(
             raw, question, steps, answer, options, segmentation=seg.method, socratic=socratic
         )
