@@ -1,6 +1,6 @@
 """Grader check: reference solutions must grade as correct, known-wrong answers as wrong.
 
-Runs :func:`srlkit.evaluation.grader.grader_check` (which uses the shared
+Runs :func:`srlkit.evaluation.grader_check.grader_check` (which uses the shared
 ``srlkit.rewards.outcome.score_answer``) on every registered benchmark's local copy and prints
 one row per benchmark; ``--json`` also writes the full result with the failing cases.
 
@@ -14,7 +14,7 @@ import logging
 import time
 
 from srlkit.evaluation.benchmarks import BENCHMARKS, load_benchmark
-from srlkit.evaluation.grader import grader_check
+from srlkit.evaluation.grader_check import grader_check
 from srlkit.io import write_json
 
 

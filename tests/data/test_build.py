@@ -8,7 +8,7 @@ import pytest
 
 from srlkit.data.build import BuildConfig, build_dataset
 from srlkit.data.example import write_example
-from srlkit.data.export import load_instances
+from srlkit.data.reader import load_instances
 from srlkit.data.instances import InstanceOptions
 from srlkit.data.schema import COL_PROMPT, COL_TARGET
 from srlkit.io import DataError
@@ -127,8 +127,38 @@ def test_interrupted_build_leaves_previous_outputs_untouched(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [
         "stats.json",
         "train.jsonl",
+        "train.trajectories.jsonl",
         "validation.jsonl",
+        "validation.trajectories.jsonl",
     ]
+
+
+def test_build_writes_the_trajectories_of_each_split(tmp_path, shared_data):
+    """SFT reads the trajectories a build parsed; each split holds exactly its instances' ones."""
+    from srlkit.data.reader import iter_instances, iter_trajectories
+
+    out = tmp_path / "out"
+    build_dataset([shared_data / "s1k_questions" / "s1k.json"], out, BuildConfig(parquet=False))
+    for split in ("train", "validation"):
+        trajectories = list(iter_trajectories(out, split))
+        from_instances = {i.trajectory_id for i in iter_instances(out, split)}
+        assert {t.id for t in trajectories} == from_instances and trajectories
+
+
+def test_s1k_thinking_trace_is_kept_in_the_trajectory(tmp_path):
+    """The s1K copy in ../shared has empty ``thinking`` fields; s1K-1.1 has full traces."""
+    from srlkit.data.reader import iter_trajectories
+
+    solution = "1. **Add** $2 + 2 = 4$.\n2. **Answer** $\\boxed{4}$"
+    records = [
+        {"problem": "2+2?", "solution": solution, "deepseek_thinking_trajectory": "Count up."},
+        {"problem": "3+3?", "solution": solution.replace("4", "6"), "thinking": ""},
+    ]
+    src = tmp_path / "s1k.json"
+    src.write_text(json.dumps(records), encoding="utf-8")
+    build_dataset([src], tmp_path / "out", BuildConfig(parquet=False, validation_size=0))
+    thinking = {t.task: t.thinking for t in iter_trajectories(tmp_path / "out", "train")}
+    assert thinking == {"2+2?": "Count up.", "3+3?": ""}
 
 
 def test_skip_invalid_counts_bad_lines_as_dropped(tmp_path):
@@ -179,6 +209,10 @@ def test_cached_metadata_texts_equal_encoding_each_one():
         {},
     ]
     instances = [
-        StepInstance(str(i), [], "t", 1, 1, "x", "agent", m) for i, m in enumerate(metadatas)
+        StepInstance(
+            id=str(i), prompt=[], target="t", step_index=1, num_steps=1, trajectory_id="x",
+            kind="agent", metadata=m,
+        )
+        for i, m in enumerate(metadatas)
     ]
     assert _metadata_texts(instances) == [_metadata_text(m) for m in metadatas]

@@ -21,6 +21,8 @@ def test_example_build_stats_show(tmp_path, capsys):
         "validation.jsonl",
         "train.parquet",
         "validation.parquet",
+        "train.trajectories.jsonl",
+        "validation.trajectories.jsonl",
         "stats.json",
     }
     assert main(["data", "stats", str(out)]) == 0

@@ -25,7 +25,15 @@ def _instances(tmp_path, rows):
 
 def _inst(i, target, kind=KIND_MATH):
     prompt = [{"role": "user", "content": f"problem {i}: next step?"}]
-    return StepInstance(f"t{i}/step-1", prompt, target, 1, 3, f"t{i}", kind)
+    return StepInstance(
+        id=f"t{i}/step-1",
+        prompt=prompt,
+        target=target,
+        step_index=1,
+        num_steps=3,
+        trajectory_id=f"t{i}",
+        kind=kind,
+    )
 
 
 ROWS = [
@@ -88,7 +96,7 @@ def test_bad_instance_file_is_a_located_error(tmp_path):
     path.write_text(
         json.dumps(ROWS[0].to_dict()) + '\n{"id": "x", "prompt": []}\n', encoding="utf-8"
     )
-    with pytest.raises(DataError, match=r"v\.jsonl:2: not a step instance \(KeyError: 'target'\)"):
+    with pytest.raises(DataError, match=r"v\.jsonl:2: not a step instance: 'prompt' is not"):
         load_step_instances(path)
     with pytest.raises(DataError, match="no validation.jsonl or validation.parquet"):
         load_step_instances(tmp_path)

@@ -308,7 +308,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from srlkit.data.export import iter_instances
+    from srlkit.data.reader import iter_instances
 
     shown = 0
     for inst in iter_instances(args.dir, args.split):

@@ -24,10 +24,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.export import ParquetBatchWriter, instance_line
+from srlkit.data.export import ParquetBatchWriter, instance_line, trajectory_line
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import LoaderOptions, load_file
 from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, expand_inputs
+from srlkit.data.reader import TRAJECTORIES_SUFFIX
 from srlkit.data.schema import KIND_AGENT, StepInstance, Trajectory
 from srlkit.data.stats import BuildStats
 from srlkit.io import atomic_write, write_json
@@ -99,7 +100,7 @@ class _Builder:
         self,
         config: BuildConfig,
         count_tokens: TokenCounter | None,
-        train_write: Callable[[list[tuple[StepInstance, bytes]]], None],
+        train_write: Callable[[Trajectory, list[tuple[StepInstance, bytes]]], None],
     ):
         self.config = config
         self.count_tokens = count_tokens
@@ -107,7 +108,8 @@ class _Builder:
         self.stats = BuildStats()
         self.seen_content: set[bytes] = set()
         self.seen_ids: dict[str, int] = {}
-        self.heap: list[tuple[bytes, int, list[StepInstance]]] = []  # max-heap via inverted keys
+        # (inverted key, arrival, trajectory, instances): a max-heap via the inverted keys
+        self.heap: list[tuple[bytes, int, Trajectory, list[StepInstance]]] = []
         self.arrival = 0
         self.validation_size: int | None = config.validation_size
 
@@ -136,7 +138,7 @@ class _Builder:
         self.stats.steps_per_trajectory.add(len(trajectory.steps))
         if self.validation_size is None:
             self.validation_size = default_validation_size(trajectory.kind)
-        self._route(_split_key(self.config.seed, digest), instances)
+        self._route(_split_key(self.config.seed, digest), trajectory, instances)
 
     def _unique_id(self, trajectory: Trajectory) -> None:
         n = self.seen_ids.get(trajectory.id, 0) + 1
@@ -144,19 +146,21 @@ class _Builder:
         if n > 1:
             trajectory.id = f"{trajectory.id}#{n}"
 
-    def _route(self, key: bytes, instances: list[StepInstance]) -> None:
+    def _route(self, key: bytes, trajectory: Trajectory, instances: list[StepInstance]) -> None:
         """Keep the smallest keys for validation; whatever leaves the heap goes to train."""
         self.arrival += 1
         inverted = bytes(255 - b for b in key)
-        item = (inverted, self.arrival, instances)
+        item = (inverted, self.arrival, trajectory, instances)
         if len(self.heap) < (self.validation_size or 0):
             heapq.heappush(self.heap, item)
             return
         if self.heap and inverted > self.heap[0][0]:
             item = heapq.heapreplace(self.heap, item)
-        self._emit("train", item[2])
+        self._emit("train", item[2], item[3])
 
-    def _emit(self, split: str, instances: list[StepInstance]) -> list[tuple[StepInstance, bytes]]:
+    def _emit(
+        self, split: str, trajectory: Trajectory, instances: list[StepInstance]
+    ) -> list[tuple[StepInstance, bytes]]:
         """Count the instances of one trajectory and encode them; train ones are written at once
         (one write per trajectory, not per instance), validation ones are returned."""
         s = self.stats.splits[split]
@@ -170,11 +174,11 @@ class _Builder:
         )
         pairs = [(inst, instance_line(inst)) for inst in instances]
         if split == "train":
-            self.train_write(pairs)
+            self.train_write(trajectory, pairs)
             return []
         return pairs
 
-    def close_split(self) -> list[tuple[StepInstance, bytes]]:
+    def close_split(self) -> tuple[list[Trajectory], list[tuple[StepInstance, bytes]]]:
         """Close the split: cap validation to a fraction of what was kept, emit the rest to train.
 
         The cap matters for small inputs: 30 held-out trajectories out of 40 would leave almost
@@ -190,12 +194,14 @@ class _Builder:
                 100 * self.config.max_validation_fraction,
                 self.stats.kept,
             )
-        for _, _, instances in sorted(spill, key=lambda item: item[1]):
-            self._emit("train", instances)
+        for _, _, trajectory, instances in sorted(spill, key=lambda item: item[1]):
+            self._emit("train", trajectory, instances)
         lines: list[tuple[StepInstance, bytes]] = []
-        for _, _, instances in sorted(chosen, key=lambda item: item[1]):
-            lines.extend(self._emit("validation", instances))
-        return lines
+        trajectories: list[Trajectory] = []
+        for _, _, trajectory, instances in sorted(chosen, key=lambda item: item[1]):
+            lines.extend(self._emit("validation", trajectory, instances))
+            trajectories.append(trajectory)
+        return trajectories, lines
 
 
 def build_dataset(
@@ -204,7 +210,9 @@ def build_dataset(
     config: BuildConfig | None = None,
     progress: bool = False,
 ) -> BuildStats:
-    """Read ``inputs`` (files or directories), write ``out_dir``/{train,validation}.jsonl(+parquet) and stats.json."""
+    """Read ``inputs`` (files, directories or hub ids) and write ``out_dir``: per split the
+    instances (``{split}.jsonl``, ``{split}.parquet``) and the trajectories they came from
+    (``{split}.trajectories.jsonl``, what SFT trains on), plus ``stats.json``."""
     config = config or BuildConfig()
     out = Path(out_dir)
     files = expand_inputs(list(inputs))
@@ -217,9 +225,13 @@ def build_dataset(
         count_tokens = make_token_counter(config.tokenizer)
     with ExitStack() as stack:
         train_jsonl = stack.enter_context(atomic_write(out / "train.jsonl", "wb"))
+        train_trajectories = stack.enter_context(
+            atomic_write(out / f"train{TRAJECTORIES_SUFFIX}", "wb")
+        )
         train_parquet = _parquet_sink(stack, out / "train.parquet") if config.parquet else None
 
-        def write_train(pairs: list[tuple[StepInstance, bytes]]) -> None:
+        def write_train(trajectory: Trajectory, pairs: list[tuple[StepInstance, bytes]]) -> None:
+            train_trajectories.write(trajectory_line(trajectory))
             train_jsonl.write(b"".join(line for _, line in pairs))
             if train_parquet is not None:
                 for inst, _ in pairs:
@@ -232,10 +244,12 @@ def build_dataset(
                 logger.debug("dropped (%s) %s", outcome.dropped, outcome.detail)
             else:
                 builder.add(outcome.trajectory, outcome.format)
-        validation = builder.close_split()
+        validation_trajectories, validation = builder.close_split()
         if train_parquet is not None:
             train_parquet.close()
     _write_validation(out, validation, config.parquet)
+    with atomic_write(out / f"validation{TRAJECTORIES_SUFFIX}", "wb") as f:
+        f.writelines(trajectory_line(t) for t in validation_trajectories)
     stats = builder.stats
     stats.inputs = [str(f) for f in files]
     stats.config = _config_dict(config)

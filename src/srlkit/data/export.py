@@ -1,27 +1,19 @@
-"""Step instances on disk and in memory: JSONL (the source of truth), parquet, ``datasets.Dataset``.
+"""Writing step instances: JSONL lines (the source of truth) and Arrow tables (parquet, datasets).
 
 JSONL keeps every instance exactly as :meth:`StepInstance.to_dict` writes it. Arrow (parquet
 and ``datasets``) needs one type per column, but ``metadata`` differs between math and agent
 instances (and between sources), so in those two forms ``metadata`` is a **JSON-encoded
-string**; :func:`load_instances` decodes it back. ``prompt`` stays a list of
-``{"role", "content"}`` structs, which is the conversational form TRL's trainers expect.
-
->>> instances = load_instances("runs/data", split="train")  # doctest: +SKIP
->>> dataset = load_instances("runs/data", split="train", as_dataset=True)  # doctest: +SKIP
+string**; the one reader, :mod:`srlkit.data.reader`, decodes it back. ``prompt`` stays a list
+of ``{"role", "content"}`` structs, the conversational form TRL's trainers expect.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
-from srlkit.data.schema import COL_METADATA, StepInstance
-from srlkit.io import DataError, atomic_write, iter_jsonl
+from srlkit.data.schema import StepInstance, Trajectory
 
-SPLITS = ("train", "validation")
 PARQUET_BATCH = 2048
 
 
@@ -37,11 +29,20 @@ try:  # several times faster than the standard encoder on long prompt texts
         """
         return orjson.dumps(inst.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
 
+    def trajectory_line(trajectory: Trajectory) -> bytes:
+        """One trajectory as a UTF-8 JSON line (:meth:`Trajectory.to_dict`), newline included."""
+        return orjson.dumps(trajectory.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
+
 except ImportError:  # pragma: no cover - orjson is a dependency, the fallback keeps exports working
 
     def instance_line(inst: StepInstance) -> bytes:
         """One instance as a UTF-8 JSON line, in orjson's compact form."""
         text = json.dumps(inst.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        return (text + "\n").encode("utf-8")
+
+    def trajectory_line(trajectory: Trajectory) -> bytes:
+        """One trajectory as a UTF-8 JSON line, in orjson's compact form."""
+        text = json.dumps(trajectory.to_dict(), ensure_ascii=False, separators=(",", ":"))
         return (text + "\n").encode("utf-8")
 
 
@@ -61,14 +62,6 @@ def _arrow_schema() -> Any:
             ("metadata", pa.string()),
         ]
     )
-
-
-def arrow_record(instance: dict[str, Any]) -> dict[str, Any]:
-    """An instance dict with ``metadata`` JSON-encoded (the Arrow / datasets form)."""
-    out = dict(instance)
-    out[COL_METADATA] = _metadata_text(instance.get(COL_METADATA))
-    out["prompt"] = [{"role": m["role"], "content": m["content"]} for m in instance["prompt"]]
-    return out
 
 
 def _metadata_text(metadata: dict[str, Any] | None) -> str:
@@ -152,10 +145,6 @@ class ParquetBatchWriter:
         if len(self._batch) >= PARQUET_BATCH:
             self._flush()
 
-    def add_record(self, record: dict[str, Any]) -> None:
-        """Add one instance dict (the :meth:`StepInstance.to_dict` form)."""
-        self.add(StepInstance.from_dict(record))
-
     def _flush(self) -> None:
         if self._batch or self.rows == 0:
             self._writer.write_table(arrow_table(self._batch))
@@ -167,70 +156,3 @@ class ParquetBatchWriter:
             self._closed = True
             self._flush()
             self._writer.close()
-
-
-def write_parquet(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> int:
-    """Stream instance dicts into a parquet file in batches, atomically; returns the row count."""
-    with atomic_write(path, "wb") as handle:
-        writer = ParquetBatchWriter(handle)
-        for rec in records:
-            writer.add_record(rec)
-        writer.close()
-    return writer.rows
-
-
-def _resolve(path: str | os.PathLike[str], split: str) -> Path:
-    p = Path(path)
-    if p.is_dir():
-        for suffix in (".jsonl", ".parquet"):
-            candidate = p / f"{split}{suffix}"
-            if candidate.is_file():
-                return candidate
-        raise DataError(
-            p, f"no {split}.jsonl or {split}.parquet here (expected the output of 'srl data build')"
-        )
-    if not p.is_file():
-        raise DataError(p, "no such file or directory")
-    return p
-
-
-def iter_instances(path: str | os.PathLike[str], split: str = "train") -> Iterator[StepInstance]:
-    """Stream the instances of one split from a build directory, a JSONL or a parquet file."""
-    file = _resolve(path, split)
-    if file.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(file).iter_batches():
-            for rec in batch.to_pylist():
-                rec[COL_METADATA] = json.loads(rec[COL_METADATA] or "{}")
-                yield StepInstance.from_dict(rec)
-        return
-    for line, rec in iter_jsonl(file):
-        try:
-            yield StepInstance.from_dict(rec)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(
-                file, f"not a step instance ({exc.__class__.__name__}: {exc})", line
-            ) from None
-
-
-def load_instances(
-    path: str | os.PathLike[str], split: str = "train", as_dataset: bool = False
-) -> Any:
-    """The instances of ``split`` as a list of :class:`StepInstance`, or as a ``datasets.Dataset``.
-
-    The Dataset has the columns of :mod:`srlkit.data.schema` (``prompt``, ``target``, ``kind``,
-    ...) with ``metadata`` JSON-encoded, ready for TRL's ``GRPOTrainer`` (extra columns are
-    passed to reward functions as keyword arguments).
-    """
-    instances = list(iter_instances(path, split))
-    if not as_dataset:
-        return instances
-    return to_dataset(instances)
-
-
-def to_dataset(instances: Iterable[StepInstance]) -> Any:
-    """A ``datasets.Dataset`` of instances (metadata JSON-encoded, see the module docstring)."""
-    import datasets
-
-    return datasets.Dataset(arrow_table(list(instances)))

@@ -129,10 +129,15 @@ def build_instances(
             continue
         if counts is not None:
             counts.built += 1
-        # Fields in declaration order (id, prompt, target, step_index, num_steps,
-        # trajectory_id, kind, metadata): positional, since keywords doubled the call's cost.
         yield StepInstance(
-            f"{trajectory.id}/step-{k}", prompt, target, k, n, trajectory.id, trajectory.kind, meta
+            id=f"{trajectory.id}/step-{k}",
+            prompt=prompt,
+            target=target,
+            step_index=k,
+            num_steps=n,
+            trajectory_id=trajectory.id,
+            kind=trajectory.kind,
+            metadata=meta,
         )
 
 

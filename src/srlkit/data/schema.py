@@ -28,6 +28,21 @@ COL_ANSWER = "answer"  # gold final answer, as text
 
 KIND_MATH = "math"
 KIND_AGENT = "agent"
+KINDS = (KIND_MATH, KIND_AGENT)
+
+# Field names accepted in users' problem files, in the order they are tried. Defined once here
+# so that data loaders, RLVR problem files and evaluation accept the same spellings.
+PROBLEM_FIELDS = ("problem", "question", "prompt", "task", "query")
+SOLUTION_FIELDS = ("deepseek_attempt", "attempt", "solution", "answer")
+ANSWER_FIELDS = ("answer", "final_answer", "gold", "ground_truth")
+# Reasoning traces that precede a solution (s1K's ``thinking``, s1K-1.1's
+# ``deepseek_thinking_trajectory``...): kept as :attr:`Trajectory.thinking` for ``sft_mode: full``.
+THINKING_FIELDS = (
+    "thinking",
+    "deepseek_thinking_trajectory",
+    "gemini_thinking_trajectory",
+    "thinking_trajectories",
+)
 
 
 @dataclass
@@ -62,7 +77,12 @@ class Step:
 
 @dataclass
 class Trajectory:
-    """An expert's solution of one task, cut into steps."""
+    """An expert's solution of one task, cut into steps.
+
+    ``thinking`` is the expert's reasoning trace before the solution, when the source has one
+    (s1K): SFT in ``full`` mode trains on it, SRL never targets it, and it is no part of the
+    trajectory's identity (:func:`srlkit.data.build.content_hash`).
+    """
 
     id: str
     task: str
@@ -71,9 +91,10 @@ class Trajectory:
     final_answer: str | None = None
     source_format: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    thinking: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "id": self.id,
             "task": self.task,
             "kind": self.kind,
@@ -82,6 +103,9 @@ class Trajectory:
             "source_format": self.source_format,
             "metadata": self.metadata,
         }
+        if self.thinking:
+            d["thinking"] = self.thinking
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Trajectory:
@@ -93,12 +117,17 @@ class Trajectory:
             final_answer=d.get("final_answer"),
             source_format=str(d.get("source_format", "")),
             metadata=dict(d.get("metadata") or {}),
+            thinking=str(d.get("thinking") or ""),
         )
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StepInstance:
-    """One SRL training example: the context up to step k-1, and the expert's step k as target."""
+    """One SRL training example: the context up to step k-1, and the expert's step k as target.
+
+    Keyword-only: ``step_index`` and ``num_steps`` are both ints, and a positional call could
+    swap them without any error.
+    """
 
     id: str
     prompt: list[dict[str, str]]

@@ -5,7 +5,7 @@
 - :mod:`~srlkit.evaluation.backends`: HF ``generate`` (batched, left-padded) and vLLM.
 - :mod:`~srlkit.evaluation.runner`: the resumable evaluation loop (``srl eval``).
 - :mod:`~srlkit.evaluation.steps`: next-step validation on step instances (``srl eval-steps``).
-- :mod:`~srlkit.evaluation.grader`: the check that reference solutions grade as correct.
+- :mod:`~srlkit.evaluation.grader_check`: the check that reference solutions grade as correct.
 
 Nothing here imports torch at module import time; backends import it when built.
 """

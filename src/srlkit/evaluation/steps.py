@@ -50,12 +50,12 @@ class StepEvalConfig(BackendOptions):
 
 
 def load_step_instances(path: str | Path, split: str = "validation") -> list[StepInstance]:
-    """Step instances from a ``srl data build`` directory (its ``split``), a JSONL or a parquet file.
+    """Step instances from a ``srl data build`` folder (its ``split``), a JSONL, parquet or hub id.
 
-    Reading is :func:`srlkit.data.export.iter_instances`, the data pipeline's own reader, so
+    Reading is :func:`srlkit.data.reader.iter_instances`, the one instance reader, so
     every form the builder writes is understood; ids must be unique because they key resume.
     """
-    from srlkit.data.export import iter_instances
+    from srlkit.data.reader import iter_instances
 
     instances = list(iter_instances(path, split))
     ids = Counter(i.id for i in instances)

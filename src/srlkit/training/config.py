@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 from trl import ModelConfig, TrlParser
 
-from srlkit.io import DataError
-from srlkit.training.backend import grpo_classes, sft_classes
+from srlkit.io import ConfigError, DataError
+from srlkit.training.trainers import grpo_classes, sft_classes
 
 METHODS = ("srl", "rlvr", "sft")
 PATH_KEYS = ("train_file", "eval_file", "model_name_or_path")
@@ -45,14 +45,16 @@ class RunArguments:
     train_file: str | None = field(
         default=None,
         metadata={
-            "help": "Training data (JSONL or JSON array). srl: step instances from `srl data build`; "
-            "rlvr: problems with an answer column; sft: trajectories or step instances."
+            "help": "Training data: a `srl data build` folder (its train split), a JSONL, JSON "
+            "array or parquet file, or a hub dataset id ORG/NAME[:CONFIG][@SPLIT]. srl: step "
+            "instances; rlvr: problems with an answer column; sft: trajectories."
         },
     )
     eval_file: str | None = field(
         default=None,
         metadata={
-            "help": "Validation data in the same format. Enables validation every `eval_steps` and "
+            "help": "Validation data in the same forms (a build folder gives its validation "
+            "split). Enables validation every `eval_steps` and "
             "best-checkpoint selection on `metric_for_best_model`."
         },
     )
@@ -349,7 +351,7 @@ def parse_method_args(
     if "--config" in argv:
         i = argv.index("--config")
         if i + 1 >= len(argv):
-            raise DataError(None, "--config needs a path to a YAML recipe")
+            raise ConfigError("--config needs a path to a YAML recipe")
         source = argv[i + 1]
         config.update(load_recipe(source))
         del argv[i : i + 2]

@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from srlkit.io import DataError, atomic_write, write_json
-from srlkit.training import data as tdata
-from srlkit.training.backend import grpo_classes, sft_classes
+from srlkit.io import ConfigError, DataError, atomic_write, write_json
+from srlkit.training import datasets as tdata
+from srlkit.training.trainers import grpo_classes, sft_classes
 from srlkit.training.callbacks import (
     BestCheckpointCallback,
     MetricsJSONLCallback,
@@ -59,7 +59,7 @@ def parse_reward_spec(spec: Any) -> Any:
         try:
             return json.loads(spec)
         except json.JSONDecodeError as exc:
-            raise DataError(None, f"reward_funcs: invalid JSON mapping ({exc.msg})") from None
+            raise ConfigError(f"reward_funcs: invalid JSON mapping ({exc.msg})") from None
     parts = [p.strip() for p in spec.split(",") if p.strip()]
     if not any(":" in p and p.rsplit(":", 1)[1].replace(".", "", 1).isdigit() for p in parts):
         return parts[0] if len(parts) == 1 else parts
@@ -143,17 +143,17 @@ def _load_tokenizer(args: MethodArgs, padding_side: str):
 
 
 def _load_split(
-    args: MethodArgs, path: str, tokenizer: Any, max_samples: int | None
+    args: MethodArgs, path: str, tokenizer: Any, max_samples: int | None, split: str
 ) -> tuple[list[dict], dict]:
     run = args.run
     if args.method == "srl":
-        rows, summary = tdata.load_srl_instances(path)
+        rows, summary = tdata.load_srl_instances(path, split)
     elif args.method == "rlvr":
         rows, summary = tdata.load_rlvr_problems(
-            path, run.rlvr_prompt_template, run.problem_field, run.answer_field
+            path, run.rlvr_prompt_template, run.problem_field, run.answer_field, split
         )
     else:
-        rows, summary = tdata.load_sft_examples(path, run.sft_mode)
+        rows, summary = tdata.load_sft_examples(path, run.sft_mode, split)
         if len({tuple(sorted(r)) for r in rows}) > 1:
             raise DataError(path, "mixes math and agent trajectories; SFT them in separate runs")
     if args.method != "sft":
@@ -178,15 +178,15 @@ def build_datasets(args: MethodArgs, tokenizer: Any) -> tuple[Any, Any, dict[str
     from datasets import Dataset
 
     if not args.run.train_file:
-        raise DataError(None, "train_file is required (in the recipe or as --train_file)")
+        raise ConfigError("train_file is required (in the recipe or as --train_file)")
     train_rows, train_summary = _load_split(
-        args, args.run.train_file, tokenizer, args.run.max_train_samples
+        args, args.run.train_file, tokenizer, args.run.max_train_samples, "train"
     )
     summary = {"train": train_summary}
     eval_ds = None
     if args.run.eval_file:
         eval_rows, summary["eval"] = _load_split(
-            args, args.run.eval_file, tokenizer, args.run.max_eval_samples
+            args, args.run.eval_file, tokenizer, args.run.max_eval_samples, "validation"
         )
         eval_ds = Dataset.from_list(eval_rows)
     return Dataset.from_list(train_rows), eval_ds, summary
@@ -245,7 +245,7 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
 def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     """Train one method as configured; resumes from the latest checkpoint when ``resume='auto'``."""
     if not args.model.model_name_or_path:
-        raise DataError(None, "model_name_or_path is required (a hub id or a local folder)")
+        raise ConfigError("model_name_or_path is required (a hub id or a local folder)")
     out = Path(args.train.output_dir)
     resume = resolve_resume(args.train.resume_from_checkpoint or args.run.resume, out)
     trainer, summary = build_trainer(args, callbacks)

@@ -29,13 +29,18 @@ from srlkit.data.loaders.base import (
     require_list,
 )
 from srlkit.data.loaders.files import RawRecord
-from srlkit.data.schema import KIND_MATH, Step, Trajectory
+from srlkit.data.schema import (
+    ANSWER_FIELDS,
+    KIND_MATH,
+    PROBLEM_FIELDS,
+    SOLUTION_FIELDS,
+    THINKING_FIELDS,
+    Step,
+    Trajectory,
+)
 from srlkit.data.segment import segment_solution
 from srlkit.io import DataError
 
-PROBLEM_FIELDS = ("problem", "question", "prompt", "task", "query")
-SOLUTION_FIELDS = ("deepseek_attempt", "attempt", "solution", "answer")
-ANSWER_FIELDS = ("answer", "final_answer", "gold", "ground_truth")
 S1K_MARKERS = (
     "deepseek_attempt",
     "gemini_attempt",
@@ -49,6 +54,20 @@ SHORT_ANSWER_CHARS = 64
 
 _CALC_RE = re.compile(r"<<[^<>]*>>")
 _SOCRATIC_SEP = " ** "
+
+
+def thinking_trace(record: dict[str, Any]) -> str:
+    """The record's reasoning trace (first of :data:`THINKING_FIELDS`), or "".
+
+    s1K stores ``thinking_trajectories`` as a one-element list; a longer list is joined.
+    """
+    for name in THINKING_FIELDS:
+        value = record.get(name)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = "\n\n".join(value)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
 
 
 def _has_any(record: dict[str, Any], names: tuple[str, ...]) -> bool:
@@ -78,7 +97,7 @@ class MathLoader(Loader):
         solution_name, solution = first_text_field(raw, solutions, "solution")
         seg = segment_solution(solution, options.segment, options.step_regex)
         answer = self.final_answer(raw, solution_name, solution, options)
-        return self._trajectory(
+        trajectory = self._trajectory(
             raw,
             problem,
             seg.steps,
@@ -87,6 +106,8 @@ class MathLoader(Loader):
             segmentation=seg.method,
             solution_field=solution_name,
         )
+        trajectory.thinking = thinking_trace(raw.record)
+        return trajectory
 
     def final_answer(
         self, raw: RawRecord, solution_name: str, solution: str, options: LoaderOptions

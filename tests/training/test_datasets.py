@@ -7,13 +7,14 @@ import json
 import pytest
 from training_helpers import gsm8k_trajectories, step_instances
 
+from srlkit.data.reader import ReadSummary
 from srlkit.data.schema import KIND_AGENT, Step, Trajectory
-from srlkit.io import DataError, write_jsonl
-from srlkit.training import data as tdata
+from srlkit.io import ConfigError, DataError, write_jsonl
+from srlkit.training import datasets as tdata
 from srlkit.training.config import DEFAULT_RLVR_PROMPT
 
 
-def _reconciles(summary: tdata.DataSummary) -> bool:
+def _reconciles(summary: ReadSummary) -> bool:
     return summary.records_in == summary.kept + sum(summary.dropped.values())
 
 
@@ -62,13 +63,13 @@ def test_rlvr_prompts_from_real_math_sets(shared_data):
 
 
 def test_rlvr_template_needs_placeholder(shared_data):
-    with pytest.raises(DataError, match=r"\{problem\}"):
+    with pytest.raises(ConfigError, match=r"\{problem\}"):
         tdata.load_rlvr_problems(shared_data / "gsm8k" / "test.jsonl", "Solve it.")
 
 
 def test_sft_full_and_outline_from_trajectories(tmp_path, shared_data):
     trajs = gsm8k_trajectories(shared_data, 3)
-    trajs[0].metadata["thinking"] = "Let me add the numbers."
+    trajs[0].thinking = "Let me add the numbers."
     path = tmp_path / "traj.jsonl"
     write_jsonl(path, (t.to_dict() for t in trajs))
     full, _ = tdata.load_sft_examples(path, "full")
@@ -82,25 +83,20 @@ def test_sft_full_and_outline_from_trajectories(tmp_path, shared_data):
     assert outline[0]["prompt"] == [{"role": "user", "content": trajs[0].task}]
 
 
-def test_sft_from_instances_regroups_trajectories(tmp_path, shared_data):
-    trajs = gsm8k_trajectories(shared_data, 2)
-    instances = [i.to_dict() for i in step_instances(trajs)]
-    orphan = [
-        i for i in step_instances(gsm8k_trajectories(shared_data, 1, offset=50)) if i.step_index > 1
-    ]
-    path = tmp_path / "instances.jsonl"
-    write_jsonl(path, [*instances, *(i.to_dict() for i in orphan)])
-    rows, summary = tdata.load_sft_examples(path, "outline")
-    assert len(rows) == 2 and _reconciles(summary)
-    assert summary.dropped["instances of a trajectory without a complete run of steps 1..k"] == len(
-        orphan
-    )
-    assert rows[0]["completion"][0]["content"].splitlines() == [
-        i["target"] for i in instances[: len(trajs[0].steps)]
-    ]
-    assert (
-        rows[0]["prompt"] == instances[0]["prompt"]
-    )  # the step-1 prompt: the task, no earlier step
+def test_sft_reads_a_build_folder_and_refuses_instances(tmp_path, shared_data):
+    """SFT trains on the trajectories `srl data build` parsed (no regrouping of instances), and
+    an instance file gets a one-line error saying where the trajectories are."""
+    from srlkit.data.build import BuildConfig, build_dataset
+
+    out = tmp_path / "built"
+    stats = build_dataset([shared_data / "gsm8k" / "test.jsonl"], out, BuildConfig(parquet=False))
+    rows, summary = tdata.load_sft_examples(out, "outline")
+    assert len(rows) == stats.splits["train"].trajectories and _reconciles(summary)
+    assert rows[0]["completion"][0]["content"].startswith("1. ")
+    val_rows, _ = tdata.load_sft_examples(out, "outline", split="validation")
+    assert len(val_rows) == stats.splits["validation"].trajectories
+    with pytest.raises(DataError, match=r"train\.jsonl: holds step instances"):
+        tdata.load_sft_examples(out / "train.jsonl", "outline")
 
 
 def test_sft_agent_trajectory_is_multi_turn():

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from srlkit.evaluation.benchmarks import BENCHMARKS, Problem, load_benchmark
-from srlkit.evaluation.grader import (
+from srlkit.evaluation.grader_check import (
     check_references,
     check_wrong_answers,
     grader_check,
