@@ -8,14 +8,13 @@ import pytest
 
 from srlkit.data.build import BuildConfig, build_dataset
 from srlkit.data.example import write_example
+from srlkit.data.hub import HubSource, parse_hub_id
 from srlkit.data.reader import (
-    HubSource,
     ReadSummary,
     iter_instances,
     iter_records,
     iter_trajectories,
     load_instances,
-    parse_hub_id,
 )
 from srlkit.io import DataError
 
@@ -125,3 +124,17 @@ def test_corrupt_parquet_is_one_line(tmp_path):
     bad.write_bytes(b"PAR1 not really")
     with pytest.raises(DataError, match=r"train\.parquet: unreadable parquet file"):
         list(iter_instances(bad))
+
+
+def test_data_build_reads_a_hub_dataset(tmp_path, shared_data, monkeypatch):
+    import datasets
+
+    from srlkit.io import iter_jsonl
+
+    rows = [rec for _, rec in iter_jsonl(shared_data / "gsm8k" / "test.jsonl")][:20]
+    monkeypatch.setattr(
+        datasets, "load_dataset", lambda name, config=None, split=None: datasets.Dataset.from_list(rows)
+    )
+    stats = build_dataset(["openai/gsm8k:main@test"], tmp_path / "out", BuildConfig(parquet=False))
+    assert stats.read == 20 and stats.inputs == ["hf://openai/gsm8k:main@test"]
+    assert stats.formats == {"gsm8k": stats.kept}

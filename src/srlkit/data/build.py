@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from srlkit.data.hub import HubSource, parse_hub_id
 from srlkit.data.export import ParquetBatchWriter, instance_line, trajectory_line
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import LoaderOptions, load_file
@@ -215,7 +216,7 @@ def build_dataset(
     (``{split}.trajectories.jsonl``, what SFT trains on), plus ``stats.json``."""
     config = config or BuildConfig()
     out = Path(out_dir)
-    files = expand_inputs(list(inputs))
+    files = expand_sources(list(inputs))
     count_tokens = None
     if config.instances.max_prompt_tokens is not None:
         if not config.tokenizer:
@@ -261,6 +262,18 @@ def build_dataset(
     return stats
 
 
+def expand_sources(inputs: list[str | os.PathLike[str]]) -> list[Path | HubSource]:
+    """Local files and folders (expanded to their trajectory files) and hub ids, in order.
+
+    A hub id's split comes from its ``@SPLIT`` suffix, ``train`` when it has none.
+    """
+    sources: list[Path | HubSource] = []
+    for item in inputs:
+        hub = parse_hub_id(str(item))
+        sources.extend([hub] if hub is not None else expand_inputs([item]))
+    return sources
+
+
 def _parquet_sink(stack: ExitStack, path: Path) -> ParquetBatchWriter:
     """A parquet writer on an atomic file, closed before the file is moved into place."""
     writer = ParquetBatchWriter(stack.enter_context(atomic_write(path, "wb")))
@@ -280,7 +293,9 @@ def _write_validation(
                 writer.add(inst)
 
 
-def _outcomes(files: list[Path], config: BuildConfig, progress: bool) -> Iterator[Any]:
+def _outcomes(
+    files: list[Path | HubSource], config: BuildConfig, progress: bool
+) -> Iterator[Any]:
     """Every record's outcome, file after file, with a progress bar counting records.
 
     Without ``progress`` there is no bar at all: importing tqdm alone costs about 80 ms, the
@@ -295,13 +310,13 @@ def _outcomes(files: list[Path], config: BuildConfig, progress: bool) -> Iterato
     # disable=None: no bar when stderr is not a terminal (logs, CI), so errors stay one line.
     with tqdm(desc="records", unit="rec", disable=None, mininterval=0.5) as bar:
         for path in files:
-            bar.set_postfix_str(path.name, refresh=False)
+            bar.set_postfix_str(getattr(path, "name", ""), refresh=False)
             for outcome in _file_outcomes(path, config):
                 bar.update()
                 yield outcome
 
 
-def _file_outcomes(path: Path, config: BuildConfig) -> Iterator[Any]:
+def _file_outcomes(path: Path | HubSource, config: BuildConfig) -> Iterator[Any]:
     return load_file(
         path, config.format, config.loader, config.skip_invalid, config.max_record_bytes
     )

@@ -16,10 +16,10 @@ given): bad records are dropped and counted with their reason, and
 ``records_in == kept + dropped`` holds at the end, which training writes to
 ``data_summary.json``.
 
->>> parse_hub_id("openai/gsm8k:main@test")
-HubSource(name='openai/gsm8k', config='main', split='test')
->>> parse_hub_id("runs/data/train.jsonl") is None
-True
+>>> summary = ReadSummary("runs/data")
+>>> summary.add(); summary.add(); summary.drop("'target' missing or empty")
+>>> summary.to_dict()
+{'path': 'runs/data', 'records_in': 2, 'kept': 1, 'dropped': {"'target' missing or empty": 1}}
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from srlkit.data.hub import hub_records, parse_hub_id
 from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, RawRecord, iter_raw_records
 from srlkit.data.schema import (
     COL_ID,
@@ -55,9 +55,6 @@ logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation")
 TRAJECTORIES_SUFFIX = ".trajectories.jsonl"
-_HUB_ID_RE = re.compile(
-    r"(?:hf://)?(?P<name>[A-Za-z0-9][\w.-]*/[\w.-]+)(?::(?P<config>[\w.-]+))?(?:@(?P<split>\S+))?"
-)
 
 
 @dataclass
@@ -86,42 +83,6 @@ class ReadSummary:
             "kept": self.kept,
             "dropped": dict(self.dropped),
         }
-
-
-@dataclass(frozen=True)
-class HubSource:
-    """A dataset on the Hugging Face hub: ``load_dataset(name, config, split=split)``."""
-
-    name: str
-    config: str | None = None
-    split: str | None = None
-
-
-def parse_hub_id(token: str) -> HubSource | None:
-    """``ORG/NAME[:CONFIG][@SPLIT]`` (or ``hf://...``) as a :class:`HubSource`; None when
-    ``token`` is an existing local path or does not have that shape."""
-    if not token.startswith("hf://") and Path(token).exists():
-        return None
-    match = _HUB_ID_RE.fullmatch(token)
-    if match is None or match["name"].endswith((".jsonl", ".json", ".parquet", ".traj")):
-        return None
-    return HubSource(match["name"], match["config"], match["split"])
-
-
-def _hub_records(source: HubSource, split: str) -> Iterator[RawRecord]:
-    try:
-        import datasets
-    except ImportError as exc:  # pragma: no cover - datasets is a dependency
-        raise DataError(source.name, "reading a hub dataset needs `pip install datasets`") from exc
-    label = f"hf://{source.name}" + (f":{source.config}" if source.config else "")
-    try:
-        rows = datasets.load_dataset(source.name, source.config, split=source.split or split)
-    except Exception as exc:  # noqa: BLE001 - offline, unknown id, split or config: one line
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(label, f"could not load the hub dataset ({first_line})") from None
-    path = Path(label)
-    for index, row in enumerate(rows, start=1):
-        yield RawRecord(path, index, dict(row))
 
 
 def _parquet_records(path: Path) -> Iterator[RawRecord]:
@@ -172,7 +133,7 @@ def iter_records(
     """
     hub = parse_hub_id(str(source))
     if hub is not None:
-        records: Iterator[RawRecord] = _hub_records(hub, split)
+        records: Iterator[RawRecord] = hub_records(hub, split)
         errors: list[DataError] = []
     else:
         path = resolve_file(source, split, trajectories)

@@ -34,6 +34,7 @@ from srlkit.data.loaders.math import (
     StepsListLoader,
 )
 from srlkit.data.loaders.swe_agent import SWEAgentTrajLoader, TrajectoryJSONLoader
+from srlkit.data.hub import HubSource, hub_records
 from srlkit.data.schema import Trajectory
 from srlkit.io import DataError
 
@@ -115,13 +116,14 @@ class LoadOutcome:
 
 
 def load_file(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | HubSource,
     format: str | None = None,
     options: LoaderOptions | None = None,
     skip_invalid: bool = False,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
 ) -> Iterator[LoadOutcome]:
-    """Stream every record of one file as a :class:`LoadOutcome` (read = kept + dropped).
+    """Stream every record of one file (or hub dataset) as a :class:`LoadOutcome`
+    (read = kept + dropped).
 
     Malformed records raise :class:`DataError` unless ``skip_invalid``; then they come out as
     outcomes dropped with reason ``invalid`` (unreadable JSON lines too, so they are counted).
@@ -129,7 +131,12 @@ def load_file(
     options = options or LoaderOptions()
     loader = get_loader(format) if format else None
     errors: list[DataError] = []
-    for raw in iter_raw_records(path, skip_invalid, errors, max_record_bytes):
+    raws = (
+        hub_records(path, "train")
+        if isinstance(path, HubSource)
+        else iter_raw_records(path, skip_invalid, errors, max_record_bytes)
+    )
+    for raw in raws:
         while errors:
             err = errors.pop(0)
             yield LoadOutcome(
