@@ -24,6 +24,7 @@ def test_example_build_stats_show(tmp_path, capsys):
         "train.trajectories.jsonl",
         "validation.trajectories.jsonl",
         "stats.json",
+        "config.yaml",
     }
     assert main(["data", "stats", str(out)]) == 0
     stats_text = capsys.readouterr().out
@@ -91,7 +92,7 @@ def test_build_real_agent_files_with_options(shared_data, tmp_path, capsys):
         pytest.param(
             b'{"problem": "p", "solution": "a"}\n',
             ["--segment", "regex"],
-            "--segment regex needs --step-regex",
+            "--segment regex needs --step_regex",
             id="regex_missing",
         ),
         pytest.param(
@@ -109,7 +110,7 @@ def test_build_real_agent_files_with_options(shared_data, tmp_path, capsys):
         pytest.param(
             b'{"problem": "p", "solution": "a"}\n',
             ["--max-validation-fraction", "2"],
-            "command line: bad option: max_validation_fraction must be between 0 and 1",
+            "invalid option: max_validation_fraction must be between 0 and 1",
             id="bad_fraction",
         ),
         pytest.param(
@@ -136,12 +137,47 @@ def test_stats_and_show_on_a_directory_that_is_not_a_build(tmp_path, capsys):
     assert "no train.jsonl or train.parquet" in capsys.readouterr().err
 
 
-def test_option_values_are_checked_by_the_parser(tmp_path, capsys):
+def test_option_values_are_checked_before_anything_is_read(tmp_path, capsys):
+    argv = ["data", "build", str(tmp_path), "--out", str(tmp_path / "o"), "--history-rounds", "-1"]
+    assert main(argv) == 2
+    assert "history_rounds must be >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_build_takes_a_yaml_recipe_and_saves_the_resolved_one(tmp_path, capsys):
+    """Recipe keys = flag names; flags override the recipe; config.yaml reads back the same."""
+    import yaml
+
+    ex = tmp_path / "ex.jsonl"
+    main(["data", "example", "--out", str(ex), "-n", "10"])
+    recipe = tmp_path / "build.yaml"
+    recipe.write_text(
+        f"inputs: [{ex}]\nout: {tmp_path / 'a'}\nvalidation_size: 3\ntargets: paper\n"
+    )
+    assert main(["data", "build", "--config", str(recipe), "--validation_size", "2"]) == 0
+    saved = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())
+    assert saved["validation_size"] == 2 and saved["targets"] == "paper"
+    assert saved["inputs"] == [str(ex)]
+    stats = json.loads((tmp_path / "a" / "stats.json").read_text())
+    assert stats["splits"]["validation"]["trajectories"] == 2
+    again = ["data", "build", "--config", str(tmp_path / "a" / "config.yaml"), "--out", str(tmp_path / "b")]
+    assert main(again) == 0
+    assert (tmp_path / "b" / "train.jsonl").read_bytes() == (tmp_path / "a" / "train.jsonl").read_bytes()
+
+
+def test_unknown_recipe_key_names_the_file_and_key(tmp_path, capsys):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("inputs: [x]\nout: y\nvalidaton_size: 3\n")
+    assert main(["data", "build", "--config", str(recipe)]) == 2
+    assert f"{recipe}: unknown option(s): validaton_size" in capsys.readouterr().err
+
+
+def test_help_mentions_config_and_every_option(capsys):
     with pytest.raises(SystemExit) as info:
-        main(
-            ["data", "build", str(tmp_path), "--out", str(tmp_path / "o"), "--history-rounds", "-1"]
-        )
-    assert info.value.code == 2 and "must be >= 0" in capsys.readouterr().err
+        main(["data", "build", "--help"])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert "--config RECIPE.yaml" in out and "--history_rounds" in out and "INPUTS..." in out
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """Entry point of the ``srl`` command.
 
 Each command group (``srl data``, ``srl train``, ...) is a module in this package exposing
-``register(subparsers)``; heavy imports (torch, transformers) happen inside the command
-handlers, so ``srl data ...`` and ``srl --help`` start fast.
+``register(subparsers)``; every command parses its own options from a config dataclass
+(:mod:`srlkit.cli.options`), and heavy imports (torch) happen inside the command handlers, so
+``srl data ...`` and ``srl --help`` start fast.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from srlkit import __version__
-from srlkit.io import DataError
+from srlkit.io import SrlkitError
 
 # One line per command group; the module defines ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -49,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except DataError as exc:
-        # Bad input is the user's to fix: one clear line, no traceback.
+    except SrlkitError as exc:
+        # Bad input or a bad option is the user's to fix: one clear line, no traceback.
         print(f"srl: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

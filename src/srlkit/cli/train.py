@@ -14,6 +14,8 @@ import argparse
 import logging
 from typing import Any
 
+from srlkit.cli.options import PassThroughParser
+
 logger = logging.getLogger(__name__)
 
 METHOD_HELP = {
@@ -24,17 +26,6 @@ METHOD_HELP = {
 }
 
 
-class _PassThroughParser(argparse.ArgumentParser):
-    """Leaves every token after ``srl train METHOD`` to the method's own parser (TrlParser)."""
-
-    def parse_known_args(self, args=None, namespace=None):
-        namespace = namespace if namespace is not None else argparse.Namespace()
-        for key, value in self._defaults.items():  # set_defaults(func=...)
-            setattr(namespace, key, value)
-        namespace.train_argv = list(args or [])
-        return namespace, []
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "train",
@@ -42,7 +33,7 @@ def register(subparsers: Any) -> None:
         description="Train with a YAML recipe (--config) and --option value overrides.",
     )
     methods = parser.add_subparsers(
-        dest="method", metavar="METHOD", parser_class=_PassThroughParser
+        dest="method", metavar="METHOD", parser_class=PassThroughParser
     )
     methods.required = True
     for name, help_text in METHOD_HELP.items():
@@ -51,7 +42,7 @@ def register(subparsers: Any) -> None:
 
 
 def handle_train(args: argparse.Namespace) -> int:
-    argv = list(args.train_argv)
+    argv = list(args.rest_argv)
     if args.method == "pipeline":
         return _handle_pipeline(argv)
     from srlkit.training.config import parse_method_args
