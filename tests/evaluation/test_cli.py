@@ -6,21 +6,48 @@ import json
 
 import pytest
 
-from srlkit.cli.main import build_parser, main
+from srlkit.cli.main import main
 
 
-def test_eval_parser_defaults():
-    args = build_parser().parse_args(["eval", "Qwen/Qwen2.5-7B-Instruct"])
-    assert args.benchmarks == "amc23,aime24,aime25,minerva"
-    assert (args.k, args.temperature, args.top_p, args.top_k, args.backend) == (
-        None,
-        1.0,
-        1.0,
-        0,
-        "hf",
+def test_eval_options_defaults_and_spellings():
+    from srlkit.cli.options import parse_options
+    from srlkit.evaluation.runner import EvalConfig
+    from srlkit.evaluation.steps import StepEvalConfig
+
+    config = parse_options(EvalConfig, ["Qwen/Qwen2.5-7B-Instruct"], prog="srl eval", positionals=("model",))
+    assert config.benchmarks == ["amc23", "aime24", "aime25", "minerva"]
+    assert (config.k, config.temperature, config.top_p, config.top_k, config.backend) == (
+        None, 1.0, 1.0, 0, "hf"
     )
-    steps = build_parser().parse_args(["eval-steps", "m", "build_dir"])
-    assert (steps.temperature, steps.split, steps.format_penalty) == (0.0, "validation", -1.0)
+    spelled = parse_options(
+        EvalConfig,
+        ["m", "--benchmarks", "aime24,amc23", "gsm8k", "--no-chat-template", "--out", "o"],
+        prog="srl eval",
+        positionals=("model",),
+    )
+    assert spelled.benchmarks == ["aime24", "amc23", "gsm8k"]
+    assert (spelled.chat_template, spelled.out_dir) == (False, "o")
+    steps = parse_options(StepEvalConfig, ["m", "build_dir"], prog="srl eval-steps", positionals=("model", "data"))
+    assert (steps.temperature, steps.split, steps.format_penalty, steps.data) == (
+        0.0, "validation", -1.0, "build_dir"
+    )
+
+
+def test_default_output_folders_differ_for_models_with_the_same_name(tmp_path):
+    from srlkit.cli.eval import default_out
+
+    a, b = tmp_path / "srl" / "model", tmp_path / "rlvr" / "model"
+    a.mkdir(parents=True), b.mkdir(parents=True)
+    assert default_out(str(a), "math") != default_out(str(b), "math")
+    assert default_out(str(a), "math") == default_out(str(a) + "/", "math")
+    assert default_out(str(a), "math").startswith("eval_results/model-")
+
+
+def test_eval_reads_a_recipe(tmp_path, capsys):
+    recipe = tmp_path / "eval.yaml"
+    recipe.write_text("model: /nonexistent/model\nbenchmarks: [aime24, aime99]\n")
+    assert main(["eval", "--config", str(recipe)]) == 2
+    assert "unknown benchmark 'aime99'" in capsys.readouterr().err
 
 
 def test_unknown_benchmark_fails_before_loading_a_model(capsys):

@@ -46,6 +46,17 @@ class PassThroughParser(argparse.ArgumentParser):
         return namespace, []
 
 
+def add_command(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """Add ``name`` to ``subparsers`` as a :class:`PassThroughParser` (for command groups whose
+    other members are ordinary parsers, like the top level of ``srl``)."""
+    default_class = subparsers._parser_class  # noqa: SLF001 - argparse offers no per-parser class
+    subparsers._parser_class = PassThroughParser  # noqa: SLF001
+    try:
+        return subparsers.add_parser(name, help=help_text, add_help=False)
+    finally:
+        subparsers._parser_class = default_class  # noqa: SLF001
+
+
 def _is_list_field(cls: type, name: str) -> bool:
     hints = typing.get_type_hints(cls)
     return typing.get_origin(hints[name]) is list

@@ -10,7 +10,7 @@ sampling, and HF and vLLM then draw from the same distribution.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
@@ -39,14 +39,24 @@ class BackendOptions:
     """Which generation backend an evaluation uses and how it is placed; shared by the
     ``srl eval`` and ``srl eval-steps`` configs (read by :func:`backend_for`)."""
 
-    batch_size: int = 16
-    seed: int = 0
-    backend: str = "hf"
-    device: str = "auto"
-    dtype: str = "auto"
-    tensor_parallel_size: int = 1  # vLLM only
-    gpu_memory_utilization: float = 0.9  # vLLM only
-    max_model_len: int | None = None  # vLLM only
+    batch_size: int = field(default=16, metadata={"help": "sequences per HF generate call"})
+    seed: int = field(default=0, metadata={"help": "seed of sampling"})
+    backend: str = field(default="hf", metadata={"help": "generation backend: hf or vllm"})
+    device: str = field(default="auto", metadata={"help": "HF backend: cpu, cuda, cuda:1 ..."})
+    dtype: str = field(
+        default="auto", metadata={"help": "bfloat16, float16, float32 (auto: bf16 on GPU, fp32 on CPU)"}
+    )
+    tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM: GPUs per model"})
+    gpu_memory_utilization: float = field(
+        default=0.9, metadata={"help": "vLLM: share of GPU memory"}
+    )
+    max_model_len: int | None = field(
+        default=None, metadata={"help": "vLLM: context length (default: the model's)"}
+    )
+
+    def __post_init__(self) -> None:
+        if self.backend not in ("hf", "vllm"):
+            raise ValueError(f"backend must be hf or vllm, got {self.backend!r}")
 
 
 @dataclass

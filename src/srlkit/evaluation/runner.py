@@ -21,6 +21,8 @@ from tqdm.auto import tqdm
 
 from srlkit.evaluation.backends import Backend, BackendOptions, SamplingSettings, backend_for
 from srlkit.evaluation.benchmarks import (
+    BENCHMARKS,
+    GOLD_MODES,
     PAPER_BENCHMARKS,
     LoadedBenchmark,
     Problem,
@@ -45,37 +47,74 @@ MODE_SAMPLE = "sample"
 SAMPLE_KEY = ("problem_id", "mode", "sample_index")
 # Settings that change what a finished sample would be: a resumed run must not mix them.
 _FINGERPRINT_FIELDS = (
-    "model", "prompt_template", "instruction", "system_prompt", "use_chat_template",
+    "model", "prompt_template", "instruction", "system_prompt", "chat_template",
     "temperature", "top_p", "top_k", "max_new_tokens",
 )  # fmt: skip
 
 
 @dataclass
 class EvalConfig(BackendOptions):
-    """Everything that defines an evaluation run; saved as ``config.json`` next to its outputs."""
+    """Everything that defines an evaluation run (the options of ``srl eval``); saved as
+    ``config.json`` next to its outputs, which ``srl eval --config`` reads back."""
 
-    model: str
-    out_dir: str
-    benchmarks: list[str] = field(default_factory=lambda: list(PAPER_BENCHMARKS))
-    data_dir: str | None = None
+    model: str | None = field(
+        default=None, metadata={"help": "model id or local folder to evaluate (positional)"}
+    )
+    out_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "output folder (default: eval_results/<model name>-<hash of its path>-math)",
+            "aliases": ["--out"],
+        },
+    )
+    benchmarks: list[str] = field(
+        default_factory=lambda: list(PAPER_BENCHMARKS),
+        metadata={
+            "help": f"benchmark names ({', '.join(BENCHMARKS)}), JSONL files or NAME=FILE, "
+            "space- or comma-separated"
+        },
+    )
+    data_dir: str | None = field(
+        default=None, metadata={"help": "read local copies (e.g. ../shared/data), not the hub"}
+    )
     k: int | None = field(
-        default=None, metadata={"help": "samples per problem; None = each benchmark's default"}
+        default=None,
+        metadata={"help": "samples per problem for avg@k/pass@k (default: 32 AIME/AMC, else 0)"},
     )
     greedy: bool = field(
         default=True, metadata={"help": "also decode greedily (one answer per problem)"}
     )
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    max_new_tokens: int = 4096
+    temperature: float = field(default=1.0, metadata={"help": "sampling temperature for avg@k"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling (1.0 = off)"})
+    top_k: int = field(default=0, metadata={"help": "top-k sampling (0 = off)"})
+    max_new_tokens: int = field(default=4096, metadata={"help": "tokens generated at most"})
     limit: int | None = field(default=None, metadata={"help": "evaluate only the first N problems"})
-    prompt_template: str = DEFAULT_TEMPLATE
-    instruction: str = DEFAULT_INSTRUCTION
-    system_prompt: str | None = None
-    use_chat_template: bool = True
-    problem_field: str = "problem"
-    answer_field: str = "answer"
-    gold_from: str = "answer"
+    prompt_template: str = field(
+        default=DEFAULT_TEMPLATE, metadata={"help": "user turn; uses {problem} and {instruction}"}
+    )
+    instruction: str = field(
+        default=DEFAULT_INSTRUCTION, metadata={"help": "the answer-format instruction"}
+    )
+    system_prompt: str | None = field(default=None, metadata={"help": "optional system message"})
+    chat_template: bool = field(
+        default=True,
+        metadata={"help": "render prompts with the tokenizer's chat template (--no_chat_template "
+        "for base models: plain text)"},
+    )
+    problem_field: str = field(default="problem", metadata={"help": "custom JSONL: problem field"})
+    answer_field: str = field(default="answer", metadata={"help": "custom JSONL: answer field"})
+    gold_from: str = field(
+        default="answer",
+        metadata={"help": f"custom JSONL: how the answer field holds the gold ({', '.join(GOLD_MODES)})"},
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.benchmarks = [b.strip() for item in self.benchmarks for b in item.split(",") if b.strip()]
+        if self.gold_from not in GOLD_MODES:
+            raise ValueError(f"gold_from must be one of {', '.join(GOLD_MODES)}")
+        for name in self.benchmarks:  # a typo should fail before a model is loaded
+            resolve_spec(name)
 
     def fingerprint(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in _FINGERPRINT_FIELDS}
@@ -185,7 +224,7 @@ def evaluate_benchmark(
             build_messages(
                 p.problem, config.prompt_template, config.instruction, config.system_prompt
             ),
-            config.use_chat_template,
+            config.chat_template,
         )
         for p in problems
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +34,41 @@ logger = logging.getLogger(__name__)
 class StepEvalConfig(BackendOptions):
     """Options of ``srl eval-steps``; saved as ``config.json`` next to its outputs."""
 
-    model: str
-    data: str
-    out_dir: str
-    split: str = "validation"
-    limit: int | None = None
-    max_new_tokens: int = 1024
-    temperature: float = 0.0  # greedy, as the paper's validation
-    top_p: float = 1.0
-    lenient: bool = False
-    format_penalty: float = -1.0
-    metric: str = "sequence_matcher"
-    autojunk: bool = False
-    use_chat_template: bool = True
+    model: str | None = field(
+        default=None, metadata={"help": "model id or local folder (positional)"}
+    )
+    data: str | None = field(
+        default=None,
+        metadata={
+            "help": "step instances: a `srl data build` folder (its --split), a JSONL / parquet "
+            "file or a hub id (positional)"
+        },
+    )
+    out_dir: str | None = field(
+        default=None,
+        metadata={
+            "help": "output folder (default: eval_results/<model name>-<hash of its path>-steps)",
+            "aliases": ["--out"],
+        },
+    )
+    split: str = field(default="validation", metadata={"help": "split of a build folder"})
+    limit: int | None = field(default=None, metadata={"help": "score only the first N instances"})
+    max_new_tokens: int = field(default=1024, metadata={"help": "tokens generated at most"})
+    temperature: float = field(
+        default=0.0, metadata={"help": "0 = greedy, as the paper's validation"}
+    )
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling (1.0 = off)"})
+    lenient: bool = field(
+        default=False, metadata={"help": "accept completions that start inside <think>"}
+    )
+    format_penalty: float = field(default=-1.0, metadata={"help": "reward of a malformed output"})
+    metric: str = field(default="sequence_matcher", metadata={"help": "similarity metric"})
+    autojunk: bool = field(default=False, metadata={"help": "difflib's autojunk heuristic"})
+    chat_template: bool = field(
+        default=True,
+        metadata={"help": "render prompts with the tokenizer's chat template (--no_chat_template "
+        "for base models)"},
+    )
 
 
 def load_step_instances(path: str | Path, split: str = "validation") -> list[StepInstance]:
@@ -139,7 +161,7 @@ def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) 
     write_json(out / "config.json", asdict(config))
     store = SampleStore(out / "steps.jsonl", ("id",))
     prompts = {
-        i.id: render_prompt(backend.tokenizer, i.prompt, config.use_chat_template)
+        i.id: render_prompt(backend.tokenizer, i.prompt, config.chat_template)
         for i in instances
     }
     pending = sorted(
