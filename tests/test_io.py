@@ -26,9 +26,8 @@ def test_invalid_line_is_located(tmp_path):
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     path = tmp_path / "out.json"
     path.write_text(json.dumps({"old": True}))
-    with pytest.raises(RuntimeError):
-        with atomic_write(path) as f:
-            f.write('{"new": ')
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), atomic_write(path) as f:
+        f.write('{"new": ')
+        raise RuntimeError("interrupted")
     assert json.loads(path.read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]

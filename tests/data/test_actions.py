@@ -1,6 +1,11 @@
 import pytest
 
-from srlkit.data.actions import Action, action_from_openai_tool_call, canonicalize_action_text, parse_action
+from srlkit.data.actions import (
+    Action,
+    action_from_openai_tool_call,
+    canonicalize_action_text,
+    parse_action,
+)
 
 CANONICAL_LS = "<function=bash>\n<parameter=command>ls -la</parameter>\n</function>"
 

@@ -8,8 +8,8 @@ import pytest
 
 from srlkit.data.build import BuildConfig, build_dataset
 from srlkit.data.example import write_example
-from srlkit.data.reader import load_instances
 from srlkit.data.instances import InstanceOptions
+from srlkit.data.reader import load_instances
 from srlkit.data.schema import COL_PROMPT, COL_TARGET
 from srlkit.io import DataError
 
@@ -216,3 +216,20 @@ def test_cached_metadata_texts_equal_encoding_each_one():
         for i, m in enumerate(metadatas)
     ]
     assert _metadata_texts(instances) == [_metadata_text(m) for m in metadatas]
+
+
+def test_content_hash_is_frozen():
+    """Golden value: the hash decides dedup and the validation split of every past build, so a
+    change to it (or to what counts as content) must fail here, not silently reshuffle splits.
+    Ids, metadata and thinking traces are not content."""
+    from srlkit.data.build import content_hash
+    from srlkit.data.schema import Step, Trajectory
+
+    steps = [
+        Step(title="Add", body="2 + 3 = 5"),
+        Step(thought="t", action="echo 5", observation="5"),
+    ]
+    first = Trajectory(id="a", task="Compute 2+3.", steps=steps, metadata={"x": 1}, thinking="hm")
+    second = Trajectory(id="b", task="Compute 2+3.", steps=list(steps))
+    assert content_hash(first).hex() == "32b45200e4324733a57d76fdf50218ffe60eab8f"
+    assert content_hash(second) == content_hash(first)

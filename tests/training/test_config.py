@@ -82,21 +82,25 @@ def test_invalid_yaml_is_located(tmp_path):
 
 
 def test_relative_paths_resolve_against_recipe_then_repo(tmp_path, monkeypatch):
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "train.jsonl").write_text("{}\n", encoding="utf-8")
-    recipe = tmp_path / "r.yaml"
+    import srlkit.training.config as config_module
+
+    (tmp_path / "recipes" / "data").mkdir(parents=True)
+    (tmp_path / "recipes" / "data" / "train.jsonl").write_text("{}\n", encoding="utf-8")
+    fake_repo = tmp_path / "repo"
+    (fake_repo / "extra").mkdir(parents=True)
+    (fake_repo / "extra" / "test.jsonl").write_text("{}\n", encoding="utf-8")
+    monkeypatch.setattr(config_module, "REPO_ROOT", fake_repo)
+    recipe = tmp_path / "recipes" / "r.yaml"
     recipe.write_text(
-        "train_file: data/train.jsonl\neval_file: ../shared/data/gsm8k/test.jsonl\n"
+        "train_file: data/train.jsonl\neval_file: extra/test.jsonl\n"
         "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nenv: {SRLKIT_TEST_ENV: yes}\n",
         encoding="utf-8",
     )
-    monkeypatch.chdir(tmp_path.parent)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SRLKIT_TEST_ENV", raising=False)
     cfg = load_recipe(recipe)
-    assert cfg["train_file"] == str((tmp_path / "data" / "train.jsonl").resolve())  # recipe folder
-    assert cfg["eval_file"] == str(
-        (REPO / ".." / "shared" / "data" / "gsm8k" / "test.jsonl").resolve()
-    )  # repo
+    assert cfg["train_file"] == str((tmp_path / "recipes" / "data" / "train.jsonl").resolve())
+    assert cfg["eval_file"] == str((fake_repo / "extra" / "test.jsonl").resolve())  # repo
     assert cfg["model_name_or_path"] == "Qwen/Qwen2.5-7B-Instruct"  # a hub id stays as written
     import os
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from training_helpers import TINY_RECIPES
+from training_helpers import TINY_RECIPES, shared_gsm8k
 
 from srlkit.cli.main import main
 
@@ -28,6 +28,8 @@ def test_srl_then_rlvr_from_the_best_srl_checkpoint(tmp_path, tiny_model_dir, sr
         str(srl_data["train"]),
         "--srl.eval_file",
         str(srl_data["validation"]),
+        "--rlvr.train_file",
+        shared_gsm8k("train"),
         "--rlvr.max_steps",
         "1",
         "--rlvr.eval_file",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from srlkit.data.schema import KIND_MATH, Step, StepInstance, Trajectory
@@ -55,8 +56,20 @@ def step_instances(trajectories: list[Trajectory]) -> list[StepInstance]:
     return out
 
 
+def shared_gsm8k(split: str) -> str:
+    """GSM8K in the shared data folder, honouring ``SRLKIT_SHARED_DATA`` (the recipes' own
+    ``../shared/data`` paths assume the repository's neighbour)."""
+    shared = Path(os.environ.get("SRLKIT_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    return str(shared / "gsm8k" / f"{split}.jsonl")
+
+
 def tiny_argv(method: str, model_dir: Path, output_dir: Path, *extra: str) -> list[str]:
     """Command-line arguments for ``srl train <method>`` on a tiny recipe."""
+    data = (
+        ["--train_file", shared_gsm8k("train"), "--eval_file", shared_gsm8k("test")]
+        if method == "rlvr"
+        else []
+    )
     return [
         "--config",
         str(TINY_RECIPES / method / "config.yaml"),
@@ -64,5 +77,6 @@ def tiny_argv(method: str, model_dir: Path, output_dir: Path, *extra: str) -> li
         str(model_dir),
         "--output_dir",
         str(output_dir),
+        *data,
         *extra,
     ]

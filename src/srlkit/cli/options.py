@@ -38,7 +38,7 @@ class PassThroughParser(argparse.ArgumentParser):
     command's own option parser (``rest_argv``), so ``srl data build --help`` is the dataclass
     parser's help, not argparse's."""
 
-    def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001 - argparse's signature
+    def parse_known_args(self, args=None, namespace=None):
         namespace = namespace if namespace is not None else argparse.Namespace()
         for key, value in self._defaults.items():  # set_defaults(func=...)
             setattr(namespace, key, value)
@@ -49,12 +49,12 @@ class PassThroughParser(argparse.ArgumentParser):
 def add_command(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentParser:
     """Add ``name`` to ``subparsers`` as a :class:`PassThroughParser` (for command groups whose
     other members are ordinary parsers, like the top level of ``srl``)."""
-    default_class = subparsers._parser_class  # noqa: SLF001 - argparse offers no per-parser class
-    subparsers._parser_class = PassThroughParser  # noqa: SLF001
+    default_class = subparsers._parser_class
+    subparsers._parser_class = PassThroughParser
     try:
         return subparsers.add_parser(name, help=help_text, add_help=False)
     finally:
-        subparsers._parser_class = default_class  # noqa: SLF001
+        subparsers._parser_class = default_class
 
 
 def _is_list_field(cls: type, name: str) -> bool:
@@ -181,7 +181,7 @@ def _explicit(parser: argparse.ArgumentParser, argv: list[str]) -> set[str]:
         if not token.startswith("-"):
             continue
         flag = token.split("=", 1)[0]
-        action = parser._option_string_actions.get(flag)  # noqa: SLF001 - argparse has no API
+        action = parser._option_string_actions.get(flag)
         if action is not None:
             dests.add(action.dest)
     return dests

@@ -24,8 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.hub import HubSource, parse_hub_id
 from srlkit.data.export import ParquetBatchWriter, instance_line, trajectory_line
+from srlkit.data.hub import HubSource, parse_hub_id
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import LoaderOptions, load_file
 from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, expand_inputs

@@ -98,20 +98,3 @@ def agent_round(step: Step, max_observation_chars: int | None) -> tuple[Message,
     observation = truncate_middle(step.observation, max_observation_chars)
     content = f"OBSERVATION:\n{observation}" if observation else "OBSERVATION: (no output)"
     return {"role": "assistant", "content": step.action}, {"role": "user", "content": content}
-
-
-def agent_messages(
-    system: str, task: str, rounds: Sequence[Step], omitted: int, max_observation_chars: int | None
-) -> list[Message]:
-    """Task, then the given (action, observation) rounds as assistant/user turns.
-
-    ``omitted`` earlier rounds are announced in the task message, so the model knows the
-    history is partial (the paper keeps only the last two rounds).
-    """
-    messages: list[Message] = [
-        {"role": "system", "content": system},
-        {"role": "user", "content": agent_intro(task, omitted)},
-    ]
-    for step in rounds:
-        messages.extend(agent_round(step, max_observation_chars))
-    return messages

@@ -17,12 +17,12 @@ import logging
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.io import DataError, iter_jsonl
 from srlkit.data.answers import gsm8k_answer, last_boxed
+from srlkit.io import DataError, iter_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -354,8 +354,3 @@ def _build_problems(
     if repaired:
         logger.info("%s: repaired lost LaTeX escapes in %d problems", spec.name, repaired)
     return LoadedBenchmark(spec, where, problems, len(rows), dict(dropped), repaired)
-
-
-def with_default_k(spec: BenchmarkSpec, k: int) -> BenchmarkSpec:
-    """A copy of ``spec`` with another default sample count."""
-    return replace(spec, default_k=k)

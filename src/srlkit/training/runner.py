@@ -26,7 +26,6 @@ import yaml
 
 from srlkit.io import ConfigError, DataError, atomic_write, write_json
 from srlkit.training import datasets as tdata
-from srlkit.training.trainers import grpo_classes, sft_classes
 from srlkit.training.callbacks import (
     BestCheckpointCallback,
     MetricsJSONLCallback,
@@ -34,6 +33,7 @@ from srlkit.training.callbacks import (
 )
 from srlkit.training.checkpoints import resolve_resume
 from srlkit.training.config import MethodArgs
+from srlkit.training.trainers import grpo_classes, sft_classes
 
 logger = logging.getLogger(__name__)
 

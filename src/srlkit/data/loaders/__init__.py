@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from srlkit.data.hub import HubSource, hub_records
 from srlkit.data.loaders.agent_chat import (
     NebiusLoader,
     OpenAIToolsLoader,
@@ -34,7 +35,6 @@ from srlkit.data.loaders.math import (
     StepsListLoader,
 )
 from srlkit.data.loaders.swe_agent import SWEAgentTrajLoader, TrajectoryJSONLoader
-from srlkit.data.hub import HubSource, hub_records
 from srlkit.data.schema import Trajectory
 from srlkit.io import DataError
 
