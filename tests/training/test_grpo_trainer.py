@@ -182,6 +182,10 @@ def test_train_refills_changes_parameters_and_logs(tiny_model_dir, tmp_path):
     assert len(logs) == 2  # one per step
     for key in ("kept_fraction", "rollouts_per_kept_rollout", "batch_filled_fraction"):
         assert all(f"dynamic_sampling/{key}" in h for h in logs)
+    for h in logs:  # verl-style phase timings: every phase logged, refill only when it ran
+        phases = {k: h[f"timing_s/{k}"] for k in ("generate", "reward", "refill", "update")}
+        assert phases["generate"] > 0 and phases["update"] > 0 and phases["reward"] >= 0
+        assert (phases["refill"] > 0) == (h["dynamic_sampling/generation_rounds"] > 1)
 
     # the last step's rounds are the last reward calls; each keep decision matches its group's prompt
     masks = trainer.last_keep_masks

@@ -19,7 +19,12 @@ What changes, and only when training with ``dynamic_sampling=True``:
    zeroed, so they add nothing to the loss, and the loss is rescaled so that they do not count
    in its normaliser either (see ``_loss_scale``).
 4. Per step, ``dynamic_sampling/*`` metrics go into TRL's metrics dict, so every ``report_to``
-   backend sees them.
+   backend sees them, with the seconds of each phase (``timing_s/generate``, ``reward``,
+   ``refill``, ``update``; :mod:`srlkit.training.phase_timing`).
+
+The subclass relies on TRL internals (private methods and attributes, listed and checked in
+:mod:`srlkit.training.trl_contract`); constructing it checks them, so a TRL release that moved
+one fails at once, naming it, rather than mid-training.
 
 When the first round alone fills the batch (nothing dropped) the trainer returns TRL's own
 batch untouched: the cost of the feature is then one small std computation per step.
@@ -32,7 +37,9 @@ batch untouched: the cost of the feature is then one small std computation per s
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +51,8 @@ from trl import GRPOConfig, GRPOTrainer
 from srlkit.training import dynamic_sampling as ds
 from srlkit.training.grpo_advantages import combine_rewards, grpo_advantages
 from srlkit.training.grpo_batch import check_supported, gather_batch, take_rows
+from srlkit.training.phase_timing import PhaseTimes
+from srlkit.training.trl_contract import check_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +129,11 @@ class SRLGRPOTrainer(GRPOTrainer):
     last_dynamic_sampling: ds.FillPlan | None = None
     last_keep_masks: list[list[bool]] | None = None
 
+    @functools.wraps(GRPOTrainer.__init__)  # TRL's exact signature (and help) for users
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        check_trainer(self)
+
     # ---- configuration -------------------------------------------------------------------
     def _dynamic_sampling_on(self) -> bool:
         return bool(getattr(self.args, "dynamic_sampling", False))
@@ -146,24 +160,55 @@ class SRLGRPOTrainer(GRPOTrainer):
         return super().get_train_dataloader()
 
     # ---- hooks into TRL ------------------------------------------------------------------
+    def training_step(self, model, inputs, num_items_in_batch):
+        """TRL's step, with the seconds of each phase logged once per optimizer step."""
+        start = time.perf_counter()
+        output = super().training_step(model, inputs, num_items_in_batch)
+        self._step_seconds = getattr(self, "_step_seconds", 0.0) + time.perf_counter() - start
+        if self._step % self.current_gradient_accumulation_steps == 0:
+            times = self._phase_times()
+            for name, value in times.as_metrics(self._step_seconds).items():
+                self._metrics["train"][name].append(value)
+            self._times, self._step_seconds = PhaseTimes(), 0.0
+        return output
+
+    def _phase_times(self) -> PhaseTimes:
+        if getattr(self, "_times", None) is None:
+            self._times = PhaseTimes()
+        return self._times
+
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         """TRL's rewards, gathered from all processes; kept so the keep mask can use them."""
+        start = time.perf_counter()
         rewards_per_func = super()._calculate_rewards(
             inputs, prompts, completions, completion_ids_list
         )
+        self._round_reward_seconds = time.perf_counter() - start
+        if self.model.training:
+            self._phase_times().add("reward", self._round_reward_seconds)
         self._round_rewards_per_func = rewards_per_func
         return rewards_per_func
+
+    def _timed_round(self, inputs, phase: str) -> dict[str, Any]:
+        """One TRL generation round, its time (reward excluded) counted as ``phase``."""
+        self._round_reward_seconds = 0.0
+        start = time.perf_counter()
+        output = super()._generate_and_score_completions(inputs)
+        if self.model.training:
+            elapsed = time.perf_counter() - start - self._round_reward_seconds
+            self._phase_times().add(phase, max(elapsed, 0.0))
+        return output
 
     def _generate_and_score_completions(self, inputs):
         """Generate, filter and refill until B informative groups (training only)."""
         if not (self.model.training and self._dynamic_sampling_on()):
-            return super()._generate_and_score_completions(inputs)
+            return self._timed_round(inputs, "generate")
         rounds: list[tuple[dict[str, Any], torch.Tensor]] = []
         keep_masks: list[list[bool]] = []
 
         def generate_round(round_index: int) -> list[bool]:
             batch = inputs if round_index == 0 else self._refill_inputs(round_index, len(inputs))
-            output = super(SRLGRPOTrainer, self)._generate_and_score_completions(batch)
+            output = self._timed_round(batch, "generate" if round_index == 0 else "refill")
             rewards_per_func = self._round_rewards_per_func
             rounds.append((output, rewards_per_func))
             keep_masks.append(self._keep_mask(rewards_per_func).tolist())
