@@ -24,8 +24,17 @@ from srlkit.data.answers import gsm8k_answer, last_boxed, remove_gsm8k_answer_li
         ("no mark", None),
         ("#### \\frac{1}{2}", "\\frac{1}{2}"),
     ],
-    ids=["simple", "last_mark_wins", "thousands", "negative_decimal", "full_stop",
-         "list_kept", "empty", "absent", "latex"],
+    ids=[
+        "simple",
+        "last_mark_wins",
+        "thousands",
+        "negative_decimal",
+        "full_stop",
+        "list_kept",
+        "empty",
+        "absent",
+        "latex",
+    ],
 )
 def test_gsm8k_answer(text, expected):
     assert gsm8k_answer(text) == expected

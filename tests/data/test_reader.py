@@ -133,7 +133,9 @@ def test_data_build_reads_a_hub_dataset(tmp_path, shared_data, monkeypatch):
 
     rows = [rec for _, rec in iter_jsonl(shared_data / "gsm8k" / "test.jsonl")][:20]
     monkeypatch.setattr(
-        datasets, "load_dataset", lambda name, config=None, split=None: datasets.Dataset.from_list(rows)
+        datasets,
+        "load_dataset",
+        lambda name, config=None, split=None: datasets.Dataset.from_list(rows),
     )
     stats = build_dataset(["openai/gsm8k:main@test"], tmp_path / "out", BuildConfig(parquet=False))
     assert stats.read == 20 and stats.inputs == ["hf://openai/gsm8k:main@test"]

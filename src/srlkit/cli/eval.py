@@ -9,22 +9,14 @@ imports (torch, transformers, vLLM) happen inside the handlers.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.cli.options import add_command, parse_options
+from srlkit.cli.options import Command, add_commands
 from srlkit.io import DataError
-
-COMMANDS = {
-    "eval": "evaluate a model on math benchmarks (greedy, avg@k, pass@k, token usage)",
-    "eval-steps": "validate next-step prediction on step instances (mean step reward, "
-    "format failures, exact match)",
-    "eval-table": "compare `srl eval` runs in the paper's table (one row per run)",
-}
 
 
 @dataclass
@@ -51,27 +43,12 @@ def default_out(model: str, kind: str) -> str:
 
 
 def register(subparsers: Any) -> None:
-    for name, help_text in COMMANDS.items():
-        add_command(subparsers, name, help_text).set_defaults(func=handle_eval, eval_command=name)
+    add_commands(subparsers, COMMANDS)
 
 
-def handle_eval(args: argparse.Namespace) -> int:
-    handler = {"eval": run_eval, "eval-steps": run_eval_steps, "eval-table": run_eval_table}
-    return handler[args.eval_command](list(args.rest_argv))
-
-
-def run_eval_table(argv: list[str]) -> int:
+def run_eval_table(options: TableArguments) -> int:
     from srlkit.evaluation.report import comparison_table
 
-    options = parse_options(
-        TableArguments,
-        argv,
-        prog="srl eval-table",
-        description="Print the paper's 7-number table, its Average and the mean greedy answer "
-        "length for each output folder of `srl eval` (label = folder name, or LABEL=DIR).",
-        positionals=("runs",),
-        required=("runs",),
-    )
     runs = {}
     for token in options.runs:
         label, _, directory = (
@@ -81,27 +58,18 @@ def run_eval_table(argv: list[str]) -> int:
         try:
             runs[label] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise DataError(path, "no summary.json: is this an output folder of `srl eval`?") from None
+            raise DataError(
+                path, "no summary.json: is this an output folder of `srl eval`?"
+            ) from None
         except ValueError as exc:
             raise DataError(path, f"not valid JSON: {exc}") from None
     print(comparison_table(runs), end="")
     return 0
 
 
-def run_eval(argv: list[str]) -> int:
-    from srlkit.evaluation.benchmarks import BENCHMARKS
-    from srlkit.evaluation.runner import EvalConfig, run_evaluation
+def run_eval(config: Any) -> int:
+    from srlkit.evaluation.runner import run_evaluation
 
-    config = parse_options(
-        EvalConfig,
-        argv,
-        prog="srl eval",
-        description="Evaluate MODEL (hub id or folder) on math benchmarks. Known benchmarks: "
-        + "; ".join(f"{n}: {s.description}" for n, s in BENCHMARKS.items())
-        + ". A .jsonl file (or NAME=FILE) with problem and answer fields works too.",
-        positionals=("model",),
-        required=("model",),
-    )
     config.out_dir = config.out_dir or default_out(config.model, "math")
     run_evaluation(config)
     out = Path(config.out_dir)
@@ -110,18 +78,9 @@ def run_eval(argv: list[str]) -> int:
     return 0
 
 
-def run_eval_steps(argv: list[str]) -> int:
-    from srlkit.evaluation.steps import StepEvalConfig, run_step_evaluation
+def run_eval_steps(config: Any) -> int:
+    from srlkit.evaluation.steps import run_step_evaluation
 
-    config = parse_options(
-        StepEvalConfig,
-        argv,
-        prog="srl eval-steps",
-        description="Generate one step for each instance of DATA and score it with the SRL "
-        "step reward (the paper's step-level validation).",
-        positionals=("model", "data"),
-        required=("model", "data"),
-    )
     config.out_dir = config.out_dir or default_out(config.model, "steps")
     summary = run_step_evaluation(config)
 
@@ -136,3 +95,38 @@ def run_eval_steps(argv: list[str]) -> int:
     out = Path(config.out_dir)
     print(f"records: {out / 'steps.jsonl'}  summary: {out / 'summary.json'}")
     return 0
+
+
+COMMANDS = {
+    "eval": Command(
+        "srl eval",
+        "evaluate a model on math benchmarks (greedy, avg@k, pass@k, token usage)",
+        "srlkit.evaluation.runner:EvalConfig",
+        run_eval,
+        positionals=("model",),
+        required=("model",),
+        description="Evaluate MODEL (hub id or folder) on math benchmarks: the names listed "
+        "under --benchmarks, or a .jsonl file (or NAME=FILE) with problem and answer fields.",
+    ),
+    "eval-steps": Command(
+        "srl eval-steps",
+        "validate next-step prediction on step instances (mean step reward, format failures, "
+        "exact match)",
+        "srlkit.evaluation.steps:StepEvalConfig",
+        run_eval_steps,
+        positionals=("model", "data"),
+        required=("model", "data"),
+        description="Generate one step for each instance of DATA and score it with the SRL "
+        "step reward (the paper's step-level validation).",
+    ),
+    "eval-table": Command(
+        "srl eval-table",
+        "compare `srl eval` runs in the paper's table (one row per run)",
+        f"{__name__}:TableArguments",
+        run_eval_table,
+        positionals=("runs",),
+        required=("runs",),
+        description="Print the paper's 7-number table, its Average and the mean greedy answer "
+        "length for each output folder of `srl eval` (label = folder name, or LABEL=DIR).",
+    ),
+}

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import os
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +45,44 @@ class PassThroughParser(argparse.ArgumentParser):
             setattr(namespace, key, value)
         namespace.rest_argv = list(args or [])
         return namespace, []
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """One ``srl`` command: its options dataclass and the function that runs with them.
+
+    ``options`` is ``"module:Class"``, imported only when the command runs, so ``srl --help``
+    never imports the library behind every command.
+    """
+
+    prog: str
+    help: str
+    options: str
+    run: Callable[[Any], int]
+    positionals: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    description: str = ""
+
+    def __call__(self, argv: Sequence[str]) -> int:
+        module, _, name = self.options.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        parsed = parse_options(
+            cls,
+            argv,
+            prog=self.prog,
+            description=self.description or self.help[0].upper() + self.help[1:] + ".",
+            positionals=self.positionals,
+            required=self.required,
+        )
+        return self.run(parsed)
+
+
+def add_commands(subparsers: Any, commands: dict[str, Command]) -> None:
+    """Register each command under its name; its parser hands every token to the command."""
+    for name, command in commands.items():
+        add_command(subparsers, name, command.help).set_defaults(
+            func=lambda args, command=command: command(args.rest_argv)
+        )
 
 
 def add_command(subparsers: Any, name: str, help_text: str) -> argparse.ArgumentParser:

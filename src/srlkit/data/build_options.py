@@ -51,7 +51,9 @@ class BuildArguments:
     )
     answer_field: str | None = field(
         default=_LOADER.answer_field,
-        metadata={"help": "math: field holding the final answer (default: answer/final_answer/...)"},
+        metadata={
+            "help": "math: field holding the final answer (default: answer/final_answer/...)"
+        },
     )
     segment: str = field(
         default=_LOADER.segment,

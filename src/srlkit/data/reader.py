@@ -104,10 +104,14 @@ def resolve_file(source: str | os.PathLike[str], split: str, trajectories: bool 
     """The file a local source names: itself, or the split's file in a build folder."""
     p = Path(source)
     if p.is_dir():
-        names = [f"{split}{TRAJECTORIES_SUFFIX}"] if trajectories else [
-            f"{split}.jsonl",
-            f"{split}.parquet",
-        ]
+        names = (
+            [f"{split}{TRAJECTORIES_SUFFIX}"]
+            if trajectories
+            else [
+                f"{split}.jsonl",
+                f"{split}.parquet",
+            ]
+        )
         for name in names:
             if (p / name).is_file():
                 return p / name

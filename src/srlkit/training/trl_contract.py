@@ -57,7 +57,11 @@ def method_problems(trainer_class: type) -> list[str]:
 
 def attribute_problems(trainer: Any) -> list[str]:
     """Which of :data:`ATTRIBUTES` a constructed trainer lacks ([] when fine)."""
-    return [f"GRPOTrainer instance has no attribute {name!r}" for name in ATTRIBUTES if not hasattr(trainer, name)]
+    return [
+        f"GRPOTrainer instance has no attribute {name!r}"
+        for name in ATTRIBUTES
+        if not hasattr(trainer, name)
+    ]
 
 
 def _raise(problems: list[str]) -> None:
