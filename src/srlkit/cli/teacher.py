@@ -14,6 +14,7 @@ The library functions are :func:`srlkit.teacher.run.run_teacher`.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from typing import Any
 
@@ -110,6 +111,8 @@ def handle_teacher(args: argparse.Namespace) -> int:
     from srlkit.teacher.teachers import TeacherError
 
     config = parse_teacher_config(args.teacher_command, args.teacher_argv)
+    for name in ("httpx", "httpx2", "openai"):  # one INFO line per request otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         config.validate()
         stats = run_teacher(config)

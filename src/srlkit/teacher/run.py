@@ -61,7 +61,6 @@ def make_teacher(config: TeacherRunConfig) -> Teacher:
             api_key_env=config.api_key_env,
             timeout_s=config.timeout_s,
             retry=config.retry(),
-            max_connections=max(config.concurrency, 1),
         )
     return LocalTeacher(
         config.teacher, backend=config.backend, batch_size=config.batch_size,

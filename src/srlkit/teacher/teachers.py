@@ -134,10 +134,8 @@ class OpenAITeacher:
         api_key_env: str = "OPENAI_API_KEY",
         timeout_s: float = 600.0,
         retry: RetryPolicy | None = None,
-        max_connections: int = 64,
     ):
         try:
-            import httpx
             import openai
         except ImportError as exc:
             raise ImportError(
@@ -148,14 +146,9 @@ class OpenAITeacher:
         self._openai = openai
         # Local servers (vLLM, SGLang) accept any key; hosted APIs need the variable set.
         key = os.environ.get(api_key_env) or "EMPTY"
-        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        self.client = openai.OpenAI(
-            base_url=base_url,
-            api_key=key,
-            timeout=timeout_s,
-            max_retries=0,
-            http_client=httpx.Client(limits=limits, timeout=timeout_s),
-        )
+        # The client's connection pool (1,000 connections by default) exceeds any concurrency
+        # we run at; it is thread-safe, so one client serves every worker thread.
+        self.client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout_s, max_retries=0)
         self.retry = retry or RetryPolicy()
         self.identity = teacher_identity(base_url, model)
         self.model = model

@@ -7,10 +7,10 @@ thresholds of :class:`FilterOptions` to those numbers, so a rerun with other thr
 no judge call and a fully cached rerun is fast.
 
 Faithfulness of a rewrite (documented and measured in docs/teacher.md): the share of the
-rewrite's *math items* that the original contains. Items are the rewrite's formulas
+rewrite's *math items* that the original contains. Items are the formulas of the step bodies
 (``$...$``, ``\\[...\\]``, ``\\(...\\)``, ``$$...$$``) and the numbers written outside them. A
 formula counts as found when its normalised text (spaces, ``\\left``/``\\right``, spacing
-commands removed, ``\\dfrac`` = ``\\frac``) occurs in the normalised original, or when every
+commands removed, ``x^{2}`` = ``x^2``, ``\\dfrac`` = ``\\frac``) occurs in the normalised original, or when every
 number in it occurs among the original's numbers; a bare number when the original has it.
 A rewrite that solves anew, or belongs to another problem, brings formulas and numbers the
 original does not have.
@@ -33,6 +33,7 @@ _MATH_RE = re.compile(
 )
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _NOISE_RE = re.compile(r"\\left|\\right|\\[,;:! ]|\\displaystyle|\\limits|\s+")
+_SCRIPT_RE = re.compile(r"([\^_])\{(\w)\}")  # x^{2} is x^2
 _WS_RE = re.compile(r"\s+")
 
 
@@ -44,7 +45,7 @@ def parse_steps(text: str) -> list[Step]:
 
 
 def _norm_math(text: str) -> str:
-    text = _NOISE_RE.sub("", text)
+    text = _SCRIPT_RE.sub(r"\1\2", _NOISE_RE.sub("", text))
     return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
 
 
@@ -93,7 +94,9 @@ def measure(text: str, gold: str | None, original: str | None = None) -> dict[st
         verdict = score_answer(text, gold)
         out.update(answer_score=verdict.score, answer_reason=verdict.reason, extracted=verdict.extracted)
     if original is not None:
-        score, items = faithfulness(text, original)
+        # Step bodies only: the numbering and the titles are the format we asked for.
+        bodies = "\n".join(s.body for s in steps) if steps else text
+        score, items = faithfulness(bodies, original)
         out.update(faithfulness=score, math_items=items)
     return out
 
