@@ -24,7 +24,7 @@ from typing import Any
 
 from srlkit.data.schema import Step
 from srlkit.data.segment import split_numbered
-from srlkit.rewards.outcome import score_answer
+from srlkit.rewards.outcome import last_boxed, score_answer
 
 MEASURE_VERSION = 1
 _LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?[ \t]*$", re.IGNORECASE | re.MULTILINE)
@@ -91,8 +91,13 @@ def measure(text: str, gold: str | None, original: str | None = None) -> dict[st
         "chars": len(text),
     }
     if gold is not None:
-        verdict = score_answer(text, gold)
-        out.update(answer_score=verdict.score, answer_reason=verdict.reason, extracted=verdict.extracted)
+        if last_boxed(text) is None:
+            # Our prompts ask for \boxed{}; the scorer's last-number fallback would read a step
+            # number ("2. **Check** ...") as the answer.
+            out.update(answer_score=0.0, answer_reason="no \\boxed{} answer", extracted=None)
+        else:
+            verdict = score_answer(text, gold)
+            out.update(answer_score=verdict.score, answer_reason=verdict.reason, extracted=verdict.extracted)
     if original is not None:
         # Step bodies only: the numbering and the titles are the format we asked for.
         bodies = "\n".join(s.body for s in steps) if steps else text
