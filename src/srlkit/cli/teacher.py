@@ -125,6 +125,9 @@ def handle_teacher(args: argparse.Namespace) -> int:
         return 1
     print(format_teacher_stats(stats))
     out = config.out.rstrip("/")
+    if config.golds_only:
+        print(f"\nwrote {out}/{RLVR_FILE}, {STATS_FILE} (gold verdicts cached in {CACHE_FILE})")
+        return 0
     print(f"\nwrote {out}/{TRAJECTORIES_FILE}, {RLVR_FILE}, {STATS_FILE} (cache: {CACHE_FILE})")
     print(f"next: srl data build {out}/{TRAJECTORIES_FILE} --out {out}/build")
     return 0

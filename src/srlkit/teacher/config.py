@@ -49,6 +49,7 @@ class TeacherRunConfig:
     max_step_chars: int = _help("a longer step (characters): the reply is dropped", default=6000)
     keep_uncheckable: bool = _help("also ask, and keep, problems whose gold cannot be checked (proofs, prose)", default=False)
     no_dedup: bool = _help("keep identical trajectories", default=False)
+    golds_only: bool = _help("ask no teacher: only classify the golds and write rlvr.jsonl + stats.json (verified RLVR data)", default=False)
     limit: int | None = _help("use only the first N problems", default=None)
     skip_invalid: bool = _help("count and skip malformed input records instead of stopping", default=False)
     no_progress: bool = _help("no progress bar", default=False)
@@ -61,8 +62,8 @@ class TeacherRunConfig:
             raise ValueError("give at least one input file (--inputs)")
         if not self.out:
             raise ValueError("give an output directory (--out)")
-        if not self.teacher:
-            raise ValueError("give a teacher (--teacher URL or model path)")
+        if not self.teacher and not self.golds_only:
+            raise ValueError("give a teacher (--teacher URL or model path), or --golds_only true")
         if is_endpoint(self.teacher) and not self.teacher_model:
             raise ValueError("an endpoint teacher needs --teacher_model (the model name to ask)")
         if self.backend not in ("hf", "vllm"):

@@ -124,6 +124,8 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
     with ResponseCache(out / CACHE_FILE) as cache:
         golds = check_golds(problems, cache)
         asked = [p for p in problems if golds[p.id].checkable or config.keep_uncheckable]
+        if config.golds_only:
+            asked = []
         requests = build_requests(config, prompt, asked)
         pending = [r for r in requests if r.key not in cache]
         by_id = {p.id: p for p in asked}
@@ -148,7 +150,8 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
             ask = ask_all(teacher, pending, config.sampling(), on_reply, config.concurrency,
                           progress=not config.no_progress)
         result = assemble(config, prompt, requests, by_id, golds, cache, rewrite)
-    write_jsonl(out / TRAJECTORIES_FILE, (t.to_dict() for t in result.trajectories))
+    if not config.golds_only:
+        write_jsonl(out / TRAJECTORIES_FILE, (t.to_dict() for t in result.trajectories))
     rlvr = [{"id": p.id, "problem": p.problem, "answer": golds[p.id].answer}
             for p in problems if golds[p.id].checkable]
     write_jsonl(out / RLVR_FILE, rlvr)
