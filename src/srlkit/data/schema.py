@@ -47,7 +47,8 @@ class Step:
     observation: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {k: v for k, v in asdict(self).items() if v}
+        # Fields are plain strings: no need for asdict's recursive deep copy (10x slower).
+        return {k: v for k, v in vars(self).items() if v}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Step:

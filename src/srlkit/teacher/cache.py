@@ -31,14 +31,20 @@ from srlkit.io import DataError
 logger = logging.getLogger(__name__)
 
 
-def request_key(identity: dict[str, Any], record_id: str, sample: int) -> str:
-    """The cache key of one request: a hash of everything that determines its answer."""
-    blob = json.dumps(
-        {"request": identity, "record": record_id, "sample": sample},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+def request_key(identity: dict[str, Any] | str, record_id: str, sample: int) -> str:
+    """The cache key of one request: a hash of everything that determines its answer.
+
+    ``identity`` (teacher, prompt version, sampling) may be passed pre-serialised with
+    :func:`identity_text`, as a run does once for all its requests.
+    """
+    text = identity if isinstance(identity, str) else identity_text(identity)
+    blob = f"{text}\x00{record_id}\x00{sample}"
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+def identity_text(identity: dict[str, Any]) -> str:
+    """The canonical JSON of a request identity (sorted keys), hashed into every key."""
+    return json.dumps(identity, sort_keys=True, ensure_ascii=False)
 
 
 class ResponseCache:

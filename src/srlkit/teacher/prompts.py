@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -22,7 +23,7 @@ TASKS = ("generate", "rewrite")
 PLACEHOLDERS = {"generate": ("{problem}",), "rewrite": ("{problem}", "{solution}")}
 
 
-@dataclass(frozen=True)
+@dataclass
 class PromptTemplate:
     """A prompt text with its placeholders, and the version string that identifies it."""
 
@@ -30,7 +31,7 @@ class PromptTemplate:
     text: str
     source: str  # "builtin" or the file it was read from
 
-    @property
+    @cached_property
     def version(self) -> str:
         digest = hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:12]
         return f"{self.task}-{digest}"

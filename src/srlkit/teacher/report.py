@@ -12,14 +12,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from srlkit.data.schema import KIND_MATH, Trajectory
+from srlkit.data.schema import KIND_MATH, Step, Trajectory
 from srlkit.teacher.cache import ResponseCache
 from srlkit.teacher.config import TeacherRunConfig
 from srlkit.teacher.golds import Gold
 from srlkit.teacher.problems import Problem
 from srlkit.teacher.prompts import PromptTemplate
 from srlkit.teacher.teachers import Request, teacher_identity
-from srlkit.teacher.verify import MEASURE_VERSION, dedup_key, decide, measure, parse_steps
+from srlkit.teacher.verify import MEASURE_VERSION, dedup_key, decide, measure
 
 EXAMPLES_PER_REASON = 5
 
@@ -117,7 +117,7 @@ def _trajectory(
     return Trajectory(
         id=f"{problem.id}/s{req.sample}",
         task=problem.problem.strip(),
-        steps=parse_steps(entry["text"]),
+        steps=[Step(title=t, body=b) for t, b in m["parsed"]],
         kind=KIND_MATH,
         final_answer=gold.answer if gold.checkable else m.get("extracted"),
         source_format=f"teacher_{task}",

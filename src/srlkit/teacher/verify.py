@@ -26,7 +26,7 @@ from srlkit.data.schema import Step
 from srlkit.data.segment import split_numbered
 from srlkit.rewards.outcome import last_boxed, score_answer
 
-MEASURE_VERSION = 1
+MEASURE_VERSION = 2
 _LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _MATH_RE = re.compile(
     r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.DOTALL
@@ -34,7 +34,6 @@ _MATH_RE = re.compile(
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _NOISE_RE = re.compile(r"\\left|\\right|\\[,;:! ]|\\displaystyle|\\limits|\s+")
 _SCRIPT_RE = re.compile(r"([\^_])\{(\w)\}")  # x^{2} is x^2
-_WS_RE = re.compile(r"\s+")
 
 
 def parse_steps(text: str) -> list[Step]:
@@ -87,6 +86,7 @@ def measure(text: str, gold: str | None, original: str | None = None) -> dict[st
     out: dict[str, Any] = {
         "version": MEASURE_VERSION,
         "steps": len(steps),
+        "parsed": [[s.title, s.body] for s in steps],  # stored: a cached rerun parses nothing
         "max_step_chars": max((len(s.body) + len(s.title) for s in steps), default=0),
         "chars": len(text),
     }
@@ -140,6 +140,6 @@ def decide(finish_reason: str, m: dict[str, Any], options: FilterOptions) -> str
 
 
 def dedup_key(task: str, steps: list[Step]) -> str:
-    """Two trajectories are duplicates when the task and every step agree up to white space."""
-    joined = "\n".join(f"{s.title}\t{s.body}" for s in steps)
-    return _WS_RE.sub(" ", f"{task}\n{joined}").strip().lower()
+    """Two trajectories are duplicates when the task and every step agree up to white space and case."""
+    text = "\n".join([task, *(f"{s.title}\t{s.body}" for s in steps)])
+    return " ".join(text.lower().split())
