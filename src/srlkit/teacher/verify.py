@@ -8,10 +8,12 @@ no judge call and a fully cached rerun is fast.
 
 Faithfulness of a rewrite (documented and measured in docs/teacher.md): the share of the
 rewrite's *math items* that the original contains. Items are the formulas of the step bodies
-(``$...$``, ``\\[...\\]``, ``\\(...\\)``, ``$$...$$``) and the numbers written outside them. A
-formula counts as found when its normalised text (spaces, ``\\left``/``\\right``, spacing
-commands removed, ``x^{2}`` = ``x^2``, ``\\dfrac`` = ``\\frac``) occurs in the normalised original, or when every
-number in it occurs among the original's numbers; a bare number when the original has it.
+(``$...$``, ``\\[...\\]``, ``\\(...\\)``, ``$$...$$``) and the numbers written outside them. Variable
+names (``$x$``) and single digits are not items: they occur in every solution. A formula
+counts as found when its normalised text (spaces, ``\\left``/``\\right``, spacing
+commands removed, ``x^{2}`` = ``x^2``, ``\\dfrac`` = ``\\frac``) occurs in the normalised original, or when it holds
+a number of two or more digits and every number in it occurs among the original's numbers;
+a bare number when the original has it.
 A rewrite that solves anew, or belongs to another problem, brings formulas and numbers the
 original does not have.
 """
@@ -26,13 +28,14 @@ from srlkit.data.schema import Step
 from srlkit.data.segment import split_numbered
 from srlkit.rewards.outcome import last_boxed, score_answer
 
-MEASURE_VERSION = 2
+MEASURE_VERSION = 3
 _LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _MATH_RE = re.compile(
     r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.DOTALL
 )
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _NOISE_RE = re.compile(r"\\left|\\right|\\[,;:! ]|\\displaystyle|\\limits|\s+")
+_BOXED_RE = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _SCRIPT_RE = re.compile(r"([\^_])\{(\w)\}")  # x^{2} is x^2
 
 
@@ -65,17 +68,22 @@ def faithfulness(rewrite: str, original: str) -> tuple[float | None, int]:
     >>> faithfulness("1. **Add** $7 \\\\cdot 6 = 42$", "We get $2 + 3 = 5$.")
     (0.0, 1)
     """
-    formulas, numbers = math_items(rewrite)
+    formulas, numbers = math_items(_BOXED_RE.sub(r"\1", rewrite))  # \boxed{} is our format, not theirs
+    # Uninformative items are not counted: variable names ($x$) and single digits occur in
+    # every solution, so they would make any rewrite look faithful to any original.
+    formulas = [f for f in (_norm_math(f) for f in formulas) if len(f) > 2]
+    numbers = [n for n in numbers if len(n) > 1]
     total = len(formulas) + len(numbers)
     if total == 0:
         return None, 0
+    original = _BOXED_RE.sub(r"\1", original)
     original_norm = _norm_math(original.replace("$", ""))
     original_numbers = set(_NUMBER_RE.findall(original))
     found = sum(1 for n in numbers if n in original_numbers)
     for formula in formulas:
-        norm = _norm_math(formula)
         nums = _NUMBER_RE.findall(formula)
-        if (norm and norm in original_norm) or (nums and all(n in original_numbers for n in nums)):
+        informative = any(len(n) > 1 for n in nums)
+        if formula in original_norm or (informative and all(n in original_numbers for n in nums)):
             found += 1
     return found / total, total
 
