@@ -29,20 +29,32 @@ from srlkit.teacher.verify import measure
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SRLKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
-SETS = {"math500": "math500/test.jsonl", "minerva": "minerva_math/test.jsonl", "s1k": "s1k_questions/s1k.json"}
+SETS = {
+    "math500": "math500/test.jsonl",
+    "minerva": "minerva_math/test.jsonl",
+    "s1k": "s1k_questions/s1k.json",
+}
 
 
 def _solutions(rel: str) -> list[str]:
     text = (SHARED / rel).read_text(encoding="utf-8")
-    rows = json.loads(text) if text.lstrip().startswith("[") else [json.loads(x) for x in text.splitlines() if x.strip()]
-    return [r["solution"] for r in rows if isinstance(r.get("solution"), str) and r["solution"].strip()]
+    rows = (
+        json.loads(text)
+        if text.lstrip().startswith("[")
+        else [json.loads(x) for x in text.splitlines() if x.strip()]
+    )
+    return [
+        r["solution"] for r in rows if isinstance(r.get("solution"), str) and r["solution"].strip()
+    ]
 
 
 def _rewrite(solution: str) -> str | None:
     steps = segment_solution(solution).steps
     if len(steps) < 2:
         return None
-    return "SOLUTION:\n" + "\n".join(f"{i}. **Step {i}** {s.body}" for i, s in enumerate(steps, start=1))
+    return "SOLUTION:\n" + "\n".join(
+        f"{i}. **Step {i}** {s.body}" for i, s in enumerate(steps, start=1)
+    )
 
 
 def _q(values: list[float]) -> str:
@@ -56,7 +68,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threshold", type=float, default=0.6)
     args = p.parse_args()
-    print(f"{'set':<8} {'pairs':>5}  {'faithful (own original)':<50} {'unfaithful (next original)':<50} dropped  kept")
+    print(
+        f"{'set':<8} {'pairs':>5}  {'faithful (own original)':<50} {'unfaithful (next original)':<50} dropped  kept"
+    )
     for name, rel in SETS.items():
         sols = _solutions(rel)
         good, bad = [], []
@@ -71,7 +85,9 @@ def main() -> None:
                 bad.append(f_other)
         dropped = sum(v < args.threshold for v in good) / len(good)
         kept = sum(v >= args.threshold for v in bad) / len(bad)
-        print(f"{name:<8} {len(good):>5}  {_q(good):<50} {_q(bad):<50} {dropped:>6.1%} {kept:>6.1%}")
+        print(
+            f"{name:<8} {len(good):>5}  {_q(good):<50} {_q(bad):<50} {dropped:>6.1%} {kept:>6.1%}"
+        )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,11 @@ def units(text: str) -> int:
         if not line or _DELIM_RE.match(line):
             continue
         line_spans = protected_spans(line)
-        n += 1 + sum(1 for m in _SENT_RE.finditer(line) if is_safe(line_spans, m.start())
-                     and line[m.end():].strip())
+        n += 1 + sum(
+            1
+            for m in _SENT_RE.finditer(line)
+            if is_safe(line_spans, m.start()) and line[m.end() :].strip()
+        )
     return n
 
 
@@ -80,15 +83,24 @@ def measure(records: list[dict], field: str) -> dict:
             stats["steps_cut_in_math"] += len(bad)
             if bad:
                 examples.setdefault("cut_in_math", bad[0][:200])
-        delims = [s for s in steps if _DELIM_RE.match(s) or not without_math(s).strip() and len(s) <= 3]
+        delims = [
+            s for s in steps if _DELIM_RE.match(s) or not without_math(s).strip() and len(s) <= 3
+        ]
         stats["delimiter_steps"] += len(delims)
     share = stats["eligible_2plus"] / stats["eligible"] if stats["eligible"] else 0.0
-    return {**stats, "eligible_2plus_share": round(share, 4), "methods": dict(methods), "examples": examples}
+    return {
+        **stats,
+        "eligible_2plus_share": round(share, 4),
+        "methods": dict(methods),
+        "examples": examples,
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = os.environ.get("SRLKIT_SHARED_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+    default = os.environ.get(
+        "SRLKIT_SHARED_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data")
+    )
     p.add_argument("--data", default=default)
     p.add_argument("--json", default=None, help="also write the results here")
     args = p.parse_args()
@@ -97,10 +109,14 @@ def main() -> None:
         t0 = time.perf_counter()
         results[name] = measure(_records(Path(args.data) / rel), field)
         results[name]["seconds"] = round(time.perf_counter() - t0, 2)
-    print(f"{'set':<15} {'n':>5} {'eligible':>8} {'>=2 steps':>10} {'share':>7} {'cut in math':>11} {'delim steps':>11}  methods")
+    print(
+        f"{'set':<15} {'n':>5} {'eligible':>8} {'>=2 steps':>10} {'share':>7} {'cut in math':>11} {'delim steps':>11}  methods"
+    )
     for name, r in results.items():
-        print(f"{name:<15} {r['solutions']:>5} {r['eligible']:>8} {r['eligible_2plus']:>10} "
-              f"{r['eligible_2plus_share']:>7.1%} {r['steps_cut_in_math']:>11} {r['delimiter_steps']:>11}  {r['methods']}")
+        print(
+            f"{name:<15} {r['solutions']:>5} {r['eligible']:>8} {r['eligible_2plus']:>10} "
+            f"{r['eligible_2plus_share']:>7.1%} {r['steps_cut_in_math']:>11} {r['delimiter_steps']:>11}  {r['methods']}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2), encoding="utf-8")
 

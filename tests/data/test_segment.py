@@ -175,7 +175,9 @@ def test_aops_line_broken_prose_is_cut_per_line_with_formulas_joined_to_their_se
 
 
 def test_one_line_of_sentences_is_cut_at_sentence_ends_outside_math():
-    text = "We have $x = 1.5. Y$ here, e.g. a case. Then $y = 2$. So \\[z = 3.\\]Hence $\\boxed{3}$."
+    text = (
+        "We have $x = 1.5. Y$ here, e.g. a case. Then $y = 2$. So \\[z = 3.\\]Hence $\\boxed{3}$."
+    )
     seg = segment_solution(text)
     assert seg.method == "prose"
     assert [s.body for s in seg.steps] == [
@@ -200,14 +202,18 @@ def _units(text: str) -> int:
 
     spans = protected_spans(text)
     ends = sum(1 for m in re.finditer(r"[.!?](?=\s)", text) if is_safe(spans, m.start()))
-    displays = sum(1 for a, b in spans if text[a : a + 2] in ("$$", "\\[") or text[a:b].startswith("\\begin"))
+    displays = sum(
+        1 for a, b in spans if text[a : a + 2] in ("$$", "\\[") or text[a:b].startswith("\\begin")
+    )
     return ends + displays
 
 
 @pytest.mark.parametrize(
     ("rel", "min_share"), [("aime24/test.jsonl", 0.9), ("math500/test.jsonl", 0.9)]
 )
-def test_real_prose_solutions_give_two_or_more_steps_and_no_math_fragments(shared_data, rel, min_share):
+def test_real_prose_solutions_give_two_or_more_steps_and_no_math_fragments(
+    shared_data, rel, min_share
+):
     import json
 
     from srlkit.data.mathspans import balanced

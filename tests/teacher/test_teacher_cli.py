@@ -10,7 +10,9 @@ from srlkit.cli.main import main
 from srlkit.teacher.run import RLVR_FILE, STATS_FILE, TRAJECTORIES_FILE
 
 
-def test_rewrite_from_yaml_config_then_data_build_reads_the_output(chat_server, math500_file, tmp_path, capsys):
+def test_rewrite_from_yaml_config_then_data_build_reads_the_output(
+    chat_server, math500_file, tmp_path, capsys
+):
     server = chat_server()
     out = tmp_path / "teacher"
     config = tmp_path / "rewrite.yaml"
@@ -24,7 +26,19 @@ def test_rewrite_from_yaml_config_then_data_build_reads_the_output(chat_server, 
     assert "12 = kept 12 + dropped 0" in printed
     stats = json.loads((out / STATS_FILE).read_text())
     assert stats["config"]["concurrency"] == 8  # the flag wins over the YAML file
-    assert main(["data", "build", str(out / TRAJECTORIES_FILE), "--out", str(tmp_path / "build"), "--no-parquet"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "build",
+                str(out / TRAJECTORIES_FILE),
+                "--out",
+                str(tmp_path / "build"),
+                "--no-parquet",
+            ]
+        )
+        == 0
+    )
     build = json.loads((tmp_path / "build" / "stats.json").read_text())
     assert build["trajectories"]["read"] == 12 and build["trajectories"]["kept"] == 12
     assert build["trajectories"]["by_format"] == {"srlkit": 12}
@@ -32,8 +46,18 @@ def test_rewrite_from_yaml_config_then_data_build_reads_the_output(chat_server, 
 
 def test_golds_only_on_s1k_writes_verified_rlvr_rows(shared_data, tmp_path, capsys):
     out = tmp_path / "golds"
-    argv = ["data", "rewrite", "--inputs", str(shared_data / "s1k_questions" / "s1k.json"),
-            "--out", str(out), "--golds_only", "true", "--limit", "60"]
+    argv = [
+        "data",
+        "rewrite",
+        "--inputs",
+        str(shared_data / "s1k_questions" / "s1k.json"),
+        "--out",
+        str(out),
+        "--golds_only",
+        "true",
+        "--limit",
+        "60",
+    ]
     assert main(argv) == 0
     stats = json.loads((out / STATS_FILE).read_text())
     gold = stats["problems"]["gold"]
@@ -48,9 +72,14 @@ def test_golds_only_on_s1k_writes_verified_rlvr_rows(shared_data, tmp_path, caps
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        pytest.param(["--out", "x", "--teacher", "m"], "give at least one input file", id="no_inputs"),
-        pytest.param(["--inputs", "a.jsonl", "--out", "x", "--teacher", "http://localhost:1/v1"],
-                     "needs --teacher_model", id="endpoint_without_model"),
+        pytest.param(
+            ["--out", "x", "--teacher", "m"], "give at least one input file", id="no_inputs"
+        ),
+        pytest.param(
+            ["--inputs", "a.jsonl", "--out", "x", "--teacher", "http://localhost:1/v1"],
+            "needs --teacher_model",
+            id="endpoint_without_model",
+        ),
         pytest.param(["--inputs", "a.jsonl", "--out", "x"], "give a teacher", id="no_teacher"),
     ],
 )
@@ -64,11 +93,30 @@ def test_unknown_yaml_key_is_named(tmp_path, capsys):
     config = tmp_path / "bad.yaml"
     config.write_text("inputs: [a.jsonl]\nteacher_temperature: 0.3\n", encoding="utf-8")
     assert main(["data", "generate", "--config", str(config)]) == 2
-    assert "bad.yaml: unknown option(s) for `srl data generate`: teacher_temperature" in capsys.readouterr().err
+    assert (
+        "bad.yaml: unknown option(s) for `srl data generate`: teacher_temperature"
+        in capsys.readouterr().err
+    )
 
 
 def test_record_without_problem_is_located(tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"problem": "What is 1+1?", "answer": "2"}\n{"answer": "3"}\n', encoding="utf-8")
-    assert main(["data", "generate", "--inputs", str(bad), "--out", str(tmp_path / "o"), "--golds_only", "true"]) == 2
+    bad.write_text(
+        '{"problem": "What is 1+1?", "answer": "2"}\n{"answer": "3"}\n', encoding="utf-8"
+    )
+    assert (
+        main(
+            [
+                "data",
+                "generate",
+                "--inputs",
+                str(bad),
+                "--out",
+                str(tmp_path / "o"),
+                "--golds_only",
+                "true",
+            ]
+        )
+        == 2
+    )
     assert f"{bad}:2: no problem text" in capsys.readouterr().err

@@ -13,14 +13,19 @@ from srlkit.teacher.fake_server import Action
 from srlkit.teacher.run import CACHE_FILE, RLVR_FILE, STATS_FILE, TRAJECTORIES_FILE, run_teacher
 from srlkit.teacher.teachers import TeacherError
 
-from conftest import rewrite_responder
-
 
 def _config(server, inputs, out, cls=RewriteConfig, **kw):
-    defaults = dict(
-        inputs=[str(inputs)], out=str(out), teacher=server.base_url, teacher_model="fake-teacher",
-        concurrency=4, retry_backoff_s=0.01, max_retries=3, timeout_s=5.0, no_progress=True,
-    )
+    defaults = {
+        "inputs": [str(inputs)],
+        "out": str(out),
+        "teacher": server.base_url,
+        "teacher_model": "fake-teacher",
+        "concurrency": 4,
+        "retry_backoff_s": 0.01,
+        "max_retries": 3,
+        "timeout_s": 5.0,
+        "no_progress": True,
+    }
     return cls(**{**defaults, **kw})
 
 
@@ -39,11 +44,15 @@ def _fault_on(first_prompts: set[str], action: Action, times: int = 1):
 def test_rewrite_happy_path_writes_contract_and_stats(chat_server, math500_file, records, tmp_path):
     server = chat_server()
     stats = run_teacher(_config(server, math500_file, tmp_path / "out"))
-    assert stats["samples"]["in"] == 12 == stats["samples"]["kept"] + stats["samples"]["dropped_total"]
+    assert (
+        stats["samples"]["in"] == 12 == stats["samples"]["kept"] + stats["samples"]["dropped_total"]
+    )
     assert stats["samples"]["kept"] == 12
     assert stats["requests"]["asked"] == 12 and stats["requests"]["cached"] == 0
     assert stats["requests"]["completion_tokens"] > 0
-    trajs = [json.loads(line) for line in (tmp_path / "out" / TRAJECTORIES_FILE).read_text().splitlines()]
+    trajs = [
+        json.loads(line) for line in (tmp_path / "out" / TRAJECTORIES_FILE).read_text().splitlines()
+    ]
     assert {t["metadata"]["record_id"] for t in trajs} == {r["unique_id"] for r in records}
     first = trajs[0]
     assert first["metadata"]["teacher"]["model"] == "fake-teacher"
@@ -55,7 +64,9 @@ def test_rewrite_happy_path_writes_contract_and_stats(chat_server, math500_file,
     assert all(n == 1 for n in server.served.values()) and len(server.served) == 12
 
 
-def test_rerun_of_finished_job_asks_nothing_and_writes_same_files(chat_server, math500_file, tmp_path):
+def test_rerun_of_finished_job_asks_nothing_and_writes_same_files(
+    chat_server, math500_file, tmp_path
+):
     server = chat_server()
     config = _config(server, math500_file, tmp_path / "out")
     run_teacher(config)
@@ -69,7 +80,9 @@ def test_rerun_of_finished_job_asks_nothing_and_writes_same_files(chat_server, m
 @pytest.mark.parametrize(
     ("action", "reason"),
     [
-        pytest.param(Action("status", status=429, retry_after=0.05), "rate_limited", id="rate_limit_429"),
+        pytest.param(
+            Action("status", status=429, retry_after=0.05), "rate_limited", id="rate_limit_429"
+        ),
         pytest.param(Action("status", status=500), "server_error", id="server_error_500"),
         pytest.param(Action("status", status=503), "server_error", id="unavailable_503"),
         pytest.param(Action("malformed"), "malformed", id="malformed_json"),
@@ -78,7 +91,9 @@ def test_rerun_of_finished_job_asks_nothing_and_writes_same_files(chat_server, m
         pytest.param(Action("slow", delay_s=1.5), "timeout", id="slow_past_timeout"),
     ],
 )
-def test_transient_faults_are_retried_and_counted(chat_server, math500_file, records, tmp_path, action, reason):
+def test_transient_faults_are_retried_and_counted(
+    chat_server, math500_file, records, tmp_path, action, reason
+):
     victims = {records[0]["problem"], records[5]["problem"]}
     server = chat_server(fault=_fault_on(victims, action, times=2))
     stats = run_teacher(_config(server, math500_file, tmp_path / "out", timeout_s=1.0))
@@ -87,7 +102,9 @@ def test_transient_faults_are_retried_and_counted(chat_server, math500_file, rec
     assert stats["samples"]["kept"] == 12
 
 
-def test_truncated_reply_is_persisted_and_dropped_not_retried(chat_server, math500_file, records, tmp_path):
+def test_truncated_reply_is_persisted_and_dropped_not_retried(
+    chat_server, math500_file, records, tmp_path
+):
     victim = records[3]["problem"]
     server = chat_server(fault=_fault_on({victim}, Action("truncated"), times=99))
     stats = run_teacher(_config(server, math500_file, tmp_path / "out"))
@@ -96,7 +113,9 @@ def test_truncated_reply_is_persisted_and_dropped_not_retried(chat_server, math5
     assert sum(server.seen.values()) == 12  # a truncated reply is an answer: not asked again
 
 
-def test_request_failing_every_retry_is_counted_and_asked_again_on_rerun(chat_server, math500_file, records, tmp_path):
+def test_request_failing_every_retry_is_counted_and_asked_again_on_rerun(
+    chat_server, math500_file, records, tmp_path
+):
     victim = records[7]["problem"]
     broken = {"on": True}
 
@@ -110,7 +129,9 @@ def test_request_failing_every_retry_is_counted_and_asked_again_on_rerun(chat_se
     stats = run_teacher(config)
     assert stats["requests"]["failed"] == {"gave up after 3 attempts (server_error)": 1}
     assert stats["samples"]["dropped"] == {"request_failed": 1}
-    assert stats["samples"]["in"] == stats["samples"]["kept"] + stats["samples"]["dropped_total"] == 12
+    assert (
+        stats["samples"]["in"] == stats["samples"]["kept"] + stats["samples"]["dropped_total"] == 12
+    )
     broken["on"] = False
     stats = run_teacher(config)
     assert stats["requests"]["asked"] == 1 and stats["requests"]["cached"] == 11
@@ -118,7 +139,9 @@ def test_request_failing_every_retry_is_counted_and_asked_again_on_rerun(chat_se
 
 
 def test_bad_request_fails_that_request_only(chat_server, math500_file, records, tmp_path):
-    server = chat_server(fault=_fault_on({records[2]["problem"]}, Action("status", status=400), times=99))
+    server = chat_server(
+        fault=_fault_on({records[2]["problem"]}, Action("status", status=400), times=99)
+    )
     stats = run_teacher(_config(server, math500_file, tmp_path / "out"))
     assert stats["requests"]["failed"] == {"rejected (400)": 1}
     assert stats["samples"]["kept"] == 11
@@ -130,10 +153,14 @@ def test_authentication_error_stops_the_run(chat_server, math500_file, tmp_path)
         run_teacher(_config(server, math500_file, tmp_path / "out"))
 
 
-def test_api_key_never_reaches_outputs_or_logs(chat_server, math500_file, tmp_path, monkeypatch, caplog):
+def test_api_key_never_reaches_outputs_or_logs(
+    chat_server, math500_file, tmp_path, monkeypatch, caplog
+):
     secret = "sk-test-DO-NOT-LEAK-0123456789"
     monkeypatch.setenv("SRL_TEST_KEY", secret)
-    server = chat_server(fault=_fault_on({"Convert the point"}, Action("status", status=500), times=1))
+    server = chat_server(
+        fault=_fault_on({"Convert the point"}, Action("status", status=500), times=1)
+    )
     with caplog.at_level(logging.DEBUG):
         run_teacher(_config(server, math500_file, tmp_path / "out", api_key_env="SRL_TEST_KEY"))
     for path in (tmp_path / "out").iterdir():
@@ -154,7 +181,9 @@ def test_generate_checks_answers_against_gold(chat_server, math500_file, records
         return f"SOLUTION:\n1. **Read** We read the problem.\n2. **Answer** So it is $\\boxed{{{answer}}}$."
 
     server = chat_server(responder=responder)
-    stats = run_teacher(_config(server, math500_file, tmp_path / "out", cls=GenerateConfig, num_samples=2))
+    stats = run_teacher(
+        _config(server, math500_file, tmp_path / "out", cls=GenerateConfig, num_samples=2)
+    )
     assert stats["samples"]["in"] == 24
     # the 2 samples of a problem are identical text: one is a duplicate of the other
     assert stats["samples"]["dropped"] == {"duplicate": 11, "wrong_answer": 2}

@@ -14,7 +14,11 @@ ANSWER = "SOLUTION:\n1. **Add** $2+3=5$\n2. **Answer** $\\boxed{5}$"
 PROBLEMS = [
     {"id": "p1", "problem": "What is 2+3?", "answer": "5"},
     {"id": "p2", "problem": "What is 2+4?", "answer": "6"},  # the memorised reply is wrong here
-    {"id": "p3", "problem": "Prove that there are infinitely many primes.", "solution": "Suppose finitely many ... " * 8},
+    {
+        "id": "p3",
+        "problem": "Prove that there are infinitely many primes.",
+        "solution": "Suppose finitely many ... " * 8,
+    },
 ]
 
 
@@ -29,7 +33,9 @@ def _overfit(model_dir, prompt_texts: list[str], reply: str, steps: int = 80) ->
     opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
     batch = []
     for text in prompt_texts:
-        prefix = tok.apply_chat_template([{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True)
+        prefix = tok.apply_chat_template(
+            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
+        )
         ids = tok(prefix + reply + "<|im_end|>", add_special_tokens=False)["input_ids"]
         n_prefix = len(tok(prefix, add_special_tokens=False)["input_ids"])
         labels = [-100] * n_prefix + ids[n_prefix:]
@@ -49,17 +55,31 @@ def test_local_tiny_model_teacher_end_to_end(tmp_path):
     from srlkit.models.tiny import TinyModelConfig, build_tiny_model
 
     prompt_file = tmp_path / "short_prompt.txt"  # a short prompt keeps CPU training quick
-    prompt_file.write_text("Solve in numbered steps, answer in \\boxed{}.\n{problem}\n", encoding="utf-8")
+    prompt_file.write_text(
+        "Solve in numbered steps, answer in \\boxed{}.\n{problem}\n", encoding="utf-8"
+    )
     prompt = load_prompt("generate", prompt_file)
     prompts = [prompt.render(p["problem"]) for p in PROBLEMS[:2]]
-    model_dir = build_tiny_model(tmp_path / "tiny", corpus=prompts + [ANSWER] * 5,
-                                 config=TinyModelConfig(vocab_size=512, max_position_embeddings=1024))
+    model_dir = build_tiny_model(
+        tmp_path / "tiny",
+        corpus=prompts + [ANSWER] * 5,
+        config=TinyModelConfig(vocab_size=512, max_position_embeddings=1024),
+    )
     _overfit(model_dir, prompts, ANSWER)
     inputs = tmp_path / "problems.jsonl"
     inputs.write_text("".join(json.dumps(p) + "\n" for p in PROBLEMS), encoding="utf-8")
-    config = GenerateConfig(inputs=[str(inputs)], out=str(tmp_path / "out"), teacher=str(model_dir),
-                            num_samples=2, temperature=0.0, max_tokens=48, batch_size=4,
-                            device="cpu", no_progress=True, prompt_file=str(prompt_file))
+    config = GenerateConfig(
+        inputs=[str(inputs)],
+        out=str(tmp_path / "out"),
+        teacher=str(model_dir),
+        num_samples=2,
+        temperature=0.0,
+        max_tokens=48,
+        batch_size=4,
+        device="cpu",
+        no_progress=True,
+        prompt_file=str(prompt_file),
+    )
     stats = run_teacher(config)
     assert stats["teacher"] == {"teacher": "local-hf", "model": str(model_dir)}
     assert stats["problems"]["gold"] == {"checkable": 2, "proof": 1}

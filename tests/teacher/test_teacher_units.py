@@ -12,8 +12,8 @@ from srlkit.teacher.golds import check_gold
 from srlkit.teacher.prompts import load_prompt
 from srlkit.teacher.verify import FilterOptions, decide, faithfulness, measure, parse_steps
 
-
 # --- prompts -------------------------------------------------------------------------------
+
 
 def test_builtin_prompts_render_latex_braces_literally():
     prompt = load_prompt("rewrite")
@@ -34,6 +34,7 @@ def test_prompt_file_changes_the_version_and_must_have_placeholders(tmp_path):
 
 
 # --- cache ---------------------------------------------------------------------------------
+
 
 def test_request_key_changes_with_every_part():
     base = {"teacher": "openai", "model": "m", "prompt": "v1", "sampling": {"temperature": 0.7}}
@@ -73,16 +74,33 @@ def test_corrupt_line_in_the_middle_is_a_located_error(tmp_path):
 
 # --- golds ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("value", "problem", "status", "answer"),
     [
-        pytest.param("So $x = \\boxed{\\frac{3}{4}}$.", "", "checkable", "\\frac{3}{4}", id="boxed_solution"),
+        pytest.param(
+            "So $x = \\boxed{\\frac{3}{4}}$.", "", "checkable", "\\frac{3}{4}", id="boxed_solution"
+        ),
         pytest.param(27.0, "", "checkable", "27", id="float_answer"),
-        pytest.param("Natalia sold 48 + 24 = 72 clips.\n#### 72", "", "checkable", "72", id="gsm8k_marks"),
+        pytest.param(
+            "Natalia sold 48 + 24 = 72 clips.\n#### 72", "", "checkable", "72", id="gsm8k_marks"
+        ),
         pytest.param("(C)", "", "checkable", "(C)", id="short_choice"),
         pytest.param(None, "", "missing", None, id="missing"),
-        pytest.param("We argue by induction. " * 10, "Prove that $n! > 2^n$ for $n \\ge 4$.", "proof", None, id="proof"),
-        pytest.param("Consider the graph of the function. " * 10, "Find the area.", "prose", None, id="long_prose"),
+        pytest.param(
+            "We argue by induction. " * 10,
+            "Prove that $n! > 2^n$ for $n \\ge 4$.",
+            "proof",
+            None,
+            id="proof",
+        ),
+        pytest.param(
+            "Consider the graph of the function. " * 10,
+            "Find the area.",
+            "prose",
+            None,
+            id="long_prose",
+        ),
         pytest.param("np.arcsin(10/13)", "", "unparseable", None, id="unparseable_code"),
     ],
 )
@@ -93,6 +111,7 @@ def test_gold_gate(value, problem, status, answer):
 
 # --- verify --------------------------------------------------------------------------------
 
+
 def test_parse_steps_reads_after_solution_label():
     text = "Sure! Here it is.\n\nSOLUTION:\n1. **Add** $2+3=5$\n2. **Box** $\\boxed{5}$"
     steps = parse_steps(text)
@@ -102,9 +121,16 @@ def test_parse_steps_reads_after_solution_label():
 @pytest.mark.parametrize(
     ("rewrite", "original", "expected"),
     [
-        pytest.param("Then $x^2 = 9$, so $x = 3$.", "We get $x^{2}=9$ hence $x=3$.", 1.0, id="same_formulas_other_spacing_and_braces"),
+        pytest.param(
+            "Then $x^2 = 9$, so $x = 3$.",
+            "We get $x^{2}=9$ hence $x=3$.",
+            1.0,
+            id="same_formulas_other_spacing_and_braces",
+        ),
         pytest.param("So $x = 3$ and $z = 11$.", "We get $x=3$.", 0.5, id="one_formula_of_two_new"),
-        pytest.param("Then $x = 3$ and 12 apples.", "x = 3 and there are 12 apples", 1.0, id="same_math"),
+        pytest.param(
+            "Then $x = 3$ and 12 apples.", "x = 3 and there are 12 apples", 1.0, id="same_math"
+        ),
         pytest.param("Then $y = 7 \\cdot 6 = 42$.", "We get $x = 3$.", 0.0, id="solved_anew"),
         pytest.param("No math at all here.", "We get $x = 3$.", None, id="nothing_to_check"),
     ],
@@ -116,7 +142,9 @@ def test_faithfulness_cases(rewrite, original, expected):
 
 def test_decide_order_and_thresholds():
     options = FilterOptions(min_faithfulness=0.6)
-    good = measure("SOLUTION:\n1. **A** $1+1=2$\n2. **B** $\\boxed{2}$", "2", "We have $1+1=2$, so 2.")
+    good = measure(
+        "SOLUTION:\n1. **A** $1+1=2$\n2. **B** $\\boxed{2}$", "2", "We have $1+1=2$, so 2."
+    )
     assert decide("stop", good, options) is None
     assert decide("length", good, options) == "truncated"
     one_step = measure("SOLUTION:\n1. **A** $\\boxed{2}$", "2")
@@ -125,7 +153,9 @@ def test_decide_order_and_thresholds():
     assert decide("stop", wrong, options) == "wrong_answer"
     no_answer = measure("1. **A** we think\n2. **B** we stop", "2")
     assert decide("stop", no_answer, options) == "no_answer"
-    unfaithful = measure("1. **A** $7 \\cdot 6 = 42$\n2. **B** $\\boxed{2}$", "2", "We have $1+1=2$.")
+    unfaithful = measure(
+        "1. **A** $7 \\cdot 6 = 42$\n2. **B** $\\boxed{2}$", "2", "We have $1+1=2$."
+    )
     assert decide("stop", unfaithful, options) == "unfaithful"
     long_step = measure("1. **A** " + "x" * 100 + "\n2. **B** $\\boxed{2}$", "2")
     assert decide("stop", long_step, FilterOptions(max_step_chars=50)) == "too_long"

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from srlkit.cli.teacher import register_data_commands
 from srlkit.io import DataError
 
 
@@ -22,8 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
     sub.required = True
     _register_build(sub)
-    from srlkit.cli.teacher import register_data_commands  # generate, rewrite (issue 10)
-    register_data_commands(sub)
+    register_data_commands(sub)  # generate, rewrite (srlkit.cli.teacher)
     st = sub.add_parser("stats", help="print the statistics of a build directory")
     st.add_argument("dir", help="output directory of 'srl data build'")
     st.add_argument("--json", action="store_true", help="print stats.json as it is")

@@ -77,11 +77,15 @@ def parse_teacher_config(command: str, argv: list[str]) -> Any:
         except yaml.YAMLError as exc:
             raise DataError(path, f"invalid YAML: {exc}") from None
         if not isinstance(data, dict):
-            raise DataError(path, f"expected a mapping of option: value, found {type(data).__name__}")
+            raise DataError(
+                path, f"expected a mapping of option: value, found {type(data).__name__}"
+            )
         known = {a.dest for a in parser._actions}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise DataError(path, f"unknown option(s) for `srl data {command}`: {', '.join(unknown)}")
+            raise DataError(
+                path, f"unknown option(s) for `srl data {command}`: {', '.join(unknown)}"
+            )
         parser.set_defaults(**data)
     (config,) = parser.parse_args_into_dataclasses(args=argv)
     return config
@@ -96,12 +100,16 @@ def format_teacher_stats(stats: dict[str, Any]) -> str:
         f"samples    {s['in']} = kept {s['kept']} + dropped {s['dropped_total']}",
     ]
     for reason, n in s["dropped"].items():
-        lines.append(f"  dropped  {reason:<15} {n}  e.g. {', '.join(s['drop_examples'].get(reason, [])[:3])}")
+        lines.append(
+            f"  dropped  {reason:<15} {n}  e.g. {', '.join(s['drop_examples'].get(reason, [])[:3])}"
+        )
     lines.append(
         f"requests   {r['total']}: cached {r['cached']}, asked {r['asked']}, failed {sum(r['failed'].values())}"
         + (f", retries {r['retries']}" if r["retries"] else "")
     )
-    lines.append(f"tokens     prompt {r['prompt_tokens']}, completion {r['completion_tokens']} (this run)")
+    lines.append(
+        f"tokens     prompt {r['prompt_tokens']}, completion {r['completion_tokens']} (this run)"
+    )
     lines.append(f"rlvr       {p['rlvr_written']} problems with a checkable gold")
     return "\n".join(lines)
 

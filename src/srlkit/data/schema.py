@@ -11,7 +11,7 @@ can never disagree on a spelling.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # Columns of a step-instance dataset (JSONL / parquet / datasets.Dataset).

@@ -189,7 +189,9 @@ def _safe_split(text: str, rx: re.Pattern[str], spans: list[tuple[int, int]]) ->
 
 
 def _is_delimiter(piece: str) -> bool:
-    return bool(_DELIMITERS_ONLY_RE.match(piece)) or bool(re.fullmatch(r"\\(?:begin|end)\{[^{}]*\}", piece))
+    return bool(_DELIMITERS_ONLY_RE.match(piece)) or bool(
+        re.fullmatch(r"\\(?:begin|end)\{[^{}]*\}", piece)
+    )
 
 
 def _join_delimiters(pieces: list[str]) -> list[str]:
@@ -250,7 +252,9 @@ def _join_continuations(pieces: list[str]) -> list[str]:
 
 def split_prose(text: str) -> list[Step]:
     """Line-broken prose: lines outside math (sentences when it is one line), continuations joined."""
-    pieces = _join_continuations(_join_delimiters(_safe_split(text, _LINE_RE, protected_spans(text))))
+    pieces = _join_continuations(
+        _join_delimiters(_safe_split(text, _LINE_RE, protected_spans(text)))
+    )
     if len(pieces) < 2:  # one line, or lines that all continue one another: cut at sentences
         pieces = _join_delimiters(_sentences(text))
     return [Step(body=p) for p in pieces]

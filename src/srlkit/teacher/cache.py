@@ -22,11 +22,14 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from srlkit.io import DataError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +85,9 @@ class ResponseCache:
                 if end >= len(data):  # the last line: torn by a kill, ask again
                     self.torn_lines += 1
                     break
-                raise DataError(self.path, "corrupt response cache line (not JSON)", line_no) from None
+                raise DataError(
+                    self.path, "corrupt response cache line (not JSON)", line_no
+                ) from None
             if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
                 raise DataError(self.path, "response cache line has no 'key'", line_no)
             if end > len(data):  # complete JSON but no newline yet: keep it, add the newline
@@ -117,7 +122,8 @@ class ResponseCache:
         with self._lock:
             if self._handle is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = open(self.path, "ab")
+                # Kept open across appends (closed in close()), so no context manager here.
+                self._handle = open(self.path, "ab")  # noqa: SIM115
             self._handle.write(line)
             self._handle.flush()
             self.entries[entry["key"]] = entry
@@ -130,7 +136,7 @@ class ResponseCache:
                 self._handle.close()
                 self._handle = None
 
-    def __enter__(self) -> ResponseCache:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

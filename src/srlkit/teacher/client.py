@@ -56,8 +56,13 @@ class AskStats:
 def _progress(total: int, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="req", desc="teacher", disable=not enabled or total == 0,
-                dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        unit="req",
+        desc="teacher",
+        disable=not enabled or total == 0,
+        dynamic_ncols=True,
+    )
 
 
 def ask_all(
@@ -79,8 +84,11 @@ def ask_all(
         for request, reply in _replies(teacher, requests, sampling, on_reply, concurrency):
             stats.add(reply)
             bar.update(1)
-            bar.set_postfix(tokens=stats.prompt_tokens + stats.completion_tokens,
-                            failed=sum(stats.failed.values()), refresh=False)
+            bar.set_postfix(
+                tokens=stats.prompt_tokens + stats.completion_tokens,
+                failed=sum(stats.failed.values()),
+                refresh=False,
+            )
     finally:
         bar.close()
     return stats

@@ -14,45 +14,109 @@ from srlkit.teacher.teachers import RetryPolicy, Sampling, is_endpoint
 from srlkit.teacher.verify import FilterOptions
 
 
-def _help(text: str, **kw: Any) -> Any:
-    return field(metadata={"help": text}, **kw)
-
-
 @dataclass
 class TeacherRunConfig:
     """Options shared by generate and rewrite."""
 
-    inputs: list[str] = _help("problem/solution files (.jsonl / .json)", default_factory=list)
-    out: str = _help("output directory (trajectories.jsonl, rlvr.jsonl, stats.json, responses.jsonl)", default="")
-    teacher: str = _help("a base URL (OpenAI-compatible endpoint) or a local model path / hub id", default="")
-    teacher_model: str = _help("model name to ask at the endpoint (endpoint teachers)", default="")
-    api_key_env: str = _help("environment variable holding the endpoint's API key", default="OPENAI_API_KEY")
-    backend: str = _help("local teachers: 'hf' (transformers generate) or 'vllm'", default="hf")
-    prompt_file: str | None = _help("text file replacing our prompt (same placeholders)", default=None)
-    problem_field: str | None = _help("field holding the problem (default: problem/question/prompt/task/query)", default=None)
-    answer_field: str | None = _help("field holding the gold answer (default: answer/final_answer/gold/ground_truth, else the solution's \\boxed{})", default=None)
-    num_samples: int = _help("solutions asked per problem", default=1)
-    temperature: float = _help("teacher sampling temperature", default=0.7)
-    top_p: float = _help("teacher nucleus sampling", default=1.0)
-    max_tokens: int = _help("longest teacher reply, in tokens (longer replies are dropped as truncated)", default=4096)
-    seed: int = _help("sampling seed; sample i is asked with seed + i", default=0)
-    concurrency: int = _help("endpoint requests in flight at once", default=16)
-    max_retries: int = _help("retries of a request on rate limits, server errors, timeouts, malformed replies", default=6)
-    retry_backoff_s: float = _help("first retry delay in seconds (doubles each retry, with jitter)", default=1.0)
-    timeout_s: float = _help("seconds before an endpoint request times out", default=600.0)
-    batch_size: int = _help("local teachers: sequences per generate call", default=8)
-    device: str = _help("local HF teacher: cpu, cuda, ... (default auto)", default="auto")
-    dtype: str = _help("local teacher dtype (default: bf16 on GPU, fp32 on CPU)", default="auto")
-    min_steps: int = _help("fewer numbered steps: dropped", default=2)
-    max_steps: int = _help("more numbered steps: dropped", default=40)
-    max_chars: int = _help("longer replies (characters): dropped", default=30000)
-    max_step_chars: int = _help("a longer step (characters): the reply is dropped", default=6000)
-    keep_uncheckable: bool = _help("also ask, and keep, problems whose gold cannot be checked (proofs, prose)", default=False)
-    no_dedup: bool = _help("keep identical trajectories", default=False)
-    golds_only: bool = _help("ask no teacher: only classify the golds and write rlvr.jsonl + stats.json (verified RLVR data)", default=False)
-    limit: int | None = _help("use only the first N problems", default=None)
-    skip_invalid: bool = _help("count and skip malformed input records instead of stopping", default=False)
-    no_progress: bool = _help("no progress bar", default=False)
+    inputs: list[str] = field(
+        default_factory=list, metadata={"help": "problem/solution files (.jsonl / .json)"}
+    )
+    out: str = field(
+        default="",
+        metadata={
+            "help": "output directory (trajectories.jsonl, rlvr.jsonl, stats.json, responses.jsonl)"
+        },
+    )
+    teacher: str = field(
+        default="",
+        metadata={"help": "a base URL (OpenAI-compatible endpoint) or a local model path / hub id"},
+    )
+    teacher_model: str = field(
+        default="", metadata={"help": "model name to ask at the endpoint (endpoint teachers)"}
+    )
+    api_key_env: str = field(
+        default="OPENAI_API_KEY",
+        metadata={"help": "environment variable holding the endpoint's API key"},
+    )
+    backend: str = field(
+        default="hf", metadata={"help": "local teachers: 'hf' (transformers generate) or 'vllm'"}
+    )
+    prompt_file: str | None = field(
+        default=None, metadata={"help": "text file replacing our prompt (same placeholders)"}
+    )
+    problem_field: str | None = field(
+        default=None,
+        metadata={
+            "help": "field holding the problem (default: problem/question/prompt/task/query)"
+        },
+    )
+    answer_field: str | None = field(
+        default=None,
+        metadata={
+            "help": "field holding the gold answer (default: answer/final_answer/gold/ground_truth, "
+            "else the solution's \\boxed{})"
+        },
+    )
+    num_samples: int = field(default=1, metadata={"help": "solutions asked per problem"})
+    temperature: float = field(default=0.7, metadata={"help": "teacher sampling temperature"})
+    top_p: float = field(default=1.0, metadata={"help": "teacher nucleus sampling"})
+    max_tokens: int = field(
+        default=4096,
+        metadata={
+            "help": "longest teacher reply, in tokens (longer replies are dropped as truncated)"
+        },
+    )
+    seed: int = field(
+        default=0, metadata={"help": "sampling seed; sample i is asked with seed + i"}
+    )
+    concurrency: int = field(default=16, metadata={"help": "endpoint requests in flight at once"})
+    max_retries: int = field(
+        default=6,
+        metadata={
+            "help": "retries of a request on rate limits, server errors, timeouts, malformed replies"
+        },
+    )
+    retry_backoff_s: float = field(
+        default=1.0,
+        metadata={"help": "first retry delay in seconds (doubles each retry, with jitter)"},
+    )
+    timeout_s: float = field(
+        default=600.0, metadata={"help": "seconds before an endpoint request times out"}
+    )
+    batch_size: int = field(
+        default=8, metadata={"help": "local teachers: sequences per generate call"}
+    )
+    device: str = field(
+        default="auto", metadata={"help": "local HF teacher: cpu, cuda, ... (default auto)"}
+    )
+    dtype: str = field(
+        default="auto", metadata={"help": "local teacher dtype (default: bf16 on GPU, fp32 on CPU)"}
+    )
+    min_steps: int = field(default=2, metadata={"help": "fewer numbered steps: dropped"})
+    max_steps: int = field(default=40, metadata={"help": "more numbered steps: dropped"})
+    max_chars: int = field(default=30000, metadata={"help": "longer replies (characters): dropped"})
+    max_step_chars: int = field(
+        default=6000, metadata={"help": "a longer step (characters): the reply is dropped"}
+    )
+    keep_uncheckable: bool = field(
+        default=False,
+        metadata={
+            "help": "also ask, and keep, problems whose gold cannot be checked (proofs, prose)"
+        },
+    )
+    no_dedup: bool = field(default=False, metadata={"help": "keep identical trajectories"})
+    golds_only: bool = field(
+        default=False,
+        metadata={
+            "help": "ask no teacher: only classify the golds and write rlvr.jsonl + stats.json (verified RLVR data)"
+        },
+    )
+    limit: int | None = field(default=None, metadata={"help": "use only the first N problems"})
+    skip_invalid: bool = field(
+        default=False,
+        metadata={"help": "count and skip malformed input records instead of stopping"},
+    )
+    no_progress: bool = field(default=False, metadata={"help": "no progress bar"})
 
     task = "generate"
 
@@ -105,7 +169,17 @@ class GenerateConfig(TeacherRunConfig):
 class RewriteConfig(TeacherRunConfig):
     """``srl data rewrite``: existing solutions -> the same solutions as numbered steps."""
 
-    solution_field: str | None = _help("field holding the original solution (default: deepseek_attempt/attempt/solution/answer)", default=None)
-    min_faithfulness: float = _help("least share of the rewrite's math items found in the original (see docs/teacher.md)", default=0.6)
+    solution_field: str | None = field(
+        default=None,
+        metadata={
+            "help": "field holding the original solution (default: deepseek_attempt/attempt/solution/answer)"
+        },
+    )
+    min_faithfulness: float = field(
+        default=0.6,
+        metadata={
+            "help": "least share of the rewrite's math items found in the original (see docs/teacher.md)"
+        },
+    )
 
     task = "rewrite"

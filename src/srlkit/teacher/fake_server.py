@@ -22,7 +22,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 Responder = Callable[[dict[str, Any]], str]
 Fault = Callable[[dict[str, Any], int], "Action | None"]
@@ -76,7 +79,7 @@ class FakeChatServer:
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server._handle(self, body)
@@ -92,7 +95,7 @@ class FakeChatServer:
             self.httpd.shutdown()
             self.httpd.server_close()
 
-    def __enter__(self) -> FakeChatServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -111,34 +114,60 @@ class FakeChatServer:
             handler.connection.shutdown(socket.SHUT_RDWR)
             return
         if action.kind == "status":
-            headers = {"retry-after": str(action.retry_after)} if action.retry_after is not None else {}
-            self._send(handler, action.status, {"error": {"message": "injected", "type": "test"}}, headers)
+            headers = (
+                {"retry-after": str(action.retry_after)} if action.retry_after is not None else {}
+            )
+            self._send(
+                handler, action.status, {"error": {"message": "injected", "type": "test"}}, headers
+            )
             return
         if action.kind == "malformed":
             self._send_raw(handler, 200, b'{"id": "x", "choices": [ {"message": ')
             return
         text = self.responder(body)
-        choices = [] if action.kind == "empty" else [{
-            "index": 0,
-            "message": {"role": "assistant", "content": text},
-            "finish_reason": "length" if action.kind == "truncated" else "stop",
-        }]
+        choices = (
+            []
+            if action.kind == "empty"
+            else [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "length" if action.kind == "truncated" else "stop",
+                }
+            ]
+        )
         reply = {
-            "id": f"chatcmpl-{rid}", "object": "chat.completion", "created": int(time.time()),
-            "model": body.get("model", "fake"), "choices": choices,
-            "usage": {"prompt_tokens": len(json.dumps(body.get("messages"))) // 4,
-                      "completion_tokens": len(text) // 4, "total_tokens": 0},
+            "id": f"chatcmpl-{rid}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": choices,
+            "usage": {
+                "prompt_tokens": len(json.dumps(body.get("messages"))) // 4,
+                "completion_tokens": len(text) // 4,
+                "total_tokens": 0,
+            },
         }
         with self.lock:
             self.served[rid] = self.served.get(rid, 0) + 1
         self._send(handler, 200, reply)
 
     @staticmethod
-    def _send(handler: BaseHTTPRequestHandler, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        obj: Any,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         FakeChatServer._send_raw(handler, status, json.dumps(obj).encode(), headers)
 
     @staticmethod
-    def _send_raw(handler: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send_raw(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        data: bytes,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         handler.send_response(status)
         handler.send_header("content-type", "application/json")
         handler.send_header("content-length", str(len(data)))

@@ -19,7 +19,7 @@ from srlkit.teacher.golds import Gold
 from srlkit.teacher.problems import Problem
 from srlkit.teacher.prompts import PromptTemplate
 from srlkit.teacher.teachers import Request, teacher_identity
-from srlkit.teacher.verify import MEASURE_VERSION, dedup_key, decide, measure
+from srlkit.teacher.verify import MEASURE_VERSION, decide, dedup_key, measure
 
 EXAMPLES_PER_REASON = 5
 
@@ -34,8 +34,13 @@ def _distribution(values: list[float]) -> dict[str, float]:
     if not values:
         return {"count": 0}
     q = statistics.quantiles(values, n=10) if len(values) > 1 else [values[0]] * 9
-    return {"count": len(values), "mean": round(statistics.fmean(values), 4),
-            "p10": round(q[0], 4), "median": round(statistics.median(values), 4), "p90": round(q[8], 4)}
+    return {
+        "count": len(values),
+        "mean": round(statistics.fmean(values), 4),
+        "p10": round(q[0], 4),
+        "median": round(statistics.median(values), 4),
+        "p90": round(q[8], 4),
+    }
 
 
 def assemble(

@@ -22,8 +22,8 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,11 @@ def make_teacher(config: TeacherRunConfig) -> Teacher:
             retry=config.retry(),
         )
     return LocalTeacher(
-        config.teacher, backend=config.backend, batch_size=config.batch_size,
-        device=config.device, dtype=config.dtype,
+        config.teacher,
+        backend=config.backend,
+        batch_size=config.batch_size,
+        device=config.device,
+        dtype=config.dtype,
     )
 
 
@@ -104,11 +107,13 @@ def build_requests(
     config: TeacherRunConfig, prompt: PromptTemplate, problems: list[Problem]
 ) -> list[Request]:
     """One request per problem and sample, keyed by everything that determines its answer."""
-    identity = identity_text({
-        **teacher_identity(config.teacher, config.teacher_model, config.backend),
-        "prompt": prompt.version,
-        "sampling": config.sampling().to_dict(),
-    })
+    identity = identity_text(
+        {
+            **teacher_identity(config.teacher, config.teacher_model, config.backend),
+            "prompt": prompt.version,
+            "sampling": config.sampling().to_dict(),
+        }
+    )
     requests = []
     for p in problems:
         content = prompt.render(p.problem, p.solution)
@@ -135,22 +140,31 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _persist_reply(cache: ResponseCache, problems: dict[str, Problem], golds: dict[str, Gold],
-                   rewrite: bool) -> Callable[[Request, Reply], None]:
+def _persist_reply(
+    cache: ResponseCache, problems: dict[str, Problem], golds: dict[str, Gold], rewrite: bool
+) -> Callable[[Request, Reply], None]:
     """The callback that measures a reply and appends it to the cache the moment it arrives."""
 
     def on_reply(request: Request, reply: Reply) -> None:
         if reply.error is not None:
-            logger.warning("request %s/%d failed: %s", request.record_id, request.sample, reply.error)
+            logger.warning(
+                "request %s/%d failed: %s", request.record_id, request.sample, reply.error
+            )
             return
         problem, gold = problems[request.record_id], golds[request.record_id]
         measures = measure(reply.text, gold.answer, problem.solution if rewrite else None)
-        cache.append({
-            "key": request.key, "record": request.record_id, "sample": request.sample,
-            "text": reply.text, "finish_reason": reply.finish_reason,
-            "usage": [reply.prompt_tokens, reply.completion_tokens],
-            "attempts": reply.attempts, "measures": measures,
-        })
+        cache.append(
+            {
+                "key": request.key,
+                "record": request.record_id,
+                "sample": request.sample,
+                "text": reply.text,
+                "finish_reason": reply.finish_reason,
+                "usage": [reply.prompt_tokens, reply.completion_tokens],
+                "attempts": reply.attempts,
+                "measures": measures,
+            }
+        )
 
     return on_reply
 
@@ -165,9 +179,13 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
     rewrite = isinstance(config, RewriteConfig)
     prompt = load_prompt(config.task, config.prompt_file)
     problems, skipped = read_problems(
-        config.inputs, config.problem_field, config.answer_field,
-        getattr(config, "solution_field", None), need_solution=rewrite,
-        skip_invalid=config.skip_invalid, limit=config.limit,
+        config.inputs,
+        config.problem_field,
+        config.answer_field,
+        getattr(config, "solution_field", None),
+        need_solution=rewrite,
+        skip_invalid=config.skip_invalid,
+        limit=config.limit,
     )
     out = Path(config.out)
     with _gc_paused():
@@ -175,18 +193,31 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
     try:
         golds = check_golds(problems, cache)
         with _gc_paused():
-            asked = [] if config.golds_only else [
-                p for p in problems if golds[p.id].checkable or config.keep_uncheckable
-            ]
+            asked = (
+                []
+                if config.golds_only
+                else [p for p in problems if golds[p.id].checkable or config.keep_uncheckable]
+            )
             requests = build_requests(config, prompt, asked)
             pending = [r for r in requests if r.key not in cache]
         by_id = {p.id: p for p in asked}
-        logger.info("%d requests: %d cached, %d to ask", len(requests), len(requests) - len(pending), len(pending))
+        logger.info(
+            "%d requests: %d cached, %d to ask",
+            len(requests),
+            len(requests) - len(pending),
+            len(pending),
+        )
         ask = AskStats()
         if pending:
             teacher = teacher or make_teacher(config)
-            ask = ask_all(teacher, pending, config.sampling(), _persist_reply(cache, by_id, golds, rewrite),
-                          config.concurrency, progress=not config.no_progress)
+            ask = ask_all(
+                teacher,
+                pending,
+                config.sampling(),
+                _persist_reply(cache, by_id, golds, rewrite),
+                config.concurrency,
+                progress=not config.no_progress,
+            )
         with _gc_paused():
             result = assemble(config, prompt, requests, by_id, golds, cache, rewrite)
     finally:
@@ -205,19 +236,31 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
             "rlvr_written": rlvr,
         },
         "samples": result.stats,
-        "requests": {"total": len(requests), "cached": len(requests) - len(pending), **ask.to_dict()},
+        "requests": {
+            "total": len(requests),
+            "cached": len(requests) - len(pending),
+            **ask.to_dict(),
+        },
         "config": config.to_dict(),
     }
     write_json(out / STATS_FILE, stats)
     return stats
 
 
-def _write_outputs(config: TeacherRunConfig, out: Path, problems: list[Problem],
-                   golds: dict[str, Gold], result: Any) -> int:
+def _write_outputs(
+    config: TeacherRunConfig,
+    out: Path,
+    problems: list[Problem],
+    golds: dict[str, Gold],
+    result: Any,
+) -> int:
     """trajectories.jsonl (unless golds only) and rlvr.jsonl; returns the RLVR rows written."""
     if not config.golds_only:
         _write_jsonl_fast(out / TRAJECTORIES_FILE, (t.to_dict() for t in result.trajectories))
-    rlvr = [{"id": p.id, "problem": p.problem, "answer": golds[p.id].answer}
-            for p in problems if golds[p.id].checkable]
+    rlvr = [
+        {"id": p.id, "problem": p.problem, "answer": golds[p.id].answer}
+        for p in problems
+        if golds[p.id].checkable
+    ]
     write_jsonl(out / RLVR_FILE, rlvr)
     return len(rlvr)

@@ -40,7 +40,12 @@ class Sampling:
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens, "seed": self.seed}
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+        }
 
 
 @dataclass
@@ -148,7 +153,9 @@ class OpenAITeacher:
         key = os.environ.get(api_key_env) or "EMPTY"
         # The client's connection pool (1,000 connections by default) exceeds any concurrency
         # we run at; it is thread-safe, so one client serves every worker thread.
-        self.client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout_s, max_retries=0)
+        self.client = openai.OpenAI(
+            base_url=base_url, api_key=key, timeout=timeout_s, max_retries=0
+        )
         self.retry = retry or RetryPolicy()
         self.identity = teacher_identity(base_url, model)
         self.model = model
@@ -175,7 +182,9 @@ class OpenAITeacher:
                 reason = "server_error"
             except oa.APIStatusError as exc:
                 if exc.status_code < 500 and exc.status_code not in (408, 409):
-                    return Reply(error=f"rejected ({exc.status_code})", attempts=attempt + 1, retries=retries)
+                    return Reply(
+                        error=f"rejected ({exc.status_code})", attempts=attempt + 1, retries=retries
+                    )
                 reason = "server_error"
             except (oa.APIResponseValidationError, ValueError, TypeError, AttributeError):
                 reason = "malformed"
@@ -189,8 +198,11 @@ class OpenAITeacher:
                 delay = self.retry.delay(attempt, wait_hint)
                 logger.debug("request %s: %s, retry in %.2fs", request.key, reason, delay)
                 time.sleep(delay)
-        return Reply(error=f"gave up after {self.retry.max_retries + 1} attempts ({reason})",
-                     attempts=self.retry.max_retries + 1, retries=retries)
+        return Reply(
+            error=f"gave up after {self.retry.max_retries + 1} attempts ({reason})",
+            attempts=self.retry.max_retries + 1,
+            retries=retries,
+        )
 
     def _ask(self, request: Request, sampling: Sampling) -> Reply | None:
         """One HTTP request; None when the reply has no usable message (counted as malformed)."""
@@ -203,7 +215,11 @@ class OpenAITeacher:
             seed=sampling.seed + request.sample,
         )
         choices = getattr(resp, "choices", None)
-        if not choices or choices[0].message is None or not isinstance(choices[0].message.content, str):
+        if (
+            not choices
+            or choices[0].message is None
+            or not isinstance(choices[0].message.content, str)
+        ):
             return None
         usage = getattr(resp, "usage", None)
         finish = choices[0].finish_reason or FINISH_STOP
@@ -232,12 +248,20 @@ class LocalTeacher:
 
     batched = True
 
-    def __init__(self, model: str, backend: str = "hf", batch_size: int = 8, device: str = "auto",
-                 dtype: str = "auto", **vllm_kwargs: Any):
+    def __init__(
+        self,
+        model: str,
+        backend: str = "hf",
+        batch_size: int = 8,
+        device: str = "auto",
+        dtype: str = "auto",
+        **vllm_kwargs: Any,
+    ):
         from srlkit.evaluation.backends import load_backend
 
-        self.backend = load_backend(backend, model, batch_size=batch_size, device=device, dtype=dtype,
-                                    **vllm_kwargs)
+        self.backend = load_backend(
+            backend, model, batch_size=batch_size, device=device, dtype=dtype, **vllm_kwargs
+        )
         self.batch_size = self.backend.chunk_size
         self.identity = teacher_identity(model, backend=backend)
 
@@ -245,16 +269,23 @@ class LocalTeacher:
         from srlkit.evaluation.backends import SamplingSettings
 
         tok = self.backend.tokenizer
-        prompts = [tok.apply_chat_template(r.messages, tokenize=False, add_generation_prompt=True)
-                   for r in requests]
+        prompts = [
+            tok.apply_chat_template(r.messages, tokenize=False, add_generation_prompt=True)
+            for r in requests
+        ]
         settings = SamplingSettings(
-            temperature=sampling.temperature, top_p=sampling.top_p,
-            max_new_tokens=sampling.max_tokens, seed=sampling.seed + requests[0].sample,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_new_tokens=sampling.max_tokens,
+            seed=sampling.seed + requests[0].sample,
         )
         gens = self.backend.generate(prompts, settings)
         return [
-            Reply(text=g.text, finish_reason=FINISH_LENGTH if g.finish_reason == "length" else FINISH_STOP,
-                  prompt_tokens=len(tok(p, add_special_tokens=False)["input_ids"]),
-                  completion_tokens=g.num_tokens)
+            Reply(
+                text=g.text,
+                finish_reason=FINISH_LENGTH if g.finish_reason == "length" else FINISH_STOP,
+                prompt_tokens=len(tok(p, add_special_tokens=False)["input_ids"]),
+                completion_tokens=g.num_tokens,
+            )
             for p, g in zip(prompts, gens)
         ]

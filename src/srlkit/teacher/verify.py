@@ -68,7 +68,9 @@ def faithfulness(rewrite: str, original: str) -> tuple[float | None, int]:
     >>> faithfulness("1. **Add** $7 \\\\cdot 6 = 42$", "We get $2 + 3 = 5$.")
     (0.0, 1)
     """
-    formulas, numbers = math_items(_BOXED_RE.sub(r"\1", rewrite))  # \boxed{} is our format, not theirs
+    formulas, numbers = math_items(
+        _BOXED_RE.sub(r"\1", rewrite)
+    )  # \boxed{} is our format, not theirs
     # Uninformative items are not counted: variable names ($x$) and single digits occur in
     # every solution, so they would make any rewrite look faithful to any original.
     formulas = [f for f in (_norm_math(f) for f in formulas) if len(f) > 2]
@@ -105,7 +107,11 @@ def measure(text: str, gold: str | None, original: str | None = None) -> dict[st
             out.update(answer_score=0.0, answer_reason="no \\boxed{} answer", extracted=None)
         else:
             verdict = score_answer(text, gold)
-            out.update(answer_score=verdict.score, answer_reason=verdict.reason, extracted=verdict.extracted)
+            out.update(
+                answer_score=verdict.score,
+                answer_reason=verdict.reason,
+                extracted=verdict.extracted,
+            )
     if original is not None:
         # Step bodies only: the numbering and the titles are the format we asked for.
         bodies = "\n".join(s.body for s in steps) if steps else text
