@@ -10,7 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import rewrite_responder
+from teacher_helpers import rewrite_responder
+
 from srlkit.teacher.cache import ResponseCache
 from srlkit.teacher.run import CACHE_FILE, TRAJECTORIES_FILE
 

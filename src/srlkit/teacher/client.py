@@ -132,6 +132,8 @@ def _replies(
             for future in done:
                 yield future.result()
     finally:
+        # On an error or Ctrl-C, return at once: requests still in flight finish in their
+        # threads (the interpreter joins them at exit) and their replies are still persisted.
         for future in pending:
             future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=True)
