@@ -127,3 +127,107 @@ def test_numbered_steps_written_by_math_text_segment_back_exactly(pairs):
     seg = segment_solution(text)
     assert seg.method == "numbered"
     assert _pairs(seg) == pairs
+
+
+# --- math-aware cutting and line-broken prose (issue 10) -----------------------------------
+
+
+def test_blank_lines_inside_display_math_do_not_cut_a_paragraph():
+    # The old splitter cut here and produced the steps "$$" and "x = 2\n$$" (s1K had 87 such).
+    text = "We solve\n$$\nx + 1 = 3\n\nx = 2\n$$\nso x is 2.\n\nThen $\\boxed{2}$."
+    seg = segment_solution(text)
+    assert seg.method == "paragraphs"
+    assert [s.body for s in seg.steps] == [
+        "We solve\n$$\nx + 1 = 3\n\nx = 2\n$$\nso x is 2.",
+        "Then $\\boxed{2}$.",
+    ]
+
+
+def test_environment_and_brace_group_with_blank_lines_stay_whole():
+    text = "Align:\n\\begin{align*}\na &= 1 \\\\\n\nb &= 2\n\\end{align*}\n\nDone, $f = \\{x \\mid {x\n\n> 0}\\}$."
+    steps = segment_solution(text, "paragraphs").steps
+    assert len(steps) == 2 and steps[0].body.endswith("\\end{align*}")
+    assert steps[1].body.startswith("Done")
+
+
+def test_a_delimiter_only_piece_joins_the_step_before_it():
+    steps = segment_solution("First x = 1.\n\n\\]\n\nThen y = 2.\n\n.", "paragraphs").steps
+    assert [s.body for s in steps] == ["First x = 1.\n\\]", "Then y = 2.\n."]
+
+
+def test_aops_line_broken_prose_is_cut_per_line_with_formulas_joined_to_their_sentence():
+    text = (
+        "$\\frac{9}{s} + t = 4$ in hours.\n"
+        "Subtracting the second equation from the first, we get,\n"
+        "$\\frac{9}{s} - \\frac{9}{s+2} = 1.6$\n"
+        "Factoring gives us\n"
+        "$(2s-5)(2s+9) = 0$, so $s=2.5$.\n"
+        "So the answer is $\\boxed{204}$."
+    )
+    seg = segment_solution(text)
+    assert seg.method == "prose"
+    assert [s.body for s in seg.steps] == [
+        "$\\frac{9}{s} + t = 4$ in hours.",
+        "Subtracting the second equation from the first, we get,\n$\\frac{9}{s} - \\frac{9}{s+2} = 1.6$",
+        "Factoring gives us\n$(2s-5)(2s+9) = 0$, so $s=2.5$.",
+        "So the answer is $\\boxed{204}$.",
+    ]
+
+
+def test_one_line_of_sentences_is_cut_at_sentence_ends_outside_math():
+    text = (
+        "We have $x = 1.5. Y$ here, e.g. a case. Then $y = 2$. So \\[z = 3.\\]Hence $\\boxed{3}$."
+    )
+    seg = segment_solution(text)
+    assert seg.method == "prose"
+    assert [s.body for s in seg.steps] == [
+        "We have $x = 1.5. Y$ here, e.g. a case.",
+        "Then $y = 2$.",
+        "So \\[z = 3.\\]",
+        "Hence $\\boxed{3}$.",
+    ]
+
+
+def test_unbalanced_source_is_never_cut_inside_the_open_group():
+    text = "Let $x = 1. Then the rest\nfollows. And more."
+    steps = segment_solution(text, "prose").steps
+    assert steps[0].body.startswith("Let $x = 1. Then the rest\nfollows.")  # open $ protects
+
+
+def _units(text: str) -> int:
+    """Sentence ends outside math plus display formulas: a rough count of what could be a step."""
+    import re
+
+    from srlkit.data.mathspans import is_safe, protected_spans
+
+    spans = protected_spans(text)
+    ends = sum(1 for m in re.finditer(r"[.!?](?=\s)", text) if is_safe(spans, m.start()))
+    displays = sum(
+        1 for a, b in spans if text[a : a + 2] in ("$$", "\\[") or text[a:b].startswith("\\begin")
+    )
+    return ends + displays
+
+
+@pytest.mark.parametrize(
+    ("rel", "min_share"), [("aime24/test.jsonl", 0.9), ("math500/test.jsonl", 0.9)]
+)
+def test_real_prose_solutions_give_two_or_more_steps_and_no_math_fragments(
+    shared_data, rel, min_share
+):
+    import json
+
+    from srlkit.data.mathspans import balanced
+
+    eligible = cut = broken = 0
+    for line in (shared_data / rel).read_text(encoding="utf-8").splitlines():
+        text = json.loads(line)["solution"].strip()
+        if _units(text) < 2:
+            continue
+        eligible += 1
+        steps = segment_solution(text).steps
+        cut += len(steps) >= 2
+        if balanced(text):
+            broken += sum(not balanced(s.body) for s in steps)
+    assert eligible >= 25
+    assert cut / eligible >= min_share, f"{cut}/{eligible}"
+    assert broken == 0

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from srlkit.cli.options import Command, add_commands, save_options
+from srlkit.cli.teacher import HELP, run_teacher_command
 from srlkit.io import ConfigError, DataError
 
 
@@ -203,6 +204,20 @@ COMMANDS = {
         run_show,
         positionals=("source",),
         required=("source",),
+    ),
+    "generate": Command(
+        "srl data generate",
+        HELP["generate"],
+        "srlkit.teacher.config:GenerateConfig",
+        run_teacher_command,
+        positionals=("inputs",),
+    ),
+    "rewrite": Command(
+        "srl data rewrite",
+        HELP["rewrite"],
+        "srlkit.teacher.config:RewriteConfig",
+        run_teacher_command,
+        positionals=("inputs",),
     ),
     "example": Command(
         "srl data example",

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from srlkit.data.export import ParquetBatchWriter, instance_line, trajectory_line
-from srlkit.data.hub import HubSource, parse_hub_id
+from srlkit.data.hub import HubSource, expand_sources
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import LoaderOptions, load_file
-from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, expand_inputs
+from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES
 from srlkit.data.reader import TRAJECTORIES_SUFFIX
 from srlkit.data.schema import KIND_AGENT, StepInstance, Trajectory
 from srlkit.data.stats import BuildStats
@@ -260,18 +260,6 @@ def build_dataset(
             f"stats do not reconcile: read {stats.read} != kept {stats.kept} + dropped {sum(stats.dropped.values())}"
         )
     return stats
-
-
-def expand_sources(inputs: list[str | os.PathLike[str]]) -> list[Path | HubSource]:
-    """Local files and folders (expanded to their trajectory files) and hub ids, in order.
-
-    A hub id's split comes from its ``@SPLIT`` suffix, ``train`` when it has none.
-    """
-    sources: list[Path | HubSource] = []
-    for item in inputs:
-        hub = parse_hub_id(str(item))
-        sources.extend([hub] if hub is not None else expand_inputs([item]))
-    return sources
 
 
 def _parquet_sink(stack: ExitStack, path: Path) -> ParquetBatchWriter:

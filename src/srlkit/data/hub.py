@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,3 +71,34 @@ def hub_records(source: HubSource, split: str) -> Iterator[RawRecord]:
     path = Path(label)
     for index, row in enumerate(rows, start=1):
         yield RawRecord(path, index, dict(row))
+
+
+def expand_sources(inputs: list[str | os.PathLike[str]]) -> list[Path | HubSource]:
+    """Local files and folders (expanded to their trajectory files) and hub ids, in order.
+
+    A hub id's split comes from its ``@SPLIT`` suffix, ``train`` when it has none.
+    """
+    from srlkit.data.loaders.files import expand_inputs
+
+    sources: list[Path | HubSource] = []
+    for item in inputs:
+        hub = parse_hub_id(str(item))
+        sources.extend([hub] if hub is not None else expand_inputs([item]))
+    return sources
+
+
+def iter_source_records(
+    source: Path | HubSource,
+    skip_invalid: bool = False,
+    errors: list[DataError] | None = None,
+    max_record_bytes: int | None = None,
+) -> Iterator[RawRecord]:
+    """The records of one source of :func:`expand_sources` (a hub dataset reads ``train``
+    unless its id names a split)."""
+    from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, iter_raw_records
+
+    if isinstance(source, HubSource):
+        return hub_records(source, "train")
+    return iter_raw_records(
+        source, skip_invalid, errors, max_record_bytes or DEFAULT_MAX_RECORD_BYTES
+    )

@@ -11,7 +11,7 @@ can never disagree on a spelling.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # Columns of a step-instance dataset (JSONL / parquet / datasets.Dataset).
@@ -62,7 +62,8 @@ class Step:
     observation: str = ""
 
     def to_dict(self) -> dict[str, str]:
-        return {k: v for k, v in asdict(self).items() if v}
+        # Fields are plain strings: no need for asdict's recursive deep copy (10x slower).
+        return {k: v for k, v in vars(self).items() if v}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Step:

@@ -9,8 +9,16 @@ order by ``method="auto"`` (the first that finds at least two steps wins):
   step body (which restarts at 1) does not split the step.
 - ``step_heading``: ``Step 1: ...``, ``**Step 1.** ...``, ``### Step 1 - ...``.
 - ``markdown``: markdown headings (``## Title``), the text under each one being its body.
-- ``paragraphs``: blocks separated by blank lines (the fallback; display math inside a
-  paragraph stays with it).
+- ``paragraphs``: blocks separated by blank lines outside math (display math with blank
+  lines inside, an environment, a brace group stay whole).
+- ``prose``: line-broken prose, as AoPS and MATH write solutions (sentences and formulas on
+  their own lines, no blank lines, no numbering): one step per line outside math, or per
+  sentence when that gives a single step. A formula line that continues an unfinished
+  sentence ("Subtracting, we get" / ``$x = 2$``) joins it, and a line of delimiters only
+  joins its neighbour.
+
+No method cuts inside math (see :mod:`srlkit.data.mathspans`), and no step is only a
+delimiter (``$$``, ``\\]``, ``{``): such a piece is joined to the step before it.
 
 Two more are chosen explicitly (GSM8K's loader uses the first): ``lines`` (one step per
 non-blank line) and ``regex`` (a user pattern that matches where each step *starts*; a named
@@ -26,10 +34,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from srlkit.data.mathspans import is_safe, protected_spans, without_math
 from srlkit.data.schema import Step
 
-METHODS = ("auto", "numbered", "step_heading", "markdown", "paragraphs", "lines", "regex")
-AUTO_ORDER = ("numbered", "step_heading", "markdown", "paragraphs")
+METHODS = ("auto", "numbered", "step_heading", "markdown", "paragraphs", "prose", "lines", "regex")
+AUTO_ORDER = ("numbered", "step_heading", "markdown", "paragraphs", "prose")
 
 _NUMBERED_RE = re.compile(
     r"^[ \t]{0,3}(\d{1,3})[.)][ \t]+\*\*(.+?)\*\*[ \t]*:?[ \t]*(.*)$", re.MULTILINE
@@ -41,6 +50,15 @@ _STEP_RE = re.compile(
 _MARKDOWN_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+(.*?))?[ \t#]*$", re.MULTILINE)
 _SOLUTION_LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?\s*$", re.IGNORECASE)
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t]*\n")
+_LINE_RE = re.compile(r"\n")
+# A sentence ends at . ! ? followed by space and a capital, a formula or an opening bracket.
+# (or right after a display formula that ends one: ``... = 2.\]Hence``).
+_SENTENCE_END_RE = re.compile(
+    r"(?<=[.!?])\s+(?=[A-Z$\\(\[])|(?<=[.!?]\\\])\s*(?=[A-Z])|(?<=[.!?]\$\$)\s*(?=[A-Z])"
+)
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "cf.", "Mr.", "Mrs.", "Dr.", "St.", "Fig.", "Eq.")
+_DELIMITERS_ONLY_RE = re.compile(r"^[\s$.,;:!?(){}\[\]\\~*-]*$")
+_SENTENCE_DONE_RE = re.compile(r"[.!?](?:\s*\$*|\)|\*\*)?$")
 
 
 @dataclass(frozen=True)
@@ -159,9 +177,87 @@ def split_markdown(text: str) -> list[Step]:
     return steps
 
 
+def _safe_split(text: str, rx: re.Pattern[str], spans: list[tuple[int, int]]) -> list[str]:
+    """``text`` cut at the matches of ``rx`` that fall outside every protected span."""
+    pieces, pos = [], 0
+    for m in rx.finditer(text):
+        if is_safe(spans, m.start()) and is_safe(spans, m.end()):
+            pieces.append(text[pos : m.start()])
+            pos = m.end()
+    pieces.append(text[pos:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def _is_delimiter(piece: str) -> bool:
+    return bool(_DELIMITERS_ONLY_RE.match(piece)) or bool(
+        re.fullmatch(r"\\(?:begin|end)\{[^{}]*\}", piece)
+    )
+
+
+def _join_delimiters(pieces: list[str]) -> list[str]:
+    """A piece of delimiters only (``$$``, ``\\]``, ``.``) joins the piece before it (or after)."""
+    out: list[str] = []
+    pending = ""
+    for piece in pieces:
+        if _is_delimiter(piece):
+            if out:
+                out[-1] = f"{out[-1]}\n{piece}"
+            else:
+                pending = f"{pending}\n{piece}".strip()
+            continue
+        out.append(f"{pending}\n{piece}".strip() if pending else piece)
+        pending = ""
+    return out or ([pending] if pending else [])
+
+
 def split_paragraphs(text: str) -> list[Step]:
-    """Blank-line separated blocks."""
-    return [Step(body=p.strip()) for p in _PARAGRAPH_SPLIT_RE.split(text) if p.strip()]
+    """Blank-line separated blocks; blank lines inside math, environments or braces do not cut."""
+    pieces = _safe_split(text, _PARAGRAPH_SPLIT_RE, protected_spans(text))
+    return [Step(body=p) for p in _join_delimiters(pieces)]
+
+
+def _sentences(line: str) -> list[str]:
+    spans = protected_spans(line)
+    pieces, pos = [], 0
+    for m in _SENTENCE_END_RE.finditer(line):
+        head = line[pos : m.start()]
+        if not is_safe(spans, m.start()) or head.endswith(_ABBREVIATIONS):
+            continue
+        pieces.append(head)
+        pos = m.end()
+    pieces.append(line[pos:])
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def _is_formula(piece: str) -> bool:
+    """Only math (and punctuation) on this piece: a display formula line."""
+    return not re.search(r"[A-Za-z0-9]", without_math(piece))
+
+
+def _continues(piece: str) -> bool:
+    """Starts like the rest of a sentence: a formula, or a lower-case word."""
+    return _is_formula(piece) or bool(re.match(r"(?:\$|\\[(\[]|[a-z])", piece))
+
+
+def _join_continuations(pieces: list[str]) -> list[str]:
+    """A piece that continues an unfinished sentence ("we get" / ``$x = 2$``) joins it."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and _continues(piece) and not _SENTENCE_DONE_RE.search(out[-1]):
+            out[-1] = f"{out[-1]}\n{piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def split_prose(text: str) -> list[Step]:
+    """Line-broken prose: lines outside math (sentences when it is one line), continuations joined."""
+    pieces = _join_continuations(
+        _join_delimiters(_safe_split(text, _LINE_RE, protected_spans(text)))
+    )
+    if len(pieces) < 2:  # one line, or lines that all continue one another: cut at sentences
+        pieces = _join_delimiters(_sentences(text))
+    return [Step(body=p) for p in pieces]
 
 
 def split_lines(text: str) -> list[Step]:
@@ -189,5 +285,6 @@ _SPLITTERS = {
     "step_heading": split_step_headings,
     "markdown": split_markdown,
     "paragraphs": split_paragraphs,
+    "prose": split_prose,
     "lines": split_lines,
 }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.hub import HubSource, hub_records
+from srlkit.data.hub import HubSource, iter_source_records
 from srlkit.data.loaders.agent_chat import (
     NebiusLoader,
     OpenAIToolsLoader,
@@ -25,7 +25,6 @@ from srlkit.data.loaders.files import (
     DEFAULT_MAX_RECORD_BYTES,
     RawRecord,
     expand_inputs,
-    iter_raw_records,
 )
 from srlkit.data.loaders.math import (
     BoxedLoader,
@@ -131,12 +130,7 @@ def load_file(
     options = options or LoaderOptions()
     loader = get_loader(format) if format else None
     errors: list[DataError] = []
-    raws = (
-        hub_records(path, "train")
-        if isinstance(path, HubSource)
-        else iter_raw_records(path, skip_invalid, errors, max_record_bytes)
-    )
-    for raw in raws:
+    for raw in iter_source_records(path, skip_invalid, errors, max_record_bytes):
         while errors:
             err = errors.pop(0)
             yield LoadOutcome(

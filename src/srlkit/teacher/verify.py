@@ -1,0 +1,159 @@
+"""Verify and filter teacher outputs: measure once, decide cheaply, count every drop.
+
+Measuring (:func:`measure`) happens once per response, in the worker that received it, and is
+stored with the response: the step parse, the answer check (a math-verify call in a child
+process, the slow part) and, for rewrites, faithfulness. Deciding (:func:`decide`) applies the
+thresholds of :class:`FilterOptions` to those numbers, so a rerun with other thresholds costs
+no judge call and a fully cached rerun is fast.
+
+Faithfulness of a rewrite (documented and measured in docs/teacher.md): the share of the
+rewrite's *math items* that the original contains. Items are the formulas of the step bodies
+(``$...$``, ``\\[...\\]``, ``\\(...\\)``, ``$$...$$``) and the numbers written outside them. Variable
+names (``$x$``) and single digits are not items: they occur in every solution. A formula
+counts as found when its normalised text (spaces, ``\\left``/``\\right``, spacing
+commands removed, ``x^{2}`` = ``x^2``, ``\\dfrac`` = ``\\frac``) occurs in the normalised original, or when it holds
+a number of two or more digits and every number in it occurs among the original's numbers;
+a bare number when the original has it.
+A rewrite that solves anew, or belongs to another problem, brings formulas and numbers the
+original does not have.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from srlkit.data.schema import Step
+from srlkit.data.segment import split_numbered
+from srlkit.rewards.outcome import last_boxed, score_answer
+
+MEASURE_VERSION = 3
+_LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_MATH_RE = re.compile(
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.DOTALL
+)
+_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
+_NOISE_RE = re.compile(r"\\left|\\right|\\[,;:! ]|\\displaystyle|\\limits|\s+")
+_BOXED_RE = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
+_SCRIPT_RE = re.compile(r"([\^_])\{(\w)\}")  # x^{2} is x^2
+
+
+def parse_steps(text: str) -> list[Step]:
+    """The numbered steps after the ``SOLUTION:`` label (or in the whole text without one)."""
+    labels = list(_LABEL_RE.finditer(text))
+    body = text[labels[-1].end() :] if labels else text
+    return split_numbered(body.replace("\r\n", "\n"))
+
+
+def _norm_math(text: str) -> str:
+    text = _SCRIPT_RE.sub(r"\1\2", _NOISE_RE.sub("", text))
+    return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+
+
+def math_items(text: str) -> tuple[list[str], list[str]]:
+    """The formulas of ``text`` and the numbers written outside them."""
+    formulas = [next(g for g in m.groups() if g is not None) for m in _MATH_RE.finditer(text)]
+    prose = _MATH_RE.sub(" ", text)
+    return formulas, _NUMBER_RE.findall(prose)
+
+
+def faithfulness(rewrite: str, original: str) -> tuple[float | None, int]:
+    """Share of the rewrite's math items found in the original, and how many items there were.
+
+    None when the rewrite has no math items at all (nothing to check).
+
+    >>> faithfulness("1. **Add** $2+3=5$", "We get $2 + 3 = 5$.")
+    (1.0, 1)
+    >>> faithfulness("1. **Add** $7 \\\\cdot 6 = 42$", "We get $2 + 3 = 5$.")
+    (0.0, 1)
+    """
+    formulas, numbers = math_items(
+        _BOXED_RE.sub(r"\1", rewrite)
+    )  # \boxed{} is our format, not theirs
+    # Uninformative items are not counted: variable names ($x$) and single digits occur in
+    # every solution, so they would make any rewrite look faithful to any original.
+    formulas = [f for f in (_norm_math(f) for f in formulas) if len(f) > 2]
+    numbers = [n for n in numbers if len(n) > 1]
+    total = len(formulas) + len(numbers)
+    if total == 0:
+        return None, 0
+    original = _BOXED_RE.sub(r"\1", original)
+    original_norm = _norm_math(original.replace("$", ""))
+    original_numbers = set(_NUMBER_RE.findall(original))
+    found = sum(1 for n in numbers if n in original_numbers)
+    for formula in formulas:
+        nums = _NUMBER_RE.findall(formula)
+        informative = any(len(n) > 1 for n in nums)
+        if formula in original_norm or (informative and all(n in original_numbers for n in nums)):
+            found += 1
+    return found / total, total
+
+
+def measure(text: str, gold: str | None, original: str | None = None) -> dict[str, Any]:
+    """Everything the filters need about one response, computed once (stored in the cache)."""
+    steps = parse_steps(text)
+    out: dict[str, Any] = {
+        "version": MEASURE_VERSION,
+        "steps": len(steps),
+        "parsed": [[s.title, s.body] for s in steps],  # stored: a cached rerun parses nothing
+        "max_step_chars": max((len(s.body) + len(s.title) for s in steps), default=0),
+        "chars": len(text),
+    }
+    if gold is not None:
+        if last_boxed(text) is None:
+            # Our prompts ask for \boxed{}; the scorer's last-number fallback would read a step
+            # number ("2. **Check** ...") as the answer.
+            out.update(answer_score=0.0, answer_reason="no \\boxed{} answer", extracted=None)
+        else:
+            verdict = score_answer(text, gold)
+            out.update(
+                answer_score=verdict.score,
+                answer_reason=verdict.reason,
+                extracted=verdict.extracted,
+            )
+    if original is not None:
+        # Step bodies only: the numbering and the titles are the format we asked for.
+        bodies = "\n".join(s.body for s in steps) if steps else text
+        score, items = faithfulness(bodies, original)
+        out.update(faithfulness=score, math_items=items)
+    return out
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """Thresholds of :func:`decide` (the config fields of the same names)."""
+
+    min_steps: int = 2
+    max_steps: int = 40
+    max_chars: int = 30000
+    max_step_chars: int = 6000
+    min_faithfulness: float = 0.6
+    check_answer: bool = True
+
+
+def decide(finish_reason: str, m: dict[str, Any], options: FilterOptions) -> str | None:
+    """The drop reason of a measured response, or None when it is kept (duplicates aside)."""
+    if finish_reason == "length":
+        return "truncated"
+    if m["steps"] < options.min_steps:
+        return "too_few_steps"
+    if m["steps"] > options.max_steps:
+        return "too_many_steps"
+    if m["chars"] > options.max_chars or m["max_step_chars"] > options.max_step_chars:
+        return "too_long"
+    if options.check_answer and "answer_score" in m:
+        if m.get("extracted") is None:
+            return "no_answer"
+        if m["answer_score"] != 1.0:
+            return "wrong_answer"
+    faithful = m.get("faithfulness")
+    if faithful is not None and faithful < options.min_faithfulness:
+        return "unfaithful"
+    return None
+
+
+def dedup_key(task: str, steps: list[Step]) -> str:
+    """Two trajectories are duplicates when the task and every step agree up to white space and case."""
+    text = "\n".join([task, *(f"{s.title}\t{s.body}" for s in steps)])
+    return " ".join(text.lower().split())
