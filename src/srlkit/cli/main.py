@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "srlkit.cli.eval",
     "srlkit.cli.train",
     "srlkit.cli.demo",
+    "srlkit.cli.report",
 )
 
 
