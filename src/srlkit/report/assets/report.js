@@ -202,9 +202,13 @@
     s.append(filters, count, list);
     const val = (id) => { const e = document.getElementById(id); return e ? e.value : ""; };
     const num = (id) => { const v = val(id); return v === "" ? null : Number(v); };
+    let lastKey = null;
     function apply() {
       const run = val("f-run"), split = val("f-split"), kept = val("f-kept"), format = val("f-format");
       const smin = num("f-step-min"), smax = num("f-step-max"), rmin = num("f-reward-min"), rmax = num("f-reward-max");
+      const key = JSON.stringify([run, split, kept, format, smin, smax, rmin, rmax]);
+      if (key === lastKey) return; // "change" after "input" (on blur): nothing new, keep open rows
+      lastKey = key;
       const shown = rows.filter((x) =>
         (run === "" || String(x.g.run) === run) && (split === "" || x.g.split === split) &&
         (smin === null || x.g.step >= smin) && (smax === null || x.g.step <= smax) &&
