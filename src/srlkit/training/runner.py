@@ -33,6 +33,7 @@ from srlkit.training.callbacks import (
     read_best_checkpoint,
 )
 from srlkit.training.checkpoints import resolve_resume
+from srlkit.training.logging_backends import check_report_to
 from srlkit.training.config import MethodArgs
 
 logger = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
 
     method = args.method
     grpo = method in ("srl", "rlvr")
+    check_report_to(args.train.report_to)  # before the model loads: fail in one line
     if grpo:
         _check_generation_backend(args.train)  # before any data is read: fail fast
     tokenizer = _load_tokenizer(args, padding_side="left" if grpo else "right")
