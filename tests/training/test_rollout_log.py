@@ -67,8 +67,9 @@ def test_agent_steps_are_compared_in_canonical_form():
 
 def test_match_settings_come_from_the_configured_reward():
     reward = make_srl_step_reward(lenient=True, autojunk=True)
-    assert match_settings([reward], ["srl_step"]) == MatchSettings(lenient=True, autojunk=True)
-    assert match_settings([len], ["length"]) is None
+    assert match_settings([len, reward]) == MatchSettings(lenient=True, autojunk=True)
+    assert match_settings([srl_step_reward]) == MatchSettings()  # the plain function: defaults
+    assert match_settings([len]) is None
 
 
 def test_abridge_keeps_head_and_tail():

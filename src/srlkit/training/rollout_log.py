@@ -24,6 +24,7 @@ keep decisions come from the gathered tensor, so they are those every process us
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -46,7 +47,6 @@ from srlkit.training.grpo_advantages import combine_rewards
 logger = logging.getLogger(__name__)
 
 ROLLOUTS_FILE = "rollouts.jsonl"
-STEP_REWARD_NAME = "srl_step"
 SPLIT_TRAIN, SPLIT_EVAL = "train", "eval"
 
 
@@ -60,14 +60,19 @@ class MatchSettings:
     max_action_chars: int = 16_384
 
 
-def match_settings(reward_funcs: list[Any], names: list[str]) -> MatchSettings | None:
-    """The options of the ``srl_step`` reward among ``reward_funcs``, or None when absent."""
+def match_settings(reward_funcs: list[Any]) -> MatchSettings | None:
+    """The options of the SRL step reward among ``reward_funcs``, or None when it is absent.
+
+    Recognises :func:`srlkit.rewards.srl.srl_step_reward` itself and its option-bound forms
+    (``make_srl_step_reward(...)``, the registry's ``srl_step``), which are ``functools.partial``.
+    """
     from srlkit.rewards.srl import srl_step_reward
 
-    for func, name in zip(reward_funcs, names):
-        if name != STEP_REWARD_NAME and getattr(func, "func", None) is not srl_step_reward:
+    for func in reward_funcs:
+        bound = isinstance(func, functools.partial)
+        if (func.func if bound else func) is not srl_step_reward:
             continue
-        options = dict(getattr(func, "keywords", None) or {})
+        options = dict(func.keywords) if bound else {}
         defaults = MatchSettings()
         return MatchSettings(
             lenient=bool(options.get("lenient", defaults.lenient)),
@@ -167,7 +172,7 @@ class RolloutLog(TrainerCallback):
         self.max_chars = max_chars
         self.G = trainer.num_generations
         self.names = list(trainer.reward_func_names)
-        self.match = match_settings(list(trainer.reward_funcs), self.names)
+        self.match = match_settings(list(trainer.reward_funcs))
         self.pending: list[_Round] = []
         self.eval_groups_left = groups
         self.seconds = 0.0  # time spent here, for the overhead benchmark
