@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "report"))
 
-from conftest import find_chromium  # noqa: E402
-from report_helpers import write_train_run  # noqa: E402
+from report_helpers import write_train_run
 
-from srlkit.report import ReportConfig, run_report  # noqa: E402
+from conftest import find_chromium
+from srlkit.report import ReportConfig, run_report
 
 RENDER_ALL = """() => new Promise(resolve => {
   const t0 = performance.now();
@@ -53,8 +53,14 @@ def open_times(browser, page_path: Path) -> dict:
     all_ms = page.evaluate(RENDER_ALL)
     total_rows = page.locator("#rollout-list details").count()
     page.close()
-    return {"ready_s": ready, "rows_at_ready": rows, "all_rows_s": ready + all_ms / 1000,
-            "render_all_extra_s": all_ms / 1000, "rows_total": total_rows, "errors": errors}
+    return {
+        "ready_s": ready,
+        "rows_at_ready": rows,
+        "all_rows_s": ready + all_ms / 1000,
+        "render_all_extra_s": all_ms / 1000,
+        "rows_total": total_rows,
+        "errors": errors,
+    }
 
 
 def screenshot(browser, page_path: Path, out: Path) -> None:
@@ -94,7 +100,9 @@ def main() -> None:
         opens = [open_times(browser, page_path) for _ in range(opts.repeats)]
         if opts.screenshot:
             shot_run = opts.screenshot_run or run
-            shot_page = run_report(ReportConfig(run_dirs=[str(shot_run)], out=str(Path(tmp) / "shot.html")))
+            shot_page = run_report(
+                ReportConfig(run_dirs=[str(shot_run)], out=str(Path(tmp) / "shot.html"))
+            )
             screenshot(browser, shot_page, opts.screenshot)
         browser.close()
         report = {

@@ -36,12 +36,12 @@ import torch
 from transformers import PrinterCallback
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_grpo_overhead import StepClock, load_step_task, step_reward  # noqa: E402
+from bench_grpo_overhead import StepClock, load_step_task, step_reward
 
-from srlkit.models.tiny import TinyModelConfig, build_tiny_model  # noqa: E402
-from srlkit.rewards.srl import make_srl_step_reward  # noqa: E402
-from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer  # noqa: E402
-from srlkit.training.rollout_log import MatchSettings, rollout_entry  # noqa: E402
+from srlkit.models.tiny import TinyModelConfig, build_tiny_model
+from srlkit.rewards.srl import make_srl_step_reward
+from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
+from srlkit.training.rollout_log import MatchSettings, rollout_entry
 
 
 def run_one(name: str, model_dir: Path, data, opts: argparse.Namespace, out: Path) -> dict:
@@ -65,7 +65,9 @@ def run_one(name: str, model_dir: Path, data, opts: argparse.Namespace, out: Pat
     # srl_step (strict format, as in real runs) plus the format-free step similarity, so that
     # groups have a spread and one generation round per step, as in a healthy run
     rewards = [make_srl_step_reward(), step_reward]
-    trainer = SRLGRPOTrainer(model=str(model_dir), reward_funcs=rewards, args=args, train_dataset=data)
+    trainer = SRLGRPOTrainer(
+        model=str(model_dir), reward_funcs=rewards, args=args, train_dataset=data
+    )
     trainer.remove_callback(PrinterCallback)
     clock = StepClock()
     trainer.add_callback(clock)
@@ -82,7 +84,7 @@ def run_one(name: str, model_dir: Path, data, opts: argparse.Namespace, out: Pat
 def record_cost(target_chars: int, repeats: int = 200) -> float:
     """Seconds to build one well-formed rollout record for a step of ``target_chars``."""
     target = ("Multiply 12 boxes by 4 pencils: 12 * 4 = 48. " * 200)[:target_chars]
-    completion = "<think>" + "reason " * 40 + "</think>" + target[::-1][: target_chars]
+    completion = "<think>" + "reason " * 40 + "</think>" + target[::-1][:target_chars]
     row = {"target": target, "kind": "math"}
     start = time.perf_counter()
     for _ in range(repeats):
@@ -93,7 +95,9 @@ def record_cost(target_chars: int, repeats: int = 200) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data-dir", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data"
+        "--data-dir",
+        type=Path,
+        default=Path(__file__).resolve().parents[1].parent / "shared" / "data",
     )
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
@@ -111,7 +115,9 @@ def main() -> None:
     pooled: dict[str, dict] = {n: {"cpu": [], "wall": []} for n in names}
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_model(
-            Path(tmp) / "model", corpus, TinyModelConfig(hidden_size=64, intermediate_size=192, num_hidden_layers=2)
+            Path(tmp) / "model",
+            corpus,
+            TinyModelConfig(hidden_size=64, intermediate_size=192, num_hidden_layers=2),
         )
         for repeat in range(opts.repeats):
             for name in names if repeat % 2 == 0 else names[::-1]:
@@ -119,7 +125,7 @@ def main() -> None:
                 for key, value in result.items():
                     pooled[name].setdefault(key, [])
                     pooled[name][key] += value if isinstance(value, list) else [value]
-    off, on = pooled["log_off"], pooled["log_on"]
+    on = pooled["log_on"]
     report = {
         "settings": {k: str(v) for k, v in vars(opts).items()},
         "median_cpu_s": {n: statistics.median(pooled[n]["cpu"]) for n in names},
@@ -132,9 +138,7 @@ def main() -> None:
     report["cpu_ratio"] = report["median_cpu_s"]["log_on"] / report["median_cpu_s"]["log_off"]
     report["wall_ratio"] = report["median_wall_s"]["log_on"] / report["median_wall_s"]["log_off"]
     per_step = opts.groups * opts.num_generations
-    report["well_formed_record_ms"] = {
-        str(n): 1000 * record_cost(n) for n in (100, 1000, 4000)
-    }
+    report["well_formed_record_ms"] = {str(n): 1000 * record_cost(n) for n in (100, 1000, 4000)}
     report["well_formed_step_ms"] = {
         n: ms * per_step for n, ms in report["well_formed_record_ms"].items()
     }

@@ -29,7 +29,9 @@ def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
     assert (out / "report.md").is_file()
     page = (out / "report.html").read_text()
     assert "accuracy (greedy)" in page and "Plotly" in page
-    logged = [json.loads(line) for line in (out / "srl_run" / "rollouts.jsonl").read_text().splitlines()]
+    logged = [
+        json.loads(line) for line in (out / "srl_run" / "rollouts.jsonl").read_text().splitlines()
+    ]
     assert {rec["step"] for rec in logged} == set(range(1, results["config"]["srl"]["steps"] + 1))
     history = results["srl_history"]
     steps = [h for h in history if "reward" in h]

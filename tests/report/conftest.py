@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from report_helpers import write_demo_run, write_eval_run, write_train_run  # noqa: E402
+from report_helpers import write_demo_run, write_eval_run, write_train_run
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -54,7 +54,11 @@ class OpenedPage:
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on(
             "request",
-            lambda r: None if r.url.startswith(("file:", "data:", "blob:")) else self.requests.append(r.url),
+            lambda r: (
+                None
+                if r.url.startswith(("file:", "data:", "blob:"))
+                else self.requests.append(r.url)
+            ),
         )
 
     def open(self, path: Path) -> OpenedPage:

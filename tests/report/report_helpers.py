@@ -114,7 +114,7 @@ class ScriptedBackend:
     name = "scripted"
     chunk_size = 4
 
-    class tokenizer:  # noqa: N801 - a plain tokenizer stand-in (no chat template)
+    class tokenizer:
         chat_template = None
 
     def __init__(self, golds: dict[str, str]):
@@ -155,8 +155,12 @@ def write_eval_run(path: Path, shared_data: Path, benchmarks=("aime24", "gsm8k")
 def write_demo_run(path: Path) -> Path:
     """A demo output folder: results.json as `srl demo` writes it, and its SRL run's rollouts."""
     write_train_run(path / "srl_run", steps=4)
-    history = [json.loads(line) for line in (path / "srl_run" / "metrics.jsonl").read_text().splitlines()]
-    (path / "srl_run" / "metrics.jsonl").unlink()  # the demo's trainer keeps history in results.json
+    history = [
+        json.loads(line) for line in (path / "srl_run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    (
+        path / "srl_run" / "metrics.jsonl"
+    ).unlink()  # the demo's trainer keeps history in results.json
     base = {"accuracy_greedy": 0.0, "step_reward": 0.4, "exact_match_rate": 0.1}
     srl = {
         "accuracy_greedy": 0.25,

@@ -22,11 +22,15 @@ from srlkit.rewards.similarity import matching_blocks, sequence_matcher_ratio
 
 
 def _data(page_text: str) -> dict:
-    block = re.search(r"<script type='application/json' id='srl-data'>(.*?)</script>", page_text, re.S)
+    block = re.search(
+        r"<script type='application/json' id='srl-data'>(.*?)</script>", page_text, re.DOTALL
+    )
     return json.loads(block.group(1))
 
 
-@given(st.text(alphabet="ab c=1", max_size=60), st.text(alphabet="ab c=1", max_size=60), st.booleans())
+@given(
+    st.text(alphabet="ab c=1", max_size=60), st.text(alphabet="ab c=1", max_size=60), st.booleans()
+)
 def test_matching_blocks_are_what_the_ratio_counts(prediction, reference, autojunk):
     blocks = matching_blocks(prediction, reference, autojunk)
     for i, j, n in blocks:
@@ -90,23 +94,41 @@ def test_thinning_keeps_groups_evenly_and_says_how_many_were_logged(tmp_path):
 def test_page_is_self_contained_and_its_data_cannot_close_the_script(tmp_path):
     run = write_train_run(tmp_path / "run", steps=2)
     history = (run / "metrics.jsonl").read_text()
-    (run / "metrics.jsonl").write_text(history + json.dumps({"step": 3, "loss": float("nan")}) + "\n")
+    (run / "metrics.jsonl").write_text(
+        history + json.dumps({"step": 3, "loss": float("nan")}) + "\n"
+    )
     page = run_report(ReportConfig(run_dirs=[str(run)]))
     assert page == run / "report.html"
     text = page.read_text(encoding="utf-8")
     head = text[: text.index("<body>")]
     assert "<link" not in head and "src=" not in head and "<style>" in head
-    assert text.count("<script>") >= 2 and "Plotly" in text  # plotly.js and the page's script, inline
+    assert (
+        text.count("<script>") >= 2 and "Plotly" in text
+    )  # plotly.js and the page's script, inline
     # (that the opened page requests nothing from the network is checked in the browser tests)
     data = _data(text)
     assert len(data["groups"]) == 6 and data["runs"][0]["kind"] == "train"
-    assert _script_json({"x": "</script><script>alert(1)</script>", "y": float("inf")}).count("<") == 0
-    assert json.loads(_script_json({"x": "</script>", "y": float("nan")})) == {"x": "</script>", "y": None}
+    assert (
+        _script_json({"x": "</script><script>alert(1)</script>", "y": float("inf")}).count("<") == 0
+    )
+    assert json.loads(_script_json({"x": "</script>", "y": float("nan")})) == {
+        "x": "</script>",
+        "y": None,
+    }
 
 
 def test_cli_positional_runs_out_and_labels(runs, tmp_path, capsys):
     out = tmp_path / "cmp.html"
-    argv = ["report", str(runs["train"]), str(runs["eval"]), "--out", str(out), "--labels", "SRL", "eval"]
+    argv = [
+        "report",
+        str(runs["train"]),
+        str(runs["eval"]),
+        "--out",
+        str(out),
+        "--labels",
+        "SRL",
+        "eval",
+    ]
     assert main(argv) == 0
     assert str(out) in capsys.readouterr().out
     data = _data(out.read_text(encoding="utf-8"))
@@ -118,7 +140,11 @@ def test_cli_config_file_and_errors(runs, tmp_path, capsys):
     recipe = tmp_path / "report.yaml"
     recipe.write_text(f"run_dirs: [{runs['train']}]\nmax_rollouts: 8\ntitle: mine\n")
     config = parse_report_args(["--config", str(recipe), "--out", str(tmp_path / "x.html")])
-    assert config.run_dirs == [str(runs["train"])] and config.max_rollouts == 8 and config.title == "mine"
+    assert (
+        config.run_dirs == [str(runs["train"])]
+        and config.max_rollouts == 8
+        and config.title == "mine"
+    )
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err.startswith("srl: error:")
     assert main(["report", str(runs["train"]), "--labels", "a", "b"]) == 2

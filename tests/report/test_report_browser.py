@@ -79,7 +79,9 @@ def test_filters_select_exactly_the_matching_rollouts(runs, tmp_path, open_repor
     _set(page, "#f-step-max", "3")
     _set(page, "#f-reward-min", "0.5")
     expected = [
-        (g, r) for g, r in flat if 2 <= g["step"] <= 3 and r["reward"] is not None and r["reward"] >= 0.5
+        (g, r)
+        for g, r in flat
+        if 2 <= g["step"] <= 3 and r["reward"] is not None and r["reward"] >= 0.5
     ]
     assert 0 < _count(page) == len(expected)
     rows = _rows(page)
@@ -87,7 +89,9 @@ def test_filters_select_exactly_the_matching_rollouts(runs, tmp_path, open_repor
 
     _set(page, "#f-split", "eval")
     _set(page, "#f-reward-min", "")
-    assert _count(page) == sum(len(g["rollouts"]) for g in groups if g["split"] == "eval" and 2 <= g["step"] <= 3)
+    assert _count(page) == sum(
+        len(g["rollouts"]) for g in groups if g["split"] == "eval" and 2 <= g["step"] <= 3
+    )
 
 
 def test_highlight_is_exactly_the_rewards_matching_blocks(runs, tmp_path, open_report):
@@ -107,7 +111,9 @@ def test_highlight_is_exactly_the_rewards_matching_blocks(runs, tmp_path, open_r
     blocks = matching_blocks(action, KNOWN_TARGET, autojunk=False)
     assert len(blocks) > 1
     assert sorted(marks["pred"]) == [[k, action[i : i + n]] for k, (i, _, n) in enumerate(blocks)]
-    assert sorted(marks["ref"]) == [[k, KNOWN_TARGET[j : j + n]] for k, (_, j, n) in enumerate(blocks)]
+    assert sorted(marks["ref"]) == [
+        [k, KNOWN_TARGET[j : j + n]] for k, (_, j, n) in enumerate(blocks)
+    ]
     # the unmarked text is there too: the two panes read as the full strings
     assert row.locator("pre.pred").text_content() == action
     assert row.locator("pre.ref").text_content() == KNOWN_TARGET
@@ -129,7 +135,9 @@ def test_evaluation_report_table_and_sample_browser(runs, tmp_path, open_report)
     assert _count(page, "#sample-count") == samples
     _set(page, "#s-verdict", "right")
     assert 0 < _count(page, "#sample-count") < samples
-    verdicts = page.eval_on_selector_all("#sample-list details", "els => els.map(e => e.dataset.verdict)")
+    verdicts = page.eval_on_selector_all(
+        "#sample-list details", "els => els.map(e => e.dataset.verdict)"
+    )
     assert set(verdicts) == {"right"}
     first = page.locator("#sample-list details").first
     first.locator("summary").click()

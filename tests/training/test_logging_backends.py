@@ -26,7 +26,9 @@ def _without(*missing):
     ids=["tensorboard_string", "wandb_list"],
 )
 def test_missing_backend_names_its_extra(monkeypatch, report_to, extra):
-    monkeypatch.setattr(importlib.util, "find_spec", _without("tensorboard", "tensorboardX", "wandb"))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", _without("tensorboard", "tensorboardX", "wandb")
+    )
     with pytest.raises(DataError) as err:
         check_report_to(report_to)
     assert f"pip install {extra}" in str(err.value) and "\n" not in str(err.value)
@@ -34,13 +36,17 @@ def test_missing_backend_names_its_extra(monkeypatch, report_to, extra):
 
 @pytest.mark.parametrize("report_to", [None, [], ["none"], "all", ["my_own_backend"]])
 def test_nothing_to_install(monkeypatch, report_to):
-    monkeypatch.setattr(importlib.util, "find_spec", _without("tensorboard", "tensorboardX", "wandb"))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", _without("tensorboard", "tensorboardX", "wandb")
+    )
     check_report_to(report_to)
 
 
 def test_installed_backend_passes(monkeypatch):
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a, **k: object() if name == "tensorboardX" else None
+        importlib.util,
+        "find_spec",
+        lambda name, *a, **k: object() if name == "tensorboardX" else None,
     )
     check_report_to(["tensorboard"])  # tensorboardX is enough for transformers' writer
 

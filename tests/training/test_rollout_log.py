@@ -51,15 +51,21 @@ def test_entry_stores_exactly_what_the_reward_compared():
 
 
 def test_entry_of_a_malformed_completion_has_a_reason_and_no_comparison():
-    entry = rollout_entry("2 + 3 = 5", {"target": "x"}, {"srl_step": -1.0}, -1.0, MatchSettings(), 10)
+    entry = rollout_entry(
+        "2 + 3 = 5", {"target": "x"}, {"srl_step": -1.0}, -1.0, MatchSettings(), 10
+    )
     assert not entry["format_ok"] and entry["format_reason"] == "missing <think> block"
     assert "compared" not in entry
 
 
 def test_agent_steps_are_compared_in_canonical_form():
-    completion = '<think>t</think><tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>'
-    target = '<function=bash>\n<parameter=command>ls</parameter>\n</function>'
-    entry = rollout_entry(completion, {"target": target, "kind": "agent"}, {}, None, MatchSettings(), 99)
+    completion = (
+        '<think>t</think><tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>'
+    )
+    target = "<function=bash>\n<parameter=command>ls</parameter>\n</function>"
+    entry = rollout_entry(
+        completion, {"target": target, "kind": "agent"}, {}, None, MatchSettings(), 99
+    )
     reward = srl_step_reward([completion], target=[target], kind=["agent"])[0]
     pred, ref = entry["compared"]["prediction"], entry["compared"]["reference"]
     assert difflib.SequenceMatcher(None, pred, ref, autojunk=False).ratio() == reward

@@ -17,13 +17,23 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 # (title, y-axis title, metrics.jsonl key, spread key or None)
 TRAIN_CURVES: tuple[tuple[str, str, str, str | None], ...] = (
     ("Step reward (mean and spread of the rollouts)", "reward", "reward", "reward_std"),
-    ("Dynamic sampling: kept fraction of prompt groups", "kept / generated", "dynamic_sampling/kept_fraction", None),
+    (
+        "Dynamic sampling: kept fraction of prompt groups",
+        "kept / generated",
+        "dynamic_sampling/kept_fraction",
+        None,
+    ),
     ("Generation rounds per step", "rounds", "dynamic_sampling/generation_rounds", None),
     ("Loss", "loss", "loss", None),
     ("Completion length", "tokens", "completions/mean_length", None),
 )
 VALIDATION_PREFIX = "eval_"
-VALIDATION_SKIP = ("eval_runtime", "eval_samples_per_second", "eval_steps_per_second", "eval_num_tokens")
+VALIDATION_SKIP = (
+    "eval_runtime",
+    "eval_samples_per_second",
+    "eval_steps_per_second",
+    "eval_num_tokens",
+)
 
 
 def _rgba(color: str, alpha: float) -> str:
@@ -69,15 +79,26 @@ def _best_marker(runs: list[Run], layout: dict[str, Any]) -> None:
         color = PALETTE[k % len(PALETTE)]
         shapes.append(
             {
-                "type": "line", "xref": "x", "yref": "paper", "x0": step, "x1": step, "y0": 0,
-                "y1": 1, "line": {"dash": "dash", "color": color, "width": 1.5},
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": step,
+                "x1": step,
+                "y0": 0,
+                "y1": 1,
+                "line": {"dash": "dash", "color": color, "width": 1.5},
             }
         )
         notes.append(
             {
-                "x": step, "y": 1 - 0.09 * len(notes), "xref": "x", "yref": "paper",
-                "showarrow": False, "xanchor": "right",
-                "text": f"best ({run.label}, step {step})", "font": {"color": color, "size": 10},
+                "x": step,
+                "y": 1 - 0.09 * len(notes),
+                "xref": "x",
+                "yref": "paper",
+                "showarrow": False,
+                "xanchor": "right",
+                "text": f"best ({run.label}, step {step})",
+                "font": {"color": color, "size": 10},
                 "yanchor": "bottom",
             }
         )
@@ -104,15 +125,26 @@ def curve_figure(
                 ys = [v + d for _, v, d in band] + [v - d for _, v, d in reversed(band)]
                 traces.append(
                     {
-                        "type": "scatter", "mode": "lines", "x": xs, "y": ys, "fill": "toself",
-                        "fillcolor": _rgba(color, 0.15), "line": {"width": 0},
-                        "name": f"{run.label}: mean ± std", "hoverinfo": "skip",
+                        "type": "scatter",
+                        "mode": "lines",
+                        "x": xs,
+                        "y": ys,
+                        "fill": "toself",
+                        "fillcolor": _rgba(color, 0.15),
+                        "line": {"width": 0},
+                        "name": f"{run.label}: mean ± std",
+                        "hoverinfo": "skip",
                     }
                 )
         traces.append(
             {
-                "type": "scatter", "mode": "lines+markers", "x": steps, "y": values,
-                "name": run.label, "line": {"color": color}, "marker": {"size": 4},
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": steps,
+                "y": values,
+                "name": run.label,
+                "line": {"color": color},
+                "marker": {"size": 4},
             }
         )
     if not traces:
@@ -148,7 +180,7 @@ def training_figures(runs: list[Run]) -> list[dict[str, Any]]:
         if fig is not None:
             figures.append({"id": key, "figure": fig})
     for key in validation_keys(runs):
-        fig = curve_figure(runs, f"Validation: {key[len(VALIDATION_PREFIX):]}", key, key, None)
+        fig = curve_figure(runs, f"Validation: {key[len(VALIDATION_PREFIX) :]}", key, key, None)
         if fig is not None:
             figures.append({"id": key, "figure": fig})
     return figures
@@ -167,9 +199,13 @@ def eval_figure(runs: list[Run]) -> dict[str, Any] | None:
         if names:
             traces.append(
                 {
-                    "type": "bar", "x": names, "y": values, "name": run.label,
+                    "type": "bar",
+                    "x": names,
+                    "y": values,
+                    "name": run.label,
                     "marker": {"color": PALETTE[k % len(PALETTE)]},
-                    "texttemplate": "%{y:.1f}", "textposition": "outside",
+                    "texttemplate": "%{y:.1f}",
+                    "textposition": "outside",
                 }
             )
     if not traces:
@@ -192,8 +228,13 @@ def demo_figure(run: Run) -> dict[str, Any] | None:
     names = [name for name, _, _ in rows]
     traces = [
         {
-            "type": "bar", "x": names, "y": [row[i] for row in rows], "name": label,
-            "marker": {"color": PALETTE[i - 1]}, "texttemplate": "%{y:.2f}", "textposition": "outside",
+            "type": "bar",
+            "x": names,
+            "y": [row[i] for row in rows],
+            "name": label,
+            "marker": {"color": PALETTE[i - 1]},
+            "texttemplate": "%{y:.2f}",
+            "textposition": "outside",
         }
         for i, label in ((1, "base"), (2, "SRL"))
     ]

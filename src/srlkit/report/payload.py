@@ -75,7 +75,16 @@ def rollout_groups(runs: list[Run], max_rollouts: int) -> tuple[list[dict[str, A
     return out, total
 
 
-SAMPLE_FIELDS = ("benchmark", "problem_id", "mode", "sample_index", "extracted", "gold", "correct", "reason")
+SAMPLE_FIELDS = (
+    "benchmark",
+    "problem_id",
+    "mode",
+    "sample_index",
+    "extracted",
+    "gold",
+    "correct",
+    "reason",
+)
 
 
 def sample_rows(runs: list[Run], max_samples: int) -> tuple[list[dict[str, Any]], int]:

@@ -74,7 +74,9 @@ def _load_rollouts(path: Path, run: Run) -> None:
     if rollouts.is_file():
         for line_no, rec in _read_jsonl(rollouts, run):
             if not isinstance(rec.get("rollouts"), list) or "step" not in rec:
-                raise DataError(rollouts, "expected a group record with 'step' and 'rollouts'", line_no)
+                raise DataError(
+                    rollouts, "expected a group record with 'step' and 'rollouts'", line_no
+                )
             run.groups.append(rec)
 
 
@@ -123,7 +125,9 @@ def load_run(path: str | Path, label: str | None = None) -> list[Run]:
     """The run(s) in ``path``: one run, or the runs one level down (a pipeline's stages)."""
     path = Path(path)
     if not path.is_dir():
-        raise DataError(path, "not a folder; expected a run folder (srl train / eval / demo output)")
+        raise DataError(
+            path, "not a folder; expected a run folder (srl train / eval / demo output)"
+        )
     kind = run_kind(path)
     if kind is None:
         children = [p for p in sorted(path.iterdir()) if p.is_dir() and run_kind(p)]

@@ -60,7 +60,6 @@ def comparable_action(text: str, kind: str | None) -> str:
     return canonicalize_action_text(text) if kind == KIND_AGENT else text
 
 
-
 def srl_step_reward(
     completions: Sequence[Any],
     target: Sequence[str] | str,

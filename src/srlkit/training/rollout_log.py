@@ -132,13 +132,13 @@ def rollout_entry(
         "rewards": rewards,
     }
     target = row.get("target")
-    if match is not None and target is not None and parsed.ok:
-        if len(parsed.action) <= match.max_action_chars:
-            kind = row.get("kind")
-            entry["compared"] = {
-                "prediction": comparable_action(parsed.action, kind),
-                "reference": comparable_action(str(target), kind),
-            }
+    comparable = match is not None and target is not None and parsed.ok
+    if comparable and len(parsed.action) <= match.max_action_chars:
+        kind = row.get("kind")
+        entry["compared"] = {
+            "prediction": comparable_action(parsed.action, kind),
+            "reference": comparable_action(str(target), kind),
+        }
     if row.get("answer") is not None:
         try:
             entry["extracted"] = extract_answer(_final_text(completion))
@@ -233,8 +233,7 @@ class RolloutLog(TrainerCallback):
             records = self._sample(rounds)
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="utf-8") as f:
-                for rec in records:
-                    f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                f.writelines(json.dumps(rec, ensure_ascii=False) + "\n" for rec in records)
         self.seconds += time.perf_counter() - start
 
     def _sample(self, rounds: list[_Round]) -> list[dict[str, Any]]:
@@ -312,7 +311,13 @@ class RolloutLog(TrainerCallback):
         with atomic_write(self.path) as f:
             for rec in keep:
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        logger.info("%s: kept %d of %d groups logged up to step %d", self.path, len(keep), len(kept), global_step)
+        logger.info(
+            "%s: kept %d of %d groups logged up to step %d",
+            self.path,
+            len(keep),
+            len(kept),
+            global_step,
+        )
 
 
 def observe(trainer: Any, inputs, completions, rewards_per_func: torch.Tensor) -> None:
