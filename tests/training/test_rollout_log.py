@@ -149,3 +149,31 @@ def test_training_writes_sampled_groups_with_rewards_and_keep_decisions(tiny_mod
         assert rec["prompt"].startswith("Problem ") and rec["matcher"]["autojunk"] is False
     assert {r["kept"] for r in train} == {True, False}  # both kinds sampled
     assert trainer._rollout_log.seconds > 0
+
+
+def test_a_resumed_run_drops_the_groups_logged_after_its_checkpoint(tmp_path):
+    from types import SimpleNamespace
+
+    from srlkit.io import write_jsonl
+    from srlkit.training.rollout_log import RolloutLog
+
+    write_jsonl(
+        tmp_path / ROLLOUTS_FILE,
+        [{"split": "train", "step": s, "rollouts": []} for s in (1, 2, 3, 4)]
+        + [
+            {"split": "eval", "step": 2, "rollouts": []},
+            {"split": "eval", "step": 4, "rollouts": []},
+        ],
+    )
+    trainer = SimpleNamespace(
+        args=SimpleNamespace(output_dir=str(tmp_path)),
+        num_generations=G,
+        reward_func_names=["srl_step_reward"],
+        reward_funcs=[srl_step_reward],
+        state=SimpleNamespace(global_step=2),
+        accelerator=SimpleNamespace(is_main_process=True),
+    )
+    log = RolloutLog(trainer, groups=2, max_chars=100)
+    kept = [(r["split"], r["step"]) for r in read_jsonl(tmp_path / ROLLOUTS_FILE)]
+    assert kept == [("train", 1), ("train", 2), ("eval", 2)]
+    assert log.match == MatchSettings()
