@@ -36,7 +36,8 @@ RENDER_ALL = """() => new Promise(resolve => {
   const t0 = performance.now();
   const list = document.getElementById('rollout-list');
   const step = () => { const more = list.querySelector('button.more');
-    if (more) { more.click(); step(); } else resolve(performance.now() - t0); };
+    if (more) { more.click(); step(); }
+    else { void document.body.offsetHeight; resolve(performance.now() - t0); } };  // with layout
   step();
 })"""
 
@@ -50,11 +51,21 @@ def open_times(browser, page_path: Path) -> dict:
     page.wait_for_selector("body[data-ready='1']", timeout=120_000)
     ready = time.perf_counter() - start
     rows = page.locator("#rollout-list details").count()
+    marks = page.evaluate(
+        "Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))"
+    )
     all_ms = page.evaluate(RENDER_ALL)
     total_rows = page.locator("#rollout-list details").count()
     page.close()
+    stages = {  # where the time went, from the page's own performance marks (seconds)
+        "html_and_plotly_js": marks["srl:start"] / 1000,
+        "parse_data": (marks["srl:data"] - marks["srl:start"]) / 1000,
+        "plots_and_tables": (marks["srl:plots"] - marks["srl:data"]) / 1000,
+        "rollout_browser": (marks["srl:ready"] - marks["srl:plots"]) / 1000,
+    }
     return {
         "ready_s": ready,
+        "stages_s": stages,
         "rows_at_ready": rows,
         "all_rows_s": ready + all_ms / 1000,
         "render_all_extra_s": all_ms / 1000,
@@ -63,17 +74,27 @@ def open_times(browser, page_path: Path) -> dict:
     }
 
 
-def screenshot(browser, page_path: Path, out: Path) -> None:
-    page = browser.new_page(viewport={"width": 1280, "height": 1500})
+def screenshot(browser, page_path: Path, out: Path) -> list[Path]:
+    """Two PNGs: the page's top (curves) as ``out``, and an opened rollout as ``out``-rollout."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(page_path.resolve().as_uri())
     page.wait_for_selector("body[data-ready='1']")
+    page.screenshot(path=str(out))
     page.select_option("#f-format", "ok")  # a rollout that passed the format check: highlighted
+    page.fill("#f-reward-min", "0.6")
     first = page.locator("#rollout-list details.rollout").first
     first.locator("summary").click()
     first.locator(".detail").wait_for()
-    page.locator("#rollouts").scroll_into_view_if_needed()
-    page.screenshot(path=str(out), full_page=True)
+    page_y = "e => e.getBoundingClientRect().top + window.scrollY"  # page, not viewport, offsets
+    top = page.locator("#rollouts").evaluate(page_y)
+    bottom = first.evaluate(page_y) + first.evaluate("e => e.getBoundingClientRect().height")
+    height = bottom + 150 - top
+    rollout = out.with_name(out.stem + "-rollout.png")
+    page.screenshot(
+        path=str(rollout), full_page=True, clip={"x": 0, "y": top, "width": 1280, "height": height}
+    )
     page.close()
+    return [out, rollout]
 
 
 def main() -> None:
@@ -101,7 +122,9 @@ def main() -> None:
         if opts.screenshot:
             shot_run = opts.screenshot_run or run
             shot_page = run_report(
-                ReportConfig(run_dirs=[str(shot_run)], out=str(Path(tmp) / "shot.html"))
+                ReportConfig(
+                    run_dirs=[str(shot_run)], out=str(Path(tmp) / "shot.html"), labels=["demo"]
+                )
             )
             screenshot(browser, shot_page, opts.screenshot)
         browser.close()

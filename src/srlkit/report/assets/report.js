@@ -2,7 +2,9 @@
 // as the reader scrolls; a row's detail (prompt, highlighted comparison) is built when opened.
 "use strict";
 (function () {
+  performance.mark("srl:start");
   const DATA = JSON.parse(document.getElementById("srl-data").textContent);
+  performance.mark("srl:data");
   const PAGE = 60;
   const main = document.getElementById("main");
   const toc = document.getElementById("toc");
@@ -277,7 +279,9 @@
     s.append(grid);
     DATA.result_figures.forEach((f) => plot(grid, f));
   }
+  performance.mark("srl:plots");
   if (DATA.groups.length) rolloutBrowser();
   if (DATA.samples.length) sampleBrowser();
+  performance.mark("srl:ready");
   document.body.dataset.ready = "1";
 })();
