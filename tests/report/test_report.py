@@ -148,3 +148,6 @@ def test_cli_config_file_and_errors(runs, tmp_path, capsys):
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert capsys.readouterr().err.startswith("srl: error:")
     assert main(["report", str(runs["train"]), "--labels", "a", "b"]) == 2
+    recipe.write_text("run_dir: [x]\n")
+    with pytest.raises(DataError, match="unknown option.*run_dir"):
+        parse_report_args(["--config", str(recipe)])

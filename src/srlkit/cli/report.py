@@ -8,7 +8,11 @@ positional for convenience and go to ``--run_dirs``.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from srlkit.report import ReportConfig
 
 HELP = "write one self-contained HTML report (curves, tables, rollout browser) for run folders"
 
@@ -26,10 +30,30 @@ def _parser():
     )
 
 
-def parse_report_args(argv: list[str]):
-    """``[RUN_DIR ...] [--config FILE.yaml] [--option value ...]`` -> ``ReportConfig``."""
+def _read_config(path: str) -> dict[str, Any]:
+    """A YAML file of ``option: value`` for ``srl report``; unknown options are an error."""
     import yaml
 
+    from srlkit.io import DataError
+    from srlkit.report import ReportConfig
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+    except FileNotFoundError:
+        raise DataError(path, "config file not found") from None
+    except yaml.YAMLError as exc:
+        raise DataError(path, f"invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise DataError(path, "expected a YAML mapping of option: value")
+    unknown = sorted(set(data) - {f.name for f in fields(ReportConfig)})
+    if unknown:
+        raise DataError(path, f"unknown option(s) for `srl report`: {', '.join(unknown)}")
+    return data
+
+
+def parse_report_args(argv: list[str]) -> ReportConfig:
+    """``[RUN_DIR ...] [--config FILE.yaml] [--option value ...]`` -> ``ReportConfig``."""
     from srlkit.io import DataError
 
     argv = list(argv)
@@ -41,8 +65,7 @@ def parse_report_args(argv: list[str]):
         i = argv.index("--config")
         if i + 1 >= len(argv):
             raise DataError(None, "--config needs a path to a YAML file")
-        with open(argv[i + 1], encoding="utf-8") as f:
-            parser.set_defaults(**(yaml.safe_load(f) or {}))
+        parser.set_defaults(**_read_config(argv[i + 1]))
         del argv[i : i + 2]
     if positional:
         argv = ["--run_dirs", *positional, *argv]
