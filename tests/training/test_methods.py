@@ -119,6 +119,12 @@ def test_rlvr_learns_from_the_outcome_reward(tmp_path, tiny_model_dir):
     assert _changed(tiny_model_dir, out), "RLVR did not change any parameter"
     means = [_outcome_mean(m) for m in _metrics(out) if _outcome_mean(m) is not None]
     assert len(means) == 2 and any(0 < v < 1 for v in means)  # some rollouts right, some wrong
+    # the rollout log pairs each rollout's extracted answer with the gold one, and its verdict
+    groups = [json.loads(line) for line in (out / "rollouts.jsonl").read_text().splitlines()]
+    rollouts = [r for g in groups for r in g["rollouts"]]
+    assert groups and all(g["answer"] == "7" and g["target"] is None for g in groups)
+    assert all("extracted" in r and "compared" not in r for r in rollouts)
+    assert any(r["extracted"] == "7" and r["reward"] == 1.0 for r in rollouts)
 
 
 @pytest.mark.parametrize("mode", ["full", "outline"])
