@@ -6,6 +6,7 @@ A run folder (``output_dir``) holds, besides TRL's ``checkpoint-N`` folders and 
     resolved_config.json  every option's final value, plus library versions
     data_summary.json     records in / kept / dropped (with reasons) per data file
     metrics.jsonl         every training and validation log line (MetricsJSONLCallback)
+    rollouts.jsonl        srl/rlvr: sampled groups with every rollout and its reward (rollout_log)
     best_checkpoint.json  best validation checkpoint (BestCheckpointCallback)
     run_summary.json      written last: final metrics, best checkpoint, final model path
 
@@ -33,8 +34,8 @@ from srlkit.training.callbacks import (
     read_best_checkpoint,
 )
 from srlkit.training.checkpoints import resolve_resume
-from srlkit.training.logging_backends import check_report_to
 from srlkit.training.config import MethodArgs
+from srlkit.training.logging_backends import check_report_to
 
 logger = logging.getLogger(__name__)
 
