@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv demo test test-fast bench style quality clean
+.PHONY: venv browser demo test test-fast bench style quality clean
 
 $(STAMP): pyproject.toml $(wildcard setup.py) $(wildcard src/srlkit/rewards/_csimilarity.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,13 +20,26 @@ $(STAMP): pyproject.toml $(wildcard setup.py) $(wildcard src/srlkit/rewards/_csi
 
 venv: $(STAMP)
 
+# The browser tests (tests/report) drive Debian's chromium through Playwright (the `test` extra),
+# so no browser is downloaded. Installed here when missing and apt-get is usable (root, or
+# password-less sudo); otherwise those tests skip and say why. A no-op once chromium is there.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else SUDO=skip; fi; \
+	  if [ "$$SUDO" != skip ]; then \
+	    ($$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium) \
+	      || echo "could not install chromium: the browser tests will be skipped"; \
+	  else echo "apt-get needs root: the browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
 demo: $(STAMP)
 	$(BIN)/srl demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) browser
 	$(BIN)/python -m pytest -q -m "not slow and not multiprocess"
 
 style: $(STAMP)

@@ -27,8 +27,12 @@ def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
     student_dir = results["student"]["path"]
     assert student_dir.startswith(str(cache / "students"))
     assert (out / "report.md").is_file()
-    for name in ("reward.png", "kept_fraction.png", "accuracy.png"):
-        assert (out / name).read_bytes().startswith(b"\x89PNG")
+    page = (out / "report.html").read_text()
+    assert "accuracy (greedy)" in page and "Plotly" in page
+    logged = [
+        json.loads(line) for line in (out / "srl_run" / "rollouts.jsonl").read_text().splitlines()
+    ]
+    assert {rec["step"] for rec in logged} == set(range(1, results["config"]["srl"]["steps"] + 1))
     history = results["srl_history"]
     steps = [h for h in history if "reward" in h]
     assert len(steps) == results["config"]["srl"]["steps"]

@@ -197,6 +197,15 @@ def test_two_processes_take_identical_decisions_on_gathered_groups(tiny_model_di
             assert len(set(group)) == 1 and kind_of[group[0]] in ("informative", "cross")
     assert saw_straddling_cross, "the seeded run never put a cross prompt across the processes"
 
+    # the rollout log, written by the main process only: whole groups of its own rows, each with
+    # the keep decision every process took
+    run_dir = tmp_path / "run"
+    logged = [json.loads(line) for line in (run_dir / "rollouts.jsonl").read_text().splitlines()]
+    assert {rec["step"] for rec in logged} == {1, 2, 3}
+    for rec in logged:
+        assert (rec["group"] + 1) * G <= ROWS_PER_PROCESS and len(rec["rollouts"]) == G
+        assert rec["kept"] == r0["steps"][rec["step"] - 1]["keep_masks"][rec["round"]][rec["group"]]
+
 
 if __name__ == "__main__":
     _worker(sys.argv[1], sys.argv[2])

@@ -80,6 +80,14 @@ def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, tiny_model_d
     best_step = max(evals, key=lambda s: (evals[s], -s))  # transformers keeps the first of equals
     assert best["step"] == best_step and best["value"] == pytest.approx(evals[best_step])
     assert Path(best["path"]).name == f"checkpoint-{best_step}" and Path(best["path"]).is_dir()
+    # the rollout log: sampled groups of every training step and of each validation pass
+    groups = [json.loads(line) for line in (out / "rollouts.jsonl").read_text().splitlines()]
+    assert {g["step"] for g in groups if g["split"] == "train"} == {1, 2, 3, 4}
+    assert {g["step"] for g in groups if g["split"] == "eval"} == {2, 4}
+    assert all(g["target"] and len(g["rollouts"]) > 1 for g in groups)
+    assert main(["report", str(out)]) == 0  # and `srl report` renders the real run folder
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '"kind":"train"' in page and '"best":{"path":' in page
 
 
 def test_rlvr_learns_from_the_outcome_reward(tmp_path, tiny_model_dir):
@@ -111,6 +119,12 @@ def test_rlvr_learns_from_the_outcome_reward(tmp_path, tiny_model_dir):
     assert _changed(tiny_model_dir, out), "RLVR did not change any parameter"
     means = [_outcome_mean(m) for m in _metrics(out) if _outcome_mean(m) is not None]
     assert len(means) == 2 and any(0 < v < 1 for v in means)  # some rollouts right, some wrong
+    # the rollout log pairs each rollout's extracted answer with the gold one, and its verdict
+    groups = [json.loads(line) for line in (out / "rollouts.jsonl").read_text().splitlines()]
+    rollouts = [r for g in groups for r in g["rollouts"]]
+    assert groups and all(g["answer"] == "7" and g["target"] is None for g in groups)
+    assert all("extracted" in r and "compared" not in r for r in rollouts)
+    assert any(r["extracted"] == "7" and r["reward"] == 1.0 for r in rollouts)
 
 
 @pytest.mark.parametrize("mode", ["full", "outline"])

@@ -2,7 +2,8 @@
 
 Builds (or reuses) a tiny base student that fails hard multi-step problems, trains it with SRL
 (GRPO on expert steps with dynamic sampling), evaluates base vs SRL on held-out hard problems,
-prints the comparison and writes a report (plots and a summary page).
+prints the comparison and writes its report (``report.html``, by ``srl report``; and a Markdown
+summary, ``report.md``).
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def build_config(args: argparse.Namespace):
 def handle(args: argparse.Namespace) -> int:
     import torch
 
-    from srlkit.demo.report import comparison_rows, write_report
+    from srlkit.demo.report import HTML_REPORT, comparison_rows, write_report
     from srlkit.demo.run import run_demo
+    from srlkit.report import ReportConfig, run_report
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # transformers warns that TRL still uses its old gradient-checkpointing names; nothing a demo
@@ -93,9 +95,12 @@ def handle(args: argparse.Namespace) -> int:
     results = run_demo(
         args.out, config, cache_dir=args.cache_dir, rebuild_student=args.rebuild_student
     )
-    page = write_report(Path(args.out), results)
+    summary = write_report(Path(args.out), results)
+    page = run_report(
+        ReportConfig(run_dirs=[args.out], out=str(Path(args.out) / HTML_REPORT), title="srl demo")
+    )
     print_comparison(results, comparison_rows(results))
-    print(f"\nReport: {page}  (plots beside it; data, model and metrics under {args.out})")
+    print(f"\nReport: {page}  (open in a browser; summary for terminals: {summary})")
     return 0
 
 

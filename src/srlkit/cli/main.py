@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "srlkit.cli.eval",
     "srlkit.cli.train",
     "srlkit.cli.demo",
+    "srlkit.cli.report",
 )
 
 

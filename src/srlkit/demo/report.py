@@ -1,7 +1,9 @@
-"""The demo's run report: PNG plots (step reward, kept fraction, accuracy) and a summary page.
+"""The demo's summary for terminals (``report.md``); the report itself is ``report.html``.
 
-Plots use matplotlib's Agg backend (no display needed); the summary is markdown, readable in
-a terminal, on GitHub, or rendered by any viewer, and links the plots beside it.
+``srl demo`` writes its full report with ``srl report`` (:mod:`srlkit.report`): curves, the
+base-vs-SRL comparison and the rollout browser, in one self-contained page. This module keeps
+the short Markdown summary (the comparison table, timings, one solution) that reads well in a
+terminal or on GitHub, and the comparison rows both pages share.
 """
 
 from __future__ import annotations
@@ -14,72 +16,7 @@ from srlkit.io import atomic_write
 
 logger = logging.getLogger(__name__)
 
-KEPT_KEY = "dynamic_sampling/kept_fraction"
-REWARD_KEY = "reward"
-
-
-def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
-    points = [(int(h.get("step", i + 1)), float(h[key])) for i, h in enumerate(history) if key in h]
-    return [p[0] for p in points], [p[1] for p in points]
-
-
-def _save(fig, path: Path) -> None:
-    """Render to a temporary sibling and rename, so a reader never sees half a PNG."""
-    with atomic_write(path, "wb", encoding=None) as f:
-        fig.savefig(f, format="png", dpi=110, bbox_inches="tight")
-
-
-def plot_curve(
-    history: list[dict[str, Any]], key: str, title: str, ylabel: str, path: Path
-) -> bool:
-    """Line plot of one logged metric over training steps; False when it was never logged."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps, values = _series(history, key)
-    if not steps:
-        return False
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
-    ax.plot(steps, values, marker="o", markersize=3, alpha=0.5, label="per step")
-    window = min(5, len(values))
-    smooth = [
-        sum(values[max(0, i - window + 1) : i + 1]) / len(values[max(0, i - window + 1) : i + 1])
-        for i in range(len(values))
-    ]
-    ax.plot(steps, smooth, linewidth=2, label=f"mean of last {window}")
-    ax.legend(fontsize=8)
-    ax.set(title=title, xlabel="training step", ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    _save(fig, path)
-    plt.close(fig)
-    return True
-
-
-def plot_comparison(
-    rows: dict[str, dict[str, float]], metrics: list[tuple[str, str]], path: Path
-) -> None:
-    """Grouped bars: one group per metric, one bar per model (e.g. base vs SRL)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    width = 0.8 / max(1, len(rows))
-    for i, (label, values) in enumerate(rows.items()):
-        xs = [j + i * width for j in range(len(metrics))]
-        heights = [values.get(key, 0.0) for key, _ in metrics]
-        bars = ax.bar(xs, heights, width, label=label)
-        ax.bar_label(bars, fmt="%.2f", fontsize=8)
-    ax.set_xticks([j + width * (len(rows) - 1) / 2 for j in range(len(metrics))])
-    ax.set_xticklabels([name for _, name in metrics])
-    ax.set_ylim(0, 1.05)
-    ax.set_title("held-out hard problems")
-    ax.legend()
-    _save(fig, path)
-    plt.close(fig)
+HTML_REPORT = "report.html"
 
 
 COMPARED = [
@@ -104,32 +41,14 @@ def comparison_rows(results: dict[str, Any]) -> list[tuple[str, float, float]]:
 
 
 def write_report(out: Path, results: dict[str, Any]) -> Path:
-    """Write the plots and ``report.md`` into ``out``; returns the summary page's path."""
-    history = results["srl_history"]
-    plots = []
-    if plot_curve(
-        history, REWARD_KEY, "SRL: mean step reward of the rollouts", "reward", out / "reward.png"
-    ):
-        plots.append(("Step reward during SRL", "reward.png"))
-    if plot_curve(
-        history,
-        KEPT_KEY,
-        "Dynamic sampling: kept fraction",
-        "groups kept / generated",
-        out / "kept_fraction.png",
-    ):
-        plots.append(("Dynamic sampling: fraction of prompt groups kept", "kept_fraction.png"))
-    plot_comparison(
-        {"base": results["base"], "SRL": results["srl"]}, COMPARED, out / "accuracy.png"
-    )
-    plots.append(("Base vs SRL on held-out hard problems", "accuracy.png"))
+    """Write the Markdown summary ``report.md`` into ``out``; returns its path."""
     page = out / "report.md"
     with atomic_write(page) as f:
-        f.write(summary_markdown(results, plots))
+        f.write(summary_markdown(results))
     return page
 
 
-def summary_markdown(results: dict[str, Any], plots: list[tuple[str, str]]) -> str:
+def summary_markdown(results: dict[str, Any]) -> str:
     config = results["config"]
     student = results["student"]
     lines = [
@@ -160,8 +79,10 @@ def summary_markdown(results: dict[str, Any], plots: list[tuple[str, str]]) -> s
         + ".",
         "",
     ]
-    for title, name in plots:
-        lines += [f"## {title}", "", f"![{title}]({name})", ""]
+    lines += [
+        f"Curves, the rollout browser and more: [{HTML_REPORT}]({HTML_REPORT}) (open in a browser).",
+        "",
+    ]
     example = (results["srl"].get("greedy") or {}).get("examples") or []
     if example:
         lines += [

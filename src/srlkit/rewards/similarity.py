@@ -72,6 +72,22 @@ def difflib_ratio(prediction: str, reference: str, autojunk: bool = DEFAULT_AUTO
     return difflib.SequenceMatcher(None, prediction, reference, autojunk=autojunk).ratio()
 
 
+def matching_blocks(
+    prediction: str, reference: str, autojunk: bool = DEFAULT_AUTOJUNK
+) -> list[tuple[int, int, int]]:
+    """The Ratcliff/Obershelp blocks the ratio counts: ``(i, j, n)`` with equal slices.
+
+    ``prediction[i:i+n] == reference[j:j+n]`` for each block, and ``2 * sum(n) / (len(prediction)
+    + len(reference))`` is exactly :func:`sequence_matcher_ratio`: difflib's ``ratio()`` is
+    computed from these very blocks. Used to show *which* characters earned a step reward.
+
+    >>> matching_blocks("abcd", "bcde")
+    [(1, 0, 3)]
+    """
+    matcher = difflib.SequenceMatcher(None, prediction, reference, autojunk=autojunk)
+    return [(i, j, n) for i, j, n in matcher.get_matching_blocks() if n]
+
+
 def sequence_matcher_ratio(
     prediction: str, reference: str, autojunk: bool = DEFAULT_AUTOJUNK
 ) -> float:

@@ -51,7 +51,12 @@ def _per_item(value: Any, n: int, name: str) -> list[Any]:
     return values
 
 
-def _comparable(text: str, kind: str | None) -> str:
+def comparable_action(text: str, kind: str | None) -> str:
+    """The string the reward compares: the canonical action form for agent steps, else ``text``.
+
+    Public so that anything showing *why* a step got its reward (``srl report``) compares
+    exactly what the reward compared.
+    """
     return canonicalize_action_text(text) if kind == KIND_AGENT else text
 
 
@@ -88,8 +93,8 @@ def srl_step_reward(
             rewards[i] = 0.0
             continue
         scored.append(i)
-        predictions.append(_comparable(parsed.action, k))
-        references.append(_comparable(str(ref), k))
+        predictions.append(comparable_action(parsed.action, k))
+        references.append(comparable_action(str(ref), k))
     scores = batch_similarity(predictions, references, metric, autojunk, max_steps=max_steps)
     over_budget = 0
     for i, score in zip(scored, scores):

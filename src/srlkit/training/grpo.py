@@ -49,6 +49,7 @@ from datasets import IterableDataset
 from trl import GRPOConfig, GRPOTrainer
 
 from srlkit.training import dynamic_sampling as ds
+from srlkit.training import rollout_log
 from srlkit.training.grpo_advantages import combine_rewards, grpo_advantages
 from srlkit.training.grpo_batch import check_supported, gather_batch, take_rows
 from srlkit.training.phase_timing import PhaseTimes
@@ -100,6 +101,18 @@ class SRLGRPOConfig(GRPOConfig):
             "help": "Most generation rounds per step while filling the batch with informative groups; "
             "after the last one the step trains on what it has (logged). 1 = filter without refill."
         },
+    )
+    rollout_log_groups: int = field(
+        default=4,
+        metadata={
+            "help": "Prompt groups per logging step (and per validation pass) written with all their "
+            "rollouts, parsed actions, rewards and keep decisions to rollouts.jsonl in output_dir "
+            "(read by `srl report`). 0 turns the log off."
+        },
+    )
+    rollout_log_max_chars: int = field(
+        default=4000,
+        metadata={"help": "Longest prompt / completion text kept per rollout in rollouts.jsonl."},
     )
 
     def __post_init__(self):
@@ -187,6 +200,7 @@ class SRLGRPOTrainer(GRPOTrainer):
         if self.model.training:
             self._phase_times().add("reward", self._round_reward_seconds)
         self._round_rewards_per_func = rewards_per_func
+        rollout_log.observe(self, inputs, completions, rewards_per_func)
         return rewards_per_func
 
     def _timed_round(self, inputs, phase: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ A run folder (``output_dir``) holds, besides TRL's ``checkpoint-N`` folders and 
     resolved_config.json  every option's final value, plus library versions
     data_summary.json     records in / kept / dropped (with reasons) per data file
     metrics.jsonl         every training and validation log line (MetricsJSONLCallback)
+    rollouts.jsonl        srl/rlvr: sampled groups with every rollout and its reward (rollout_log)
     best_checkpoint.json  best validation checkpoint (BestCheckpointCallback)
     run_summary.json      written last: final metrics, best checkpoint, final model path
 
@@ -33,6 +34,7 @@ from srlkit.training.callbacks import (
 )
 from srlkit.training.checkpoints import resolve_resume
 from srlkit.training.config import MethodArgs
+from srlkit.training.logging_backends import check_report_to
 from srlkit.training.trainers import grpo_classes, sft_classes
 
 logger = logging.getLogger(__name__)
@@ -207,6 +209,7 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
 
     method = args.method
     grpo = method in ("srl", "rlvr")
+    check_report_to(args.train.report_to)  # before the model loads: fail in one line
     if grpo:
         _check_generation_backend(args.train)  # before any data is read: fail fast
     tokenizer = _load_tokenizer(args, padding_side="left" if grpo else "right")

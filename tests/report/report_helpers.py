@@ -1,0 +1,178 @@
+"""Run folders for report tests, written by the same code paths real runs use.
+
+Rollout records are built by :func:`srlkit.training.rollout_log.rollout_entry` with rewards
+from :func:`srlkit.rewards.srl.srl_step_reward`; the evaluation run is written by
+:func:`srlkit.evaluation.runner.run_evaluation` with a scripted, model-free backend.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+from srlkit.evaluation.backends import FINISH_STOP, Generation
+from srlkit.io import write_json, write_jsonl
+from srlkit.rewards.srl import srl_step_reward
+from srlkit.training import dynamic_sampling as ds
+from srlkit.training.rollout_log import MatchSettings, rollout_entry
+
+KNOWN_TARGET = "Multiply the 12 boxes by 4 pencils: 12 * 4 = 48 pencils."
+KNOWN_COMPLETION = "<think>count them</think>Multiply 12 boxes with 4 pens: 12 * 4 = 48 pens."
+REWARD_NAME = "srl_step_reward"
+
+
+def _mutate(text: str, rng: random.Random) -> str:
+    chars = list(text)
+    for _ in range(rng.randint(0, len(chars) // 3)):
+        i = rng.randrange(len(chars))
+        op = rng.random()
+        if op < 0.4:
+            chars[i] = rng.choice("abcdefxyz0123456789 ")
+        elif op < 0.7:
+            del chars[i]
+        else:
+            chars.insert(i, rng.choice("+-*= the"))
+    return "".join(chars)
+
+
+def _completion(target: str, rng: random.Random) -> str:
+    if rng.random() < 0.1:
+        return _mutate(target, rng)  # no think block: fails the format check
+    return f"<think>step {rng.randint(1, 9)}</think>{_mutate(target, rng)}"
+
+
+def group_record(step: int, group: int, target: str, completions: list[str], split: str = "train"):
+    rewards = srl_step_reward(completions, target=[target] * len(completions))
+    std = float(ds.group_population_std([rewards])[0])
+    rollouts = [
+        rollout_entry(c, {"target": target}, {REWARD_NAME: r}, r, MatchSettings(), 4000)
+        for c, r in zip(completions, rewards)
+    ]
+    return {
+        "split": split,
+        "step": step,
+        "round": 0,
+        "group": group,
+        "prompt": f"Problem {group}: a shop sells boxes of pencils. What is the next step?",
+        "target": target,
+        "answer": None,
+        "kind": "math",
+        "reward_mean": sum(rewards) / len(rewards),
+        "reward_std": std,
+        "kept": None if split == "eval" else std > ds.DEFAULT_STD_EPSILON,
+        "rollouts": rollouts,
+        "matcher": {"autojunk": False, "metric": "sequence_matcher"},
+    }
+
+
+def write_train_run(path: Path, steps: int = 6, groups: int = 3, G: int = 4, seed: int = 0) -> Path:
+    """metrics.jsonl, best_checkpoint.json and rollouts.jsonl of a made-up SRL run."""
+    rng = random.Random(seed)
+    path.mkdir(parents=True, exist_ok=True)
+    records, history = [], []
+    targets = [KNOWN_TARGET, "Add 7 apples to 5 apples: 7 + 5 = 12 apples.", "So x = 48 / 6 = 8."]
+    for step in range(1, steps + 1):
+        step_records = []
+        for g in range(groups):
+            target = targets[g % len(targets)]
+            completions = [_completion(target, rng) for _ in range(G)]
+            if step == 1 and g == 0:
+                completions[0] = KNOWN_COMPLETION
+            if g == groups - 1 and step % 2 == 0:
+                completions = [completions[0]] * G  # a flat group: dropped
+            step_records.append(group_record(step, g, target, completions))
+        records += step_records
+        rewards = [ro["reward"] for rec in step_records for ro in rec["rollouts"]]
+        mean = sum(rewards) / len(rewards)
+        history.append(
+            {
+                "step": step,
+                "loss": 0.5 / step,
+                "reward": mean,
+                "reward_std": (sum((r - mean) ** 2 for r in rewards) / len(rewards)) ** 0.5,
+                "dynamic_sampling/kept_fraction": sum(r["kept"] for r in step_records) / groups,
+                "dynamic_sampling/generation_rounds": 1 + step % 2,
+                "completions/mean_length": 20 + step,
+            }
+        )
+        if step % 3 == 0:
+            history.append({"step": step, "eval_reward": 0.1 * step, "eval_loss": 1.0 / step})
+            records.append(group_record(step, 0, KNOWN_TARGET, [KNOWN_COMPLETION] * G, "eval"))
+    write_jsonl(path / "metrics.jsonl", history)
+    write_jsonl(path / "rollouts.jsonl", records)
+    write_json(
+        path / "best_checkpoint.json",
+        {"path": str(path / "checkpoint-6"), "step": 6, "metric": "reward", "value": 0.6},
+    )
+    return path
+
+
+class ScriptedBackend:
+    """Answers every prompt with its gold answer on even calls and a wrong one on odd calls."""
+
+    name = "scripted"
+    chunk_size = 4
+
+    class tokenizer:
+        chat_template = None
+
+    def __init__(self, golds: dict[str, str]):
+        self.golds, self.calls = golds, 0
+
+    def generate(self, prompts, settings):
+        out = []
+        for prompt in prompts:
+            gold = next(g for p, g in self.golds.items() if prompt.startswith(p))
+            answer = gold if self.calls % 2 == 0 else "nothing"
+            self.calls += 1
+            text = f"<think>work</think> so \\boxed{{{answer}}}"
+            out.append(Generation(text, len(text.split()) + 1, FINISH_STOP))
+        return out
+
+
+def write_eval_run(path: Path, shared_data: Path, benchmarks=("aime24", "gsm8k")) -> Path:
+    """An `srl eval` output folder (greedy + k=2 samples on 4 problems of each benchmark)."""
+    from srlkit.evaluation.benchmarks import BENCHMARKS, load_benchmark
+    from srlkit.evaluation.runner import EvalConfig, run_evaluation
+
+    golds = {}
+    for name in benchmarks:
+        for p in load_benchmark(BENCHMARKS[name], shared_data).problems[:4]:
+            golds[p.problem] = p.gold
+    config = EvalConfig(
+        model="scripted",
+        out_dir=str(path),
+        benchmarks=list(benchmarks),
+        data_dir=str(shared_data),
+        k=2,
+        limit=4,
+    )
+    run_evaluation(config, ScriptedBackend(golds))
+    return path
+
+
+def write_demo_run(path: Path) -> Path:
+    """A demo output folder: results.json as `srl demo` writes it, and its SRL run's rollouts."""
+    write_train_run(path / "srl_run", steps=4)
+    history = [
+        json.loads(line) for line in (path / "srl_run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    (
+        path / "srl_run" / "metrics.jsonl"
+    ).unlink()  # the demo's trainer keeps history in results.json
+    base = {"accuracy_greedy": 0.0, "step_reward": 0.4, "exact_match_rate": 0.1}
+    srl = {
+        "accuracy_greedy": 0.25,
+        "step_reward": 0.7,
+        "exact_match_rate": 0.3,
+        "greedy": {
+            "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
+        },
+    }
+    write_json(path / "demo_config.json", {"key": "test", "config": {}})
+    write_json(
+        path / "results.json",
+        {"config": {"srl": {"steps": 4}}, "base": base, "srl": srl, "srl_history": history},
+    )
+    return path
