@@ -37,7 +37,6 @@ from transformers import PrinterCallback
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_grpo_overhead import StepClock, load_step_task, step_reward
-
 from srlkit.models.tiny import TinyModelConfig, build_tiny_model
 from srlkit.rewards.srl import make_srl_step_reward
 from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
