@@ -1,5 +1,7 @@
-"""One script that checks srlkit's GPU path: bf16 GRPO with HF and vLLM generation, the overhead
-of dynamic sampling against plain TRL, adaptive vs full refill, ``srl eval`` throughput, memory.
+"""One script that checks srlkit's GPU path, with no download, and prints one table.
+
+It measures bf16 GRPO with HF and vLLM generation, the overhead of dynamic sampling against plain
+TRL, adaptive vs full refill, ``srl eval`` throughput with both backends, and peak memory.
 
 Nothing is downloaded. A model of Qwen2.5-0.5B's shape (random weights, bf16) and a tokenizer of
 its vocabulary size are built locally (:mod:`srlkit.models.shapes`); the data are SRL step
@@ -15,7 +17,8 @@ evaluation rows. Each row runs in its own process (vLLM and HF rows do not share
     eval_hf / eval_vllm                `srl eval` on MATH-500 problems: samples per second
 
 One table is printed (and written with --output); the exit status is non-zero when any row
-failed or, with --ratio-target, when SRL/plain exceeds it. On a CPU the same logic runs at a
+failed or when an SRL/plain step-time ratio exceeds --ratio-target (1.05 by default on a GPU;
+not enforced on a CPU, where a shared machine makes step times too noisy to hold to 5%). On a CPU the same logic runs at a
 tiny shape (``--shape tiny``; vLLM rows are skipped): that is how the test suite runs it.
 
     python benchmarks/gpu_check.py --data-dir ../shared/data --output gpu_check.json
@@ -66,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--ratio-target",
         type=float,
         default=None,
-        help="fail when an SRL/plain step-time ratio exceeds this (1.05 on a GPU; off on CPU)",
+        help="fail when an SRL/plain step-time ratio exceeds this (default: 1.05 with a GPU, "
+        "not enforced on CPU; 0 turns it off)",
     )
     p.add_argument("--output", type=Path, default=None, help="write the table as JSON here")
     p.add_argument("--row", default=None, help=argparse.SUPPRESS)  # child process: one row
@@ -110,6 +114,7 @@ def run_rows(opts: argparse.Namespace, rows: list[str], argv: list[str]) -> dict
         cmd = [sys.executable, __file__, *argv, "--work-dir", str(opts.work_dir)]
         cmd += ["--row", row, "--result-file", str(result_file)]
         logger.info("row %s ...", row)
+        # (TRL sets the torch.distributed variables vLLM colocate needs in a plain process)
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode == 0 and result_file.is_file():
             results[row] = json.loads(result_file.read_text(encoding="utf-8"))
@@ -177,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
             i = child_argv.index("--work-dir")
             del child_argv[i : i + 2]
         results = run_rows(opts, rows, child_argv)
-    targets_met = add_ratios(results, opts.ratio_target)
+    target = opts.ratio_target
+    if target is None:
+        import torch
+
+        target = 1.05 if torch.cuda.is_available() else None
+    targets_met = add_ratios(results, target or None)
     print(format_table(results))
     if opts.output:
         write_json(opts.output, {"settings": {k: str(v) for k, v in vars(opts).items()}, "rows": results})
