@@ -33,12 +33,12 @@ from datasets import Dataset
 from transformers import PrinterCallback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_grpo_overhead import StepClock, load_step_task, step_reward  # noqa: E402
+from bench_grpo_overhead import StepClock, load_step_task, step_reward
 
-from srlkit.io import write_json  # noqa: E402
-from srlkit.models.tiny import TinyModelConfig, build_tiny_model  # noqa: E402
-from srlkit.training.dynamic_sampling import fill_batch  # noqa: E402
-from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer  # noqa: E402
+from srlkit.io import write_json
+from srlkit.models.tiny import TinyModelConfig, build_tiny_model
+from srlkit.training.dynamic_sampling import fill_batch
+from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
 
 MODES = ("full", "adaptive")
 
@@ -49,9 +49,13 @@ def simulate(keep_rate: float, batch_groups: int, max_rounds: int, steps: int, s
     for mode in MODES:
         rng = random.Random(seed)  # same random stream for both modes
         per_kept, rounds, short = [], [], 0
+
+        def keeps(round_index: int, n: int, rng: random.Random = rng) -> list[bool]:
+            return [rng.random() < keep_rate for _ in range(n)]
+
         for _ in range(steps):
             plan = fill_batch(
-                lambda r, n: [rng.random() < keep_rate for _ in range(n)],
+                keeps,
                 batch_groups,
                 max_rounds,
                 refill_size=mode,
@@ -146,11 +150,7 @@ def run_training(opts) -> dict:
             "median_cpu_s": statistics.median(pooled[mode]["cpu"]),
             "median_wall_s": statistics.median(pooled[mode]["wall"]),
             "steps_measured": len(pooled[mode]["cpu"]),
-            **{
-                k: statistics.mean(v)
-                for k, v in pooled[mode].items()
-                if k not in ("cpu", "wall")
-            },
+            **{k: statistics.mean(v) for k, v in pooled[mode].items() if k not in ("cpu", "wall")},
         }
     return report
 
@@ -204,7 +204,13 @@ def main() -> None:
                 f"{r['median_wall_s']:>11.3f} {r['median_wall_s'] / base['median_wall_s']:>10.3f}"
             )
     if opts.output:
-        write_json(opts.output, {"settings": {k: str(v) for k, v in vars(opts).items()}, **{str(k): v for k, v in report.items()}})
+        write_json(
+            opts.output,
+            {
+                "settings": {k: str(v) for k, v in vars(opts).items()},
+                **{str(k): v for k, v in report.items()},
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -115,7 +115,7 @@ def run_rows(opts: argparse.Namespace, rows: list[str], argv: list[str]) -> dict
         cmd += ["--row", row, "--result-file", str(result_file)]
         logger.info("row %s ...", row)
         # (TRL sets the torch.distributed variables vLLM colocate needs in a plain process)
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode == 0 and result_file.is_file():
             results[row] = json.loads(result_file.read_text(encoding="utf-8"))
         else:
@@ -133,7 +133,11 @@ def add_ratios(results: dict[str, dict], target: float | None) -> bool:
         a, b = results.get(row, {}), results.get(base, {})
         if a.get("status") == "ok" and b.get("status") == "ok":
             a["ratio_to_baseline"] = a["median_step_s"] / b["median_step_s"]
-            if target is not None and base.startswith("grpo_plain") and a["ratio_to_baseline"] > target:
+            if (
+                target is not None
+                and base.startswith("grpo_plain")
+                and a["ratio_to_baseline"] > target
+            ):
                 a["status"] = "MISSED"
                 a["note"] = f"step time {a['ratio_to_baseline']:.3f}x plain TRL > {target}"
                 ok = False
@@ -190,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     targets_met = add_ratios(results, target or None)
     print(format_table(results))
     if opts.output:
-        write_json(opts.output, {"settings": {k: str(v) for k, v in vars(opts).items()}, "rows": results})
+        write_json(
+            opts.output, {"settings": {k: str(v) for k, v in vars(opts).items()}, "rows": results}
+        )
     failed = [r for r, v in results.items() if v.get("status") not in ("ok", "skipped")]
     return 1 if failed or not targets_met else 0
 

@@ -102,22 +102,22 @@ class StepClock(TrainerCallback):
 
 def _grpo_args(name: str, opts: Any, out: Path, generation: str, refill: str | None):
     cuda = torch.cuda.is_available()
-    common = dict(
-        output_dir=str(out / name),
-        use_cpu=not cuda,
-        bf16=cuda,
-        per_device_train_batch_size=opts.batch_prompts * opts.num_generations,
-        num_generations=opts.num_generations,
-        max_completion_length=opts.max_completion_length,
-        max_steps=opts.steps,
-        learning_rate=1e-6,
-        logging_steps=1,
-        report_to=[],
-        save_strategy="no",
-        disable_tqdm=True,
-        seed=0,
-        model_init_kwargs={"dtype": "bfloat16" if cuda else "float32"},
-    )
+    common: dict[str, Any] = {
+        "output_dir": str(out / name),
+        "use_cpu": not cuda,
+        "bf16": cuda,
+        "per_device_train_batch_size": opts.batch_prompts * opts.num_generations,
+        "num_generations": opts.num_generations,
+        "max_completion_length": opts.max_completion_length,
+        "max_steps": opts.steps,
+        "learning_rate": 1e-6,
+        "logging_steps": 1,
+        "report_to": [],
+        "save_strategy": "no",
+        "disable_tqdm": True,
+        "seed": 0,
+        "model_init_kwargs": {"dtype": "bfloat16" if cuda else "float32"},
+    }
     if generation == "vllm":
         common.update(
             use_vllm=True,

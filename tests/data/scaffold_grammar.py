@@ -109,7 +109,9 @@ def swe_agent_parse(reply: str, tools: dict[str, ToolSpec]) -> tuple[str, str, d
     }
     if "view_range" in params:
         if not re.match(r"\[\d+,\s*\d+\]", str(params["view_range"])):
-            raise ScaffoldParseError(f"view_range must be [<start>, <end>], got {params['view_range']}")
+            raise ScaffoldParseError(
+                f"view_range must be [<start>, <end>], got {params['view_range']}"
+            )
         params["view_range"] = json.loads(str(params["view_range"]))
     spec = tools[name]
     if missing := spec.required - params.keys():
@@ -135,11 +137,15 @@ def openhands_parse(reply: str, tools: dict[str, ToolSpec]) -> tuple[str, str, d
             raise ScaffoldParseError(f"Parameter {key!r} is not allowed for function {name!r}")
         kind = spec.types.get(key, "string")
         try:
-            params[key] = int(value) if kind == "integer" else json.loads(value) if kind == "array" else value
+            params[key] = (
+                int(value) if kind == "integer" else json.loads(value) if kind == "array" else value
+            )
         except ValueError as exc:
             raise ScaffoldParseError(f"Parameter {key!r} is expected to be {kind}") from exc
         if key in spec.enums and params[key] not in spec.enums[key]:
-            raise ScaffoldParseError(f"Parameter {key!r} is expected to be one of {spec.enums[key]}")
+            raise ScaffoldParseError(
+                f"Parameter {key!r} is expected to be one of {spec.enums[key]}"
+            )
     if missing := spec.required - params.keys():
         raise ScaffoldParseError(f"Missing required parameters for function {name!r}: {missing}")
     return reply.split("<function=")[0].strip(), name, params

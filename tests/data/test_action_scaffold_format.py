@@ -81,7 +81,11 @@ def test_every_swe_smith_target_is_read_by_openhands_verbatim(swe_smith):
         _, name, params = openhands_parse(_model_reply(inst.target), tools)
         types = tools[name].types
         want = {
-            k: json.loads(v) if types.get(k) == "array" else int(v) if types.get(k) == "integer" else v
+            k: json.loads(v)
+            if types.get(k) == "array"
+            else int(v)
+            if types.get(k) == "integer"
+            else v
             for k, v in expected.arguments.items()
         }
         assert (name, params) == (expected.name, want), inst.id
@@ -108,8 +112,14 @@ def test_openhands_tool_call_targets_keep_their_typed_arguments(swe_gym):
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("<function=bash><parameter=command>ls</parameter></function>", id="no_newline_after_header"),
-        pytest.param('<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>', id="hermes_json"),
+        pytest.param(
+            "<function=bash><parameter=command>ls</parameter></function>",
+            id="no_newline_after_header",
+        ),
+        pytest.param(
+            '<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>',
+            id="hermes_json",
+        ),
         pytest.param("```bash\nls\n```", id="fenced_command"),
     ],
 )

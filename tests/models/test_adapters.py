@@ -23,11 +23,16 @@ def legacy_adapter(tmp_path, tiny_model_dir, monkeypatch):
     shutil.copytree(tiny_model_dir, work / "base")
     monkeypatch.chdir(work)
     model = AutoModelForCausalLM.from_pretrained("base")
-    config = peft.LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    config = peft.LoraConfig(
+        r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False
+    )
     lora = peft.get_peft_model(model, config)
     adapter = work / "runs" / "srl"
     lora.save_pretrained(adapter)
-    assert json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"] == "base"
+    assert (
+        json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
+        == "base"
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -56,7 +61,9 @@ def test_plain_from_pretrained_fails_where_load_causal_lm_works(legacy_adapter):
 def test_hub_ids_and_absolute_paths_are_left_as_written(tmp_path):
     for base in ("Qwen/Qwen2.5-7B-Instruct", str(tmp_path / "abs")):
         (tmp_path / "a").mkdir(exist_ok=True)
-        (tmp_path / "a" / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": base}))
+        (tmp_path / "a" / "adapter_config.json").write_text(
+            json.dumps({"base_model_name_or_path": base})
+        )
         assert adapter_base_model(tmp_path / "a") == base
 
 

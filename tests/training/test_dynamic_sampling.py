@@ -10,9 +10,9 @@ import torch
 from srlkit.training.dynamic_sampling import (
     DEFAULT_STD_EPSILON,
     fill_batch,
-    refill_groups,
     group_population_std,
     keep_mask,
+    refill_groups,
 )
 from srlkit.training.grpo_advantages import combine_rewards, grpo_advantages, nanstd
 from srlkit.training.grpo_batch import check_supported, pad_to_width, take_rows

@@ -287,7 +287,9 @@ def test_accumulation_iterations_and_kl_work_with_assembled_batches(tiny_model_d
 
 
 @pytest.mark.slow
-def test_adaptive_refill_generates_smaller_rounds_with_fresh_prompts(filtering_trainer, monkeypatch):
+def test_adaptive_refill_generates_smaller_rounds_with_fresh_prompts(
+    filtering_trainer, monkeypatch
+):
     """Round 0 keeps 3 of 4 groups (rate 3/4): 1 missing -> ceil(1 * 4 / 3) = 2 groups, i.e. a
     refill round of 2 * G rows where refill_size="full" would generate 4 * G."""
     trainer, reward = filtering_trainer
@@ -317,7 +319,11 @@ def test_eval_greedy_decodes_greedily_and_restores_sampling(tiny_model_dir, tmp_
     )
     data = prompt_dataset(4)
     trainer = SRLGRPOTrainer(
-        model=str(tiny_model_dir), reward_funcs=reward, args=args, train_dataset=data, eval_dataset=data
+        model=str(tiny_model_dir),
+        reward_funcs=reward,
+        args=args,
+        train_dataset=data,
+        eval_dataset=data,
     )
     sampling_config = trainer.generation_config
     trainer.evaluate()
@@ -332,5 +338,7 @@ def test_eval_greedy_decodes_greedily_and_restores_sampling(tiny_model_dir, tmp_
     reward.calls.clear()
     trainer.evaluate()
     assert any(
-        len(set(r[j * G : (j + 1) * G])) > 1 for pids, r in reward.calls for j in range(len(pids) // G)
+        len(set(r[j * G : (j + 1) * G])) > 1
+        for pids, r in reward.calls
+        for j in range(len(pids) // G)
     )

@@ -186,7 +186,9 @@ def test_sft_with_lora_trains_the_adapter_and_merges_for_the_next_stage(
     )
 
 
-def test_lora_adapter_records_an_absolute_base_path(tmp_path, tiny_model_dir, srl_data, monkeypatch):
+def test_lora_adapter_records_an_absolute_base_path(
+    tmp_path, tiny_model_dir, srl_data, monkeypatch
+):
     """Trained from a relative model path, the adapter still names its base from any folder."""
     import shutil
 
@@ -196,7 +198,16 @@ def test_lora_adapter_records_an_absolute_base_path(tmp_path, tiny_model_dir, sr
     args = parse_method_args(
         "sft",
         tiny_argv("sft", Path("base"), out, "--train_file", str(srl_data["train"]))
-        + ["--max_steps", "1", "--use_peft", "--lora_r", "2", "--lora_target_modules", "q_proj", "v_proj"],
+        + [
+            "--max_steps",
+            "1",
+            "--use_peft",
+            "--lora_r",
+            "2",
+            "--lora_target_modules",
+            "q_proj",
+            "v_proj",
+        ],
     )
     run(args)
     config = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))

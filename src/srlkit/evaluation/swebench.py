@@ -47,7 +47,9 @@ def read_scaffold_predictions(path: str | os.PathLike[str]) -> list[dict[str, An
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise DataError(path, f"not JSON ({exc.msg}); expected a predictions record", number) from None
+                raise DataError(
+                    path, f"not JSON ({exc.msg}); expected a predictions record", number
+                ) from None
     return records
 
 

@@ -99,7 +99,10 @@ def build_shaped_model(
 
     out = Path(out_dir)
     marker = out / "srlkit_shape.json"
-    if marker.is_file() and json.loads(marker.read_text(encoding="utf-8")).get("name") == shape.name:
+    if (
+        marker.is_file()
+        and json.loads(marker.read_text(encoding="utf-8")).get("name") == shape.name
+    ):
         return out
     tokenizer = build_padded_tokenizer(corpus, shape.bpe_merges_vocab, shape.vocab_size)
     torch.manual_seed(seed)

@@ -265,7 +265,9 @@ def fill_batch(
             )
         mask = [bool(k) for k in generate_round(round_index, size)]
         if len(mask) != size:
-            raise ValueError(f"round {round_index} returned {len(mask)} keep flags for {size} groups")
+            raise ValueError(
+                f"round {round_index} returned {len(mask)} keep flags for {size} groups"
+            )
         plan.rounds += 1
         plan.groups_generated += len(mask)
         plan.groups_informative += sum(mask)
