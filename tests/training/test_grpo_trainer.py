@@ -342,3 +342,20 @@ def test_eval_greedy_decodes_greedily_and_restores_sampling(tiny_model_dir, tmp_
         for pids, r in reward.calls
         for j in range(len(pids) // G)
     )
+
+
+def test_greedy_validation_sets_vllm_temperature_zero_and_restores_it_after_errors():
+    """The vLLM half of eval_greedy, without vLLM: TRL's VLLMGeneration reads its ``temperature``
+    attribute at every generate call, so the trainer sets it to 0 (greedy) during validation."""
+    from types import SimpleNamespace
+
+    trainer = SRLGRPOTrainer.__new__(SRLGRPOTrainer)  # no model needed for the swap itself
+    trainer.use_vllm = True
+    trainer.vllm_generation = SimpleNamespace(temperature=0.7)
+    trainer.generation_kwargs = None
+    with trainer._greedy_generation():
+        assert trainer.vllm_generation.temperature == 0.0
+    assert trainer.vllm_generation.temperature == 0.7
+    with pytest.raises(RuntimeError), trainer._greedy_generation():
+        raise RuntimeError("validation failed")
+    assert trainer.vllm_generation.temperature == 0.7
