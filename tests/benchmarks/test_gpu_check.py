@@ -8,7 +8,6 @@ table and the exit status.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,19 +68,24 @@ def test_all_rows_run_at_tiny_shape_and_print_one_table(tmp_path, shared_data):
 
 @pytest.mark.slow
 def test_a_failing_row_makes_the_exit_status_non_zero(tmp_path, shared_data):
-    """MATH-500 rows without answers: the eval row fails, the table says so, the exit is 1."""
-    data = tmp_path / "data"
-    (data / "gsm8k").mkdir(parents=True)
-    shutil.copy(shared_data / "gsm8k" / "train.jsonl", data / "gsm8k" / "train.jsonl")
-    (data / "math500").mkdir()
-    with open(shared_data / "math500" / "test.jsonl", encoding="utf-8") as f:
-        problems = [{"problem": json.loads(line)["problem"]} for line in f]
-    (data / "math500" / "test.jsonl").write_text(
-        "".join(json.dumps(p) + "\n" for p in problems), encoding="utf-8"
+    """A row whose trainer refuses its config (0 generation rounds) fails; the table says so and
+    the exit status is 1, while the other rows still run."""
+    proc = _run(
+        [
+            "--data-dir",
+            str(shared_data),
+            "--rows",
+            "refill_full_hf,eval_hf",
+            "--max-rounds",
+            "0",
+        ],
+        tmp_path,
     )
-    proc = _run(["--data-dir", str(data), "--rows", "eval_hf"], tmp_path)
-    assert proc.returncode == 1
-    assert "| eval_hf | FAILED |" in proc.stdout
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "| refill_full_hf | FAILED |" in proc.stdout
+    assert "max_generation_rounds must be >= 1" in proc.stdout
+    assert "| eval_hf | ok |" in proc.stdout
+    assert (tmp_path / "work" / "refill_full_hf.log").is_file()  # the failing row's full log
 
 
 def test_ratio_target_turns_a_slow_srl_row_into_a_failure():
