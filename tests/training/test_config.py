@@ -187,7 +187,9 @@ def test_every_shipped_recipe_parses(tmp_path):
     for path in recipes:
         recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
         stages = (
-            stage_recipes(recipe, str(path)) if "stages" in recipe else [(path.parent.name, recipe)]
+            stage_recipes(recipe, str(path))
+            if "stages" in recipe
+            else [(recipe.get("method", path.parent.name), recipe)]
         )
         for method, cfg in stages:
             cfg = {k: v for k, v in cfg.items() if k not in ("bf16", "tf32")}  # no GPU here

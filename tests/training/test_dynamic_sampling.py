@@ -12,6 +12,7 @@ from srlkit.training.dynamic_sampling import (
     fill_batch,
     group_population_std,
     keep_mask,
+    refill_groups,
 )
 from srlkit.training.grpo_advantages import combine_rewards, grpo_advantages, nanstd
 from srlkit.training.grpo_batch import check_supported, pad_to_width, take_rows
@@ -135,7 +136,8 @@ def stream(*masks):
     """A fake generator: round r returns masks[r] and records that it was asked."""
     asked = []
 
-    def generate_round(r):
+    def generate_round(r, n):
+        assert n == len(masks[r]), f"round {r}: asked for {n} groups, the script has {len(masks[r])}"
         asked.append(r)
         return masks[r]
 
@@ -201,11 +203,90 @@ def test_max_rounds_one_filters_without_refill():
 
 def test_fill_batch_argument_checks():
     with pytest.raises(ValueError):
-        fill_batch(lambda r: [True], batch_groups=0, max_rounds=1)
+        fill_batch(lambda r, n: [True], batch_groups=0, max_rounds=1)
     with pytest.raises(ValueError):
-        fill_batch(lambda r: [True], batch_groups=1, max_rounds=0)
-    with pytest.raises(ValueError, match="fewer than batch_groups"):
-        fill_batch(lambda r: [True], batch_groups=2, max_rounds=1)
+        fill_batch(lambda r, n: [True], batch_groups=1, max_rounds=0)
+    with pytest.raises(ValueError, match="returned 1 keep flags for 2 groups"):
+        fill_batch(lambda r, n: [True], batch_groups=2, max_rounds=1)
+    with pytest.raises(ValueError, match="unknown refill size"):
+        fill_batch(lambda r, n: [False] * n, batch_groups=2, max_rounds=2, refill_size="half")
+
+
+# ---- refill size -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "missing, generated, informative, batch, mode, granularity, last, expected",
+    [
+        pytest.param(3, 8, 5, 8, "adaptive", 1, False, 5, id="ceil_3_over_5_of_8_is_4.8_to_5"),
+        pytest.param(3, 8, 5, 8, "full", 1, False, 8, id="full_is_always_B"),
+        pytest.param(1, 8, 7, 8, "adaptive", 1, False, 2, id="one_missing_at_7_of_8_needs_8_over_7"),
+        pytest.param(4, 8, 4, 8, "adaptive", 1, False, 8, id="half_kept_needs_twice_missing"),
+        pytest.param(6, 8, 2, 8, "adaptive", 1, False, 8, id="capped_at_B_24_wanted"),
+        pytest.param(3, 8, 0, 8, "adaptive", 1, False, 8, id="nothing_kept_yet_full"),
+        pytest.param(3, 8, 5, 8, "adaptive", 1, True, 8, id="last_round_full"),
+        pytest.param(3, 8, 5, 8, "adaptive", 4, False, 8, id="5_rounded_up_to_multiple_of_4"),
+        pytest.param(1, 8, 7, 8, "adaptive", 2, False, 2, id="2_already_a_multiple_of_2"),
+        pytest.param(3, 8, 6, 8, "adaptive", 1, False, 4, id="exactly_4_no_float_ceil_error"),
+        pytest.param(38, 100, 62, 100, "adaptive", 1, False, 62, id="keep_rate_0.62_38_missing_ceil_61.3"),
+    ],
+)
+def test_refill_groups_hand_computed(
+    missing, generated, informative, batch, mode, granularity, last, expected
+):
+    got = refill_groups(missing, generated, informative, batch, mode, granularity, last)
+    assert got == expected
+
+
+def test_refill_groups_argument_checks():
+    with pytest.raises(ValueError, match="unknown refill size"):
+        refill_groups(1, 8, 4, 8, mode="half")
+    with pytest.raises(ValueError, match=">= 1"):
+        refill_groups(0, 8, 4, 8, mode="adaptive")
+
+
+def sized_stream(keep_per_round):
+    """A fake generator whose round r keeps its first keep_per_round[r] groups; records sizes."""
+    sizes = []
+
+    def generate_round(r, n):
+        sizes.append(n)
+        return [g < keep_per_round[r] for g in range(n)]
+
+    return generate_round, sizes
+
+
+def test_adaptive_refill_asks_only_for_what_the_keep_rate_says():
+    # B = 8. Round 0 keeps 5 of 8 (rate 5/8): 3 missing -> ceil(3 * 8 / 5) = 5 groups.
+    # Round 1 keeps 2 of those 5 (rate so far 7/13): 1 missing -> ceil(1 * 13 / 7) = 2 groups.
+    gen, sizes = sized_stream([5, 2, 2])
+    plan = fill_batch(gen, batch_groups=8, max_rounds=5, refill_size="adaptive")
+    assert sizes == [8, 5, 2]
+    assert len(plan.selected) == 8 and plan.padding == []
+    assert plan.groups_generated == 15
+    assert plan.metrics(num_generations=4)["rollouts_per_kept_rollout"] == 15 / 8
+    # full-size rounds: the refill is 8 groups whatever is missing (3 of them kept here)
+    gen, sizes = sized_stream([5, 3])
+    full = fill_batch(gen, batch_groups=8, max_rounds=5, refill_size="full")
+    assert sizes == [8, 8] and full.groups_generated == 16
+
+
+def test_adaptive_last_allowed_round_is_full_size():
+    gen, sizes = sized_stream([5, 0, 1])
+    plan = fill_batch(gen, batch_groups=8, max_rounds=3, refill_size="adaptive")
+    # round 1: ceil(3 * 8 / 5) = 5 groups, none kept; round 2 is the last allowed: full 8
+    assert sizes == [8, 5, 8]
+    assert plan.exhausted and len(plan.selected) == 6
+    assert len(plan.padding) == 2  # dropped groups always suffice to pad
+
+
+def test_adaptive_granularity_keeps_rounds_divisible_over_processes():
+    gen, sizes = sized_stream([5, 5])
+    fill_batch(gen, batch_groups=8, max_rounds=5, refill_size="adaptive", granularity=4)
+    assert sizes == [8, 8]  # 5 rounded up to 8
+    gen, sizes = sized_stream([6, 5])
+    fill_batch(gen, batch_groups=8, max_rounds=5, refill_size="adaptive", granularity=2)
+    assert sizes == [8, 4]  # ceil(2 * 8 / 6) = 3 -> 4
 
 
 # ---- group advantages (TRL's formulas) -----------------------------------------------------

@@ -37,7 +37,7 @@ def _dataset():
     )
 
 
-def _worker(model_dir: str, out_dir: str) -> None:
+def _worker(model_dir: str, out_dir: str, refill_size: str = "full") -> None:
     import re
 
     import torch
@@ -97,6 +97,7 @@ def _worker(model_dir: str, out_dir: str) -> None:
         max_completion_length=4,
         max_steps=3,
         max_generation_rounds=3,
+        refill_size=refill_size,
         learning_rate=1e-2,
         logging_steps=1,
         report_to=[],
@@ -133,14 +134,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _expected_keep(kind: str, group: int) -> bool:
+def _expected_keep(kind: str, group: int, rows_per_process: int = ROWS_PER_PROCESS) -> bool:
     """Informative groups always have spread; cross groups only when split over both processes."""
-    straddles = (group * G) // ROWS_PER_PROCESS != (group * G + G - 1) // ROWS_PER_PROCESS
+    straddles = (group * G) // rows_per_process != (group * G + G - 1) // rows_per_process
     return kind == "informative" or (kind == "cross" and straddles)
 
 
 @pytest.mark.slow
-def test_two_processes_take_identical_decisions_on_gathered_groups(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("refill_size", ["full", "adaptive"])
+def test_two_processes_take_identical_decisions_on_gathered_groups(
+    tiny_model_dir, tmp_path, refill_size
+):
     # torchrun starts the 2 processes; accelerate (via TrainingArguments(use_cpu=True)) sees the
     # WORLD_SIZE it sets and runs them as MULTI_CPU with the gloo backend.
     # (`accelerate launch --cpu` without MPI would start a single process.)
@@ -154,6 +158,7 @@ def test_two_processes_take_identical_decisions_on_gathered_groups(tiny_model_di
         __file__,
         str(tiny_model_dir),
         str(tmp_path),
+        refill_size,
     ]
     env = {
         **os.environ,
@@ -181,7 +186,9 @@ def test_two_processes_take_identical_decisions_on_gathered_groups(tiny_model_di
         pids = c0["pid"] + c1["pid"]
         groups = [pids[j * G : (j + 1) * G] for j in range(len(pids) // G)]
         assert all(len(set(g)) == 1 for g in groups), f"a group mixes prompts: {groups}"
-        assert mask == [_expected_keep(kind_of[g[0]], j) for j, g in enumerate(groups)]
+        rows = len(c0["pid"])  # this round's rows per process (fewer in a smaller refill round)
+        assert len(c1["pid"]) == rows
+        assert mask == [_expected_keep(kind_of[g[0]], j, rows) for j, g in enumerate(groups)]
         saw_straddling_cross |= any(
             kind_of[g[0]] == "cross" and j == 1 for j, g in enumerate(groups)
         )
@@ -206,6 +213,26 @@ def test_two_processes_take_identical_decisions_on_gathered_groups(tiny_model_di
         assert (rec["group"] + 1) * G <= ROWS_PER_PROCESS and len(rec["rollouts"]) == G
         assert rec["kept"] == r0["steps"][rec["step"] - 1]["keep_masks"][rec["round"]][rec["group"]]
 
+    # each round had the size the refill rule gives from the step's earlier rounds
+    from srlkit.training.dynamic_sampling import refill_groups
+
+    batch_groups = 2 * ROWS_PER_PROCESS // G
+    refill_sizes = [len(m) for s in r0["steps"] for m in s["keep_masks"][1:]]
+    if refill_size == "adaptive":  # the seeded run has a refill round smaller than B
+        assert any(n < batch_groups for n in refill_sizes), refill_sizes
+    else:
+        assert refill_sizes and all(n == batch_groups for n in refill_sizes)
+    for step in r0["steps"]:
+        sizes, kept, generated = [len(m) for m in step["keep_masks"]], 0, 0
+        for r, mask in enumerate(step["keep_masks"]):
+            if r > 0:
+                missing = batch_groups - min(kept, batch_groups)
+                expected = refill_groups(
+                    missing, generated, kept, batch_groups, refill_size, last_round=r == 2
+                )
+                assert sizes[r] == expected, (refill_size, step["keep_masks"])
+            kept, generated = kept + sum(mask), generated + len(mask)
+
 
 if __name__ == "__main__":
-    _worker(sys.argv[1], sys.argv[2])
+    _worker(*sys.argv[1:4])

@@ -288,3 +288,78 @@ def test_accumulation_iterations_and_kl_work_with_assembled_batches(tiny_model_d
             assert batch[key].shape == batch["completion_ids"].shape
     assert any(not torch.equal(p, before[n]) for n, p in trainer.model.named_parameters())
     assert all(math.isfinite(h["loss"]) for h in trainer.state.log_history if "loss" in h)
+
+
+@pytest.mark.slow
+def test_adaptive_refill_generates_smaller_rounds_with_fresh_prompts(
+    filtering_trainer, monkeypatch
+):
+    """Round 0 keeps 3 of 4 groups (rate 3/4): 1 missing -> ceil(1 * 4 / 3) = 2 groups, i.e. a
+    refill round of 2 * G rows where refill_size="full" would generate 4 * G."""
+    trainer, reward = filtering_trainer
+    monkeypatch.setattr(trainer.args, "max_generation_rounds", 4)
+    monkeypatch.setattr(trainer.args, "refill_size", "adaptive")
+    calls_before = len(reward.calls)
+    trainer._generate_and_score_completions(grouped_inputs(prompt_dataset(), [0, 2, 4, 1]))
+    calls = reward.calls[calls_before:]
+    assert trainer.last_keep_masks[0] == [True, True, True, False]
+    assert len(calls[1][0]) == 2 * G  # the refill round: 2 prompts, not 4
+    assert [len(m) for m in trainer.last_keep_masks][:2] == [4, 2]
+    plan = trainer.last_dynamic_sampling
+    assert plan.groups_generated == sum(len(m) for m in trainer.last_keep_masks)
+
+
+@pytest.mark.slow
+def test_eval_greedy_decodes_greedily_and_restores_sampling(tiny_model_dir, tmp_path):
+    """With eval_greedy, validation rollouts of one prompt are identical; training still samples."""
+    reward = RecordingReward()
+    args = make_config(
+        tmp_path,
+        eval_greedy=True,
+        per_device_eval_batch_size=8,
+        num_generations_eval=G,
+        max_steps=1,
+        temperature=1.0,
+    )
+    data = prompt_dataset(4)
+    trainer = SRLGRPOTrainer(
+        model=str(tiny_model_dir),
+        reward_funcs=reward,
+        args=args,
+        train_dataset=data,
+        eval_dataset=data,
+    )
+    sampling_config = trainer.generation_config
+    trainer.evaluate()
+    eval_calls = list(reward.calls)
+    assert eval_calls
+    for pids, rewards in eval_calls:
+        groups = [rewards[j * G : (j + 1) * G] for j in range(len(pids) // G)]
+        assert all(len(set(g)) == 1 for g in groups), "greedy rollouts of one prompt differ"
+    assert trainer.generation_config is sampling_config and sampling_config.do_sample
+    # the same validation sampled at temperature 1 gives differing rollouts somewhere
+    trainer.args.eval_greedy = False
+    reward.calls.clear()
+    trainer.evaluate()
+    assert any(
+        len(set(r[j * G : (j + 1) * G])) > 1
+        for pids, r in reward.calls
+        for j in range(len(pids) // G)
+    )
+
+
+def test_greedy_validation_sets_vllm_temperature_zero_and_restores_it_after_errors():
+    """The vLLM half of eval_greedy, without vLLM: TRL's VLLMGeneration reads its ``temperature``
+    attribute at every generate call, so the trainer sets it to 0 (greedy) during validation."""
+    from types import SimpleNamespace
+
+    trainer = SRLGRPOTrainer.__new__(SRLGRPOTrainer)  # no model needed for the swap itself
+    trainer.use_vllm = True
+    trainer.vllm_generation = SimpleNamespace(temperature=0.7)
+    trainer.generation_kwargs = None
+    with trainer._greedy_generation():
+        assert trainer.vllm_generation.temperature == 0.0
+    assert trainer.vllm_generation.temperature == 0.7
+    with pytest.raises(RuntimeError), trainer._greedy_generation():
+        raise RuntimeError("validation failed")
+    assert trainer.vllm_generation.temperature == 0.7

@@ -198,3 +198,31 @@ def test_sft_with_lora_trains_the_adapter_and_merges_for_the_next_stage(
     assert _changed(tiny_model_dir, Path(merged)), (
         "the merged model must carry the adapter's update"
     )
+
+
+def test_lora_adapter_records_an_absolute_base_path(
+    tmp_path, tiny_model_dir, srl_data, monkeypatch
+):
+    """Trained from a relative model path, the adapter still names its base from any folder."""
+    import shutil
+
+    shutil.copytree(tiny_model_dir, tmp_path / "base")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "runs" / "sft-lora"
+    args = parse_method_args(
+        "sft",
+        tiny_argv("sft", Path("base"), out, "--train_file", str(srl_data["train"]))
+        + [
+            "--max_steps",
+            "1",
+            "--use_peft",
+            "--lora_r",
+            "2",
+            "--lora_target_modules",
+            "q_proj",
+            "v_proj",
+        ],
+    )
+    run(args)
+    config = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))
+    assert config["base_model_name_or_path"] == str((tmp_path / "base").resolve())

@@ -22,6 +22,12 @@ the field and to models trained on their data):
   ``open setup.py`` or ``edit 1:5 ... end_of_edit``) renders as the command text itself,
   stripped of surrounding blank space.
 
+The tool-call form is exactly what two agent scaffolds parse from a model's reply, so a model
+trained on these targets can be run by them: SWE-agent's ``xml_function_calling`` parser (the
+scaffold that recorded the SWE-smith trajectories) and OpenHands CodeAct's parser for models
+without native function calling. ``tests/data/test_action_scaffold_format.py`` parses every
+real expert action, rendered here, with their documented grammar (see docs/agents.md).
+
 >>> canonicalize_action_text('<tool_call>{"name": "bash", "arguments": {"command": "ls"}}</tool_call>')
 '<function=bash>\\n<parameter=command>ls</parameter>\\n</function>'
 >>> canonicalize_action_text("```bash\\nls -F\\n```")

@@ -116,7 +116,9 @@ class HFBackend:
     ) -> HFBackend:
         """Load a model id or directory; ``device="auto"`` picks CUDA when present, ``dtype="auto"`` bf16 there."""
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
+
+        from srlkit.models.adapters import load_causal_lm
 
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -125,9 +127,8 @@ class HFBackend:
         else:
             torch_dtype = getattr(torch, dtype)
         tokenizer = AutoTokenizer.from_pretrained(model, trust_remote_code=trust_remote_code)
-        lm = AutoModelForCausalLM.from_pretrained(
-            model, dtype=torch_dtype, trust_remote_code=trust_remote_code
-        )
+        # a LoRA adapter folder loads onto its base, found from any working directory
+        lm = load_causal_lm(model, dtype=torch_dtype, trust_remote_code=trust_remote_code)
         return cls(lm.to(device), tokenizer, batch_size=batch_size)
 
     def _generation_config(self, settings: SamplingSettings) -> Any:

@@ -76,12 +76,12 @@ def loadable_model_path(
     merged = Path(merged_dir)
     if (merged / "config.json").exists():
         return str(merged)
-    from peft import AutoPeftModelForCausalLM
     from transformers import AutoTokenizer
 
+    from srlkit.models.adapters import load_causal_lm
+
     logger.info("merging LoRA adapter %s into its base model -> %s", checkpoint, merged)
-    model = AutoPeftModelForCausalLM.from_pretrained(str(checkpoint))
-    model = model.merge_and_unload()
+    model = load_causal_lm(checkpoint)
     model.save_pretrained(merged)
     AutoTokenizer.from_pretrained(str(checkpoint)).save_pretrained(merged)
     return str(merged)

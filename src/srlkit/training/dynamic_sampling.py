@@ -171,22 +171,76 @@ class FillPlan:
         }
 
 
+# How big a refill round is. "full": every round has the batch's B prompts (verl DAPO's rule).
+# "adaptive": a refill round is sized from the keep rate seen so far in the step, to end the step
+# with about B kept groups and no more: with 62% of groups kept, full rounds generate ~2 groups per
+# kept group (round 0 keeps 0.62 B, a second full round brings 1.24 B) where 1 / 0.62 = 1.61 would
+# do. The last allowed round is always full-size, so a step is never left short more often than
+# with "full" for want of one more try.
+REFILL_FULL = "full"
+REFILL_ADAPTIVE = "adaptive"
+REFILL_SIZES = (REFILL_ADAPTIVE, REFILL_FULL)
+
+
+def refill_groups(
+    missing: int,
+    groups_generated: int,
+    groups_informative: int,
+    batch_groups: int,
+    mode: str = REFILL_FULL,
+    granularity: int = 1,
+    last_round: bool = False,
+) -> int:
+    """How many prompt groups the next refill round generates.
+
+    * ``mode="full"``, the last allowed round (``last_round``), or no group kept yet (no keep
+      rate to go by): ``batch_groups``.
+    * ``mode="adaptive"``: ``ceil(missing / keep_rate)`` with ``keep_rate = groups_informative /
+      groups_generated`` over the step's rounds so far, i.e. the round whose expected yield is
+      exactly the ``missing`` groups; never more than ``batch_groups``.
+
+    The result is rounded up to a multiple of ``granularity`` (the group count whose rollouts
+    split evenly over the processes: ``P / gcd(G, P)`` for P processes and G rollouts per
+    prompt). ``batch_groups`` is itself such a multiple in TRL's layout, so the cap keeps it.
+
+    >>> refill_groups(missing=3, groups_generated=8, groups_informative=5, batch_groups=8, mode="adaptive")
+    5
+    >>> refill_groups(3, 8, 5, 8, mode="full")
+    8
+    """
+    if mode not in REFILL_SIZES:
+        raise ValueError(f"unknown refill size {mode!r}; expected one of {REFILL_SIZES}")
+    if missing < 1 or batch_groups < 1 or granularity < 1:
+        raise ValueError(
+            f"missing, batch_groups and granularity must be >= 1; got {missing}, {batch_groups}, {granularity}"
+        )
+    if mode == REFILL_FULL or last_round or groups_informative <= 0:
+        return batch_groups
+    wanted = -(-missing * groups_generated // groups_informative)  # exact integer ceil
+    wanted = -(-wanted // granularity) * granularity
+    return min(wanted, batch_groups)
+
+
 def fill_batch(
-    generate_round: Callable[[int], Sequence[bool]],
+    generate_round: Callable[[int, int], Sequence[bool]],
     batch_groups: int,
     max_rounds: int,
+    refill_size: str = REFILL_FULL,
+    granularity: int = 1,
 ) -> FillPlan:
     """Run generation rounds until ``batch_groups`` informative groups are found or rounds run out.
 
-    ``generate_round(r)`` generates and scores round ``r`` (0-based) and returns its keep mask
-    (one bool per group). Informative groups are taken in generation order; those beyond
-    ``batch_groups`` are discarded, as in verl's DAPO (keeping them for the next step would
+    ``generate_round(r, n)`` generates and scores round ``r`` (0-based) of ``n`` prompt groups
+    and returns its keep mask (one bool per group). Round 0 always has ``batch_groups`` groups
+    (the batch TRL's sampler drew); refill rounds are sized by :func:`refill_groups` with
+    ``refill_size`` and ``granularity``. Informative groups are taken in generation order;
+    those beyond ``batch_groups`` are discarded, as in verl's DAPO (keeping them for the next step would
     train on stale, off-policy rollouts). Must be called identically on every process: the
     trainer feeds it keep masks computed from rewards gathered across processes, so every
     process runs the same number of rounds and picks the same groups.
 
     >>> masks = iter([[True, False, False], [False, True, True]])
-    >>> plan = fill_batch(lambda r: next(masks), batch_groups=3, max_rounds=4)
+    >>> plan = fill_batch(lambda r, n: next(masks), batch_groups=3, max_rounds=4)
     >>> plan.selected, plan.rounds, plan.padding
     ([(0, 0), (1, 1), (1, 2)], 2, [])
     """
@@ -198,7 +252,22 @@ def fill_batch(
     dropped: list[tuple[int, int]] = []
     while plan.rounds < max_rounds and len(plan.selected) < batch_groups:
         round_index = plan.rounds
-        mask = [bool(k) for k in generate_round(round_index)]
+        size = batch_groups
+        if round_index > 0:
+            size = refill_groups(
+                batch_groups - len(plan.selected),
+                plan.groups_generated,
+                plan.groups_informative,
+                batch_groups,
+                refill_size,
+                granularity,
+                last_round=round_index == max_rounds - 1,
+            )
+        mask = [bool(k) for k in generate_round(round_index, size)]
+        if len(mask) != size:
+            raise ValueError(
+                f"round {round_index} returned {len(mask)} keep flags for {size} groups"
+            )
         plan.rounds += 1
         plan.groups_generated += len(mask)
         plan.groups_informative += sum(mask)
@@ -207,10 +276,7 @@ def fill_batch(
                 plan.selected.append((round_index, group))
             elif not keep:
                 dropped.append((round_index, group))
-    missing = batch_groups - len(plan.selected)
-    if missing > len(dropped):  # only possible if a round returned fewer groups than asked
-        raise ValueError(
-            f"rounds produced {plan.groups_generated} groups, fewer than batch_groups={batch_groups}"
-        )
-    plan.padding = dropped[:missing]
+    # Round 0 alone has batch_groups groups, so whatever is not selected was dropped:
+    # there are always enough dropped groups to pad the batch to its size.
+    plan.padding = dropped[: batch_groups - len(plan.selected)]
     return plan

@@ -11,8 +11,10 @@ What changes, and only when training with ``dynamic_sampling=True``:
    computed from the rewards *gathered from all processes* (so a group whose rollouts sit on
    several processes is judged whole, and every process takes the same decision).
 2. While fewer than B informative groups are found (B = ``generation_batch_size //
-   num_generations``, TRL's prompts per generation batch), another round is generated for B
-   fresh prompts drawn from the training set, up to ``max_generation_rounds`` rounds.
+   num_generations``, TRL's prompts per generation batch), another round is generated for
+   fresh prompts drawn from the training set, up to ``max_generation_rounds`` rounds: B prompts
+   (``refill_size="full"``) or as many as the keep rate seen so far says are needed
+   (``"adaptive"``, see :func:`~srlkit.training.dynamic_sampling.refill_groups`).
 3. The first B informative groups become the batch, re-laid out in TRL's process layout, with
    advantages recomputed over exactly these groups. If the rounds ran out, dropped groups fill
    the missing slots only to keep tensor shapes; their completion mask and advantage are
@@ -37,8 +39,10 @@ batch untouched: the cost of the feature is then one small std computation per s
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,8 +119,30 @@ class SRLGRPOConfig(GRPOConfig):
         metadata={"help": "Longest prompt / completion text kept per rollout in rollouts.jsonl."},
     )
 
+    refill_size: str = field(
+        default=ds.REFILL_FULL,
+        metadata={
+            "help": "Prompts per refill round. 'full': B, the batch's prompt count (verl DAPO). "
+            "'adaptive': ceil(missing / keep rate so far in the step), capped at B; the last "
+            "allowed round is always full. Fewer rollouts per kept rollout, possibly more rounds.",
+            "choices": list(ds.REFILL_SIZES),
+        },
+    )
+    eval_greedy: bool = field(
+        default=False,
+        metadata={
+            "help": "Validate with greedy decoding instead of sampling at the training temperature: "
+            "a deterministic validation score for best-checkpoint selection (set "
+            "num_generations_eval 1 then: greedy rollouts of one prompt are identical)."
+        },
+    )
+
     def __post_init__(self):
         super().__post_init__()
+        if self.refill_size not in ds.REFILL_SIZES:
+            raise ValueError(
+                f"refill_size must be one of {ds.REFILL_SIZES}, got {self.refill_size!r}"
+            )
         if self.dynamic_sampling_rule not in ds.RULES:
             raise ValueError(
                 f"dynamic_sampling_rule must be one of {ds.RULES}, got {self.dynamic_sampling_rule!r}"
@@ -220,8 +246,9 @@ class SRLGRPOTrainer(GRPOTrainer):
         rounds: list[tuple[dict[str, Any], torch.Tensor]] = []
         keep_masks: list[list[bool]] = []
 
-        def generate_round(round_index: int) -> list[bool]:
-            batch = inputs if round_index == 0 else self._refill_inputs(round_index, len(inputs))
+        def generate_round(round_index: int, groups: int) -> list[bool]:
+            rows = groups * self.num_generations // self.accelerator.num_processes
+            batch = inputs if round_index == 0 else self._refill_inputs(round_index, rows, groups)
             output = self._timed_round(batch, "generate" if round_index == 0 else "refill")
             rewards_per_func = self._round_rewards_per_func
             rounds.append((output, rewards_per_func))
@@ -229,12 +256,55 @@ class SRLGRPOTrainer(GRPOTrainer):
             return keep_masks[-1]
 
         batch_groups = self.args.generation_batch_size // self.num_generations
-        plan = ds.fill_batch(generate_round, batch_groups, self.args.max_generation_rounds)
+        processes = self.accelerator.num_processes
+        plan = ds.fill_batch(
+            generate_round,
+            batch_groups,
+            self.args.max_generation_rounds,
+            getattr(self.args, "refill_size", ds.REFILL_FULL),
+            granularity=processes // math.gcd(self.num_generations, processes),
+        )
         self.last_dynamic_sampling, self.last_keep_masks = plan, keep_masks
         self._log_plan(plan)
         if plan.is_first_round_whole:
             return rounds[0][0]  # TRL's own batch: nothing to change
         return self._assemble(plan, rounds)
+
+    def evaluate(self, *args, **kwargs):
+        """TRL's validation; with ``eval_greedy`` its rollouts are decoded greedily."""
+        if not getattr(self.args, "eval_greedy", False):
+            return super().evaluate(*args, **kwargs)
+        with self._greedy_generation():
+            return super().evaluate(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def _greedy_generation(self):
+        """Swap TRL's sampling settings for greedy ones (HF or vLLM), restoring them after.
+
+        Only the generation settings change: ``self.temperature`` also scales the logits of the
+        log-probability pass, and must stay the training temperature there.
+        """
+        from transformers import GenerationConfig
+
+        vllm = getattr(self, "vllm_generation", None) if self.use_vllm else None
+        saved_kwargs = getattr(self, "generation_kwargs", None)
+        saved_config = getattr(self, "generation_config", None)
+        saved_temperature = vllm.temperature if vllm is not None else None
+        try:
+            if vllm is not None:
+                vllm.temperature = 0.0  # vLLM's greedy decoding
+            if saved_kwargs is not None:
+                sampling = ("temperature", "top_p", "top_k", "min_p")
+                greedy = {k: v for k, v in saved_kwargs.items() if k not in sampling}
+                greedy["do_sample"] = False
+                self.generation_kwargs = greedy
+                self.generation_config = GenerationConfig(**greedy, disable_compile=True)
+            yield
+        finally:
+            if vllm is not None:
+                vllm.temperature = saved_temperature
+            if saved_kwargs is not None:
+                self.generation_kwargs, self.generation_config = saved_kwargs, saved_config
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         """TRL's loss, rescaled when padding groups sit in the batch (scale 1 otherwise)."""
@@ -253,8 +323,10 @@ class SRLGRPOTrainer(GRPOTrainer):
             correct_threshold=self.args.dynamic_sampling_correct_threshold,
         )
 
-    def _refill_inputs(self, round_index: int, local_rows: int) -> list[dict[str, Any]]:
-        """This process's rows of a refill round: B fresh prompts, each repeated G times.
+    def _refill_inputs(
+        self, round_index: int, local_rows: int, n_prompts: int | None = None
+    ) -> list[dict[str, Any]]:
+        """This process's rows of a refill round: ``n_prompts`` fresh prompts (default B), each repeated G times.
 
         Prompts are drawn without replacement by a generator seeded from (seed, global step,
         micro-step, round), identically on every process and reproducibly after a resume; the
@@ -262,7 +334,7 @@ class SRLGRPOTrainer(GRPOTrainer):
         taking the p-th contiguous slice).
         """
         dataset = self._refill_dataset()
-        n_prompts = self.args.generation_batch_size // self.num_generations
+        n_prompts = n_prompts or self.args.generation_batch_size // self.num_generations
         micro_step = self._step % max(self.args.gradient_accumulation_steps, 1)
         seed = np.random.SeedSequence(
             [self.args.seed, self.state.global_step, micro_step, round_index]

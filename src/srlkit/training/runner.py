@@ -203,6 +203,17 @@ def _disable_eval_without_data(train_args: Any) -> None:
     train_args.do_eval = False
 
 
+def _absolute_local_model(args: MethodArgs) -> None:
+    """A local model folder given as a relative path becomes absolute.
+
+    Why: a LoRA adapter records the path it was trained from, and ``srl eval`` started from
+    another folder could not find a relative one.
+    """
+    path = args.model.model_name_or_path
+    if path and not os.path.isabs(path) and os.path.isdir(path):
+        args.model.model_name_or_path = str(Path(path).resolve())
+
+
 def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
     """Everything up to (not including) ``train()``: returns ``(trainer, data_summary)``."""
     from trl import get_peft_config
@@ -212,6 +223,7 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
     check_report_to(args.train.report_to)  # before the model loads: fail in one line
     if grpo:
         _check_generation_backend(args.train)  # before any data is read: fail fast
+    _absolute_local_model(args)
     tokenizer = _load_tokenizer(args, padding_side="left" if grpo else "right")
     train_ds, eval_ds, summary = build_datasets(args, tokenizer)
     if eval_ds is None:

@@ -23,10 +23,12 @@ METHODS: dict[str, tuple[str, ...]] = {
     "training_step": ("model", "inputs", "num_items_in_batch"),
     "compute_loss": ("model", "inputs", "return_outputs", "num_items_in_batch"),
     "get_train_dataloader": (),
+    "evaluate": (),
 }
 
 # Attributes of a constructed GRPOTrainer we read (``current_gradient_accumulation_steps`` is
-# read too, but only after TRL's own ``training_step`` has used it).
+# read too, but only after TRL's own ``training_step`` has used it; greedy validation swaps
+# ``generation_kwargs`` / ``generation_config`` / ``vllm_generation.temperature`` when present).
 ATTRIBUTES: tuple[str, ...] = (
     "_metrics",
     "_step",
@@ -38,6 +40,7 @@ ATTRIBUTES: tuple[str, ...] = (
     "pad_to_multiple_of",
     "reward_weights",
     "scale_rewards",
+    "use_vllm",
 )
 
 
