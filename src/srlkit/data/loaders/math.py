@@ -48,7 +48,9 @@ S1K_MARKERS = (
 SHORT_ANSWER_CHARS = 64
 
 _CALC_RE = re.compile(r"<<[^<>]*>>")
-_GSM8K_FINAL_RE = re.compile(r"^\s*####\s*(.+?)\s*$", re.MULTILINE)
+# One line at a time, captured whole and stripped in Python: ``^\s*####\s*(.+?)\s*$`` crossed
+# line ends and backtracked over white-space runs, quadratic on a long run of blank lines.
+_GSM8K_FINAL_RE = re.compile(r"^[ \t]*####([^\n]*)$", re.MULTILINE)
 _SOCRATIC_SEP = " ** "
 
 
@@ -184,7 +186,7 @@ class GSM8KLoader(MathLoader):
         solutions = (options.solution_field,) if options.solution_field else ("answer", "solution")
         _, question = first_text_field(raw, problems, "problem")
         _, solution = first_text_field(raw, solutions, "solution")
-        finals = _GSM8K_FINAL_RE.findall(solution)
+        finals = [f.strip() for f in _GSM8K_FINAL_RE.findall(solution) if f.strip()]
         body = _GSM8K_FINAL_RE.sub("", _CALC_RE.sub("", solution))
         method = options.segment if options.segment != "auto" else "lines"
         seg = segment_solution(body, method, options.step_regex)
