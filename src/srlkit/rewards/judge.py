@@ -7,7 +7,14 @@ answer costs at most that long and never blocks other threads. Children read the
 from stdin and exit on EOF, so none outlives the parent.
 
 Starting a child costs about a second (it imports sympy); it is paid once per child per
-process, not per call. A call that finds no idle child and the pool full waits for one.
+process, not per call. A call that finds no idle child and the pool full waits for one, but
+only ``STALL_S``: every child is then busy with a slow answer (a hostile one can hold a child
+for ``timeout_s`` + ``GRACE_S``), so the call starts an extra child (up to ``OVERFLOW_FACTOR``
+times ``max_workers``) rather than queue behind it. Easy answers therefore never wait out a
+hostile one; extra children stay as idle children for the next burst.
+
+Two plain decimal numbers never reach a child: they are compared here, exactly, by
+:func:`srlkit.rewards.numeric.numbers_equal` (the stated numeric tolerance).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from srlkit.rewards.numeric import numbers_equal
+
 logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 120.0
@@ -31,6 +40,12 @@ STARTUP_TIMEOUT_S = 120.0
 
 GRACE_S = 2.0
 """Extra wait beyond the soft deadline before the child is killed."""
+
+STALL_S = 0.25
+"""How long a call waits for a busy child before starting an extra one."""
+
+OVERFLOW_FACTOR = 4
+"""Children allowed beyond ``max_workers`` while all are stalled, as a multiple of it."""
 
 
 class JudgeError(RuntimeError):
@@ -114,8 +129,13 @@ class JudgePool:
 
     def _acquire(self) -> _Child:
         with self._cond:
+            ceiling = self.max_workers * OVERFLOW_FACTOR
+            stalled_at = time.monotonic() + STALL_S
             while not self._idle and self._started >= self.max_workers:
-                self._cond.wait()
+                left = stalled_at - time.monotonic()
+                if left <= 0 and self._started < ceiling:
+                    break  # every child is busy with a slow answer: start another
+                self._cond.wait(left if left > 0 else None)
             if self._idle:
                 return self._idle.pop()
             self._started += 1
@@ -147,6 +167,11 @@ class JudgePool:
             child.kill()
             self._release(None)
             return {"score": 0.0, "reason": "timeout (judge killed)"}
+        if reply.pop("restart", False):  # it hit its memory cap: replace it
+            logger.warning("math judge reached its memory limit; restarting it")
+            child.kill()
+            self._release(None)
+            return reply
         self._release(child)
         return reply
 
@@ -190,5 +215,12 @@ if hasattr(os, "register_at_fork"):
 
 
 def judge_answer(gold: str, pred: str, timeout_s: float = 5.0) -> dict[str, Any]:
-    """Judge one extracted answer against one gold answer with math-verify, time-limited."""
+    """Judge one extracted answer against one gold answer, time- and memory-limited.
+
+    Two plain decimal numbers are compared in this process (:mod:`srlkit.rewards.numeric`);
+    anything else goes to a math-verify child process.
+    """
+    same = numbers_equal(gold, pred)
+    if same is not None:
+        return {"score": 1.0 if same else 0.0, "reason": "equal numbers" if same else "different numbers"}
     return default_pool().judge(gold, pred, timeout_s)
