@@ -250,15 +250,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _read_stats(directory: str) -> dict[str, Any]:
-    from srlkit.data.build import STATS_FILE
+    from srlkit.data.stats import read_stats
 
-    path = Path(directory) / STATS_FILE
-    if not path.is_file():
-        raise DataError(path, "not found (expected the output directory of 'srl data build')")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"unreadable stats file: {exc}") from None
+    return read_stats(directory)
 
 
 def _dist(d: dict[str, Any]) -> str:

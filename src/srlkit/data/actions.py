@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from srlkit.io import RawNumber, loads_json  # noqa: F401 - RawNumber re-exported for callers
+
 try:  # parses tool-call arguments several times faster; the standard library is the fallback
     import orjson
 except ImportError:  # pragma: no cover - orjson is a dependency
@@ -105,30 +107,6 @@ def action_from_openai_tool_call(tool_call: dict[str, Any]) -> Action:
     if not isinstance(args, dict):
         raise ValueError(f"tool call arguments must be an object, got {type(args).__name__}")
     return Action(str(fn["name"]), dict(args))
-
-
-class RawNumber(str):
-    """An integer literal too long for ``int()`` (Python refuses over 4,300 digits), kept as text.
-
-    Tool-call JSON is model output and expert data alike; a 5,000-digit number in it is odd
-    but legal JSON, so it is kept verbatim instead of raising (see :func:`loads_json`).
-    """
-
-
-def _parse_int(digits: str) -> int | str:
-    return RawNumber(digits) if len(digits) > _MAX_INT_DIGITS else int(digits)
-
-
-_MAX_INT_DIGITS = 4000
-
-
-def loads_json(text: str) -> Any:
-    """``json.loads`` that never raises on legal JSON: over-long integers stay text.
-
-    Still raises ``ValueError`` (including ``json.JSONDecodeError``) on malformed JSON and
-    ``RecursionError`` on nesting deeper than the interpreter's recursion limit.
-    """
-    return json.loads(text, parse_int=_parse_int)
 
 
 def _loads_arguments(text: str) -> Any:

@@ -198,12 +198,7 @@ def iter_instances(path: str | os.PathLike[str], split: str = "train") -> Iterat
     """Stream the instances of one split from a build directory, a JSONL or a parquet file."""
     file = _resolve(path, split)
     if file.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        for batch in pq.ParquetFile(file).iter_batches():
-            for rec in batch.to_pylist():
-                rec[COL_METADATA] = json.loads(rec[COL_METADATA] or "{}")
-                yield StepInstance.from_dict(rec)
+        yield from _iter_parquet_instances(file)
         return
     for line, rec in iter_jsonl(file):
         try:
@@ -212,6 +207,25 @@ def iter_instances(path: str | os.PathLike[str], split: str = "train") -> Iterat
             raise DataError(
                 file, f"not a step instance ({exc.__class__.__name__}: {exc})", line
             ) from None
+
+
+def _iter_parquet_instances(file: Path) -> Iterator[StepInstance]:
+    """The instances of a parquet split; a torn or foreign file is one located :class:`DataError`."""
+    import pyarrow.parquet as pq
+
+    row = 0
+    try:
+        for batch in pq.ParquetFile(file).iter_batches():
+            for rec in batch.to_pylist():
+                row += 1
+                rec[COL_METADATA] = json.loads(rec.get(COL_METADATA) or "{}")
+                yield StepInstance.from_dict(rec)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # pyarrow's errors are both
+        where = f"row {row}: " if row else ""
+        message = str(exc).splitlines()[0][:200] if str(exc) else ""
+        raise DataError(
+            file, f"{where}not a readable parquet file of step instances ({type(exc).__name__}: {message})"
+        ) from None
 
 
 def load_instances(

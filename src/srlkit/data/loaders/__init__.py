@@ -145,7 +145,7 @@ def load_file(
                 continue  # detection tries again on the next record
         used = loader if format else _record_loader(loader, raw)
         try:
-            yield LoadOutcome(raw, used.load(raw, options), format=used.name)
+            yield LoadOutcome(raw, _load_one(used, raw, options), format=used.name)
         except RecordDropped as drop:
             yield LoadOutcome(
                 raw, dropped=drop.reason, detail=f"{raw.where}: {drop.detail}", format=used.name
@@ -158,6 +158,22 @@ def load_file(
         yield LoadOutcome(
             None, dropped="invalid", detail=str(err), format=loader.name if loader else ""
         )
+
+
+MALFORMED_ERRORS = (TypeError, ValueError, KeyError, AttributeError, RecursionError, UnicodeError)
+"""What a loader's code raises on a record of an unexpected shape (a number where text was
+expected, a list where an object was): turned into a located :class:`DataError`, so one odd
+record is a counted drop (with ``--skip-invalid``) or a one-line error, never a traceback."""
+
+
+def _load_one(loader: Loader, raw: RawRecord, options: LoaderOptions) -> Trajectory:
+    try:
+        return loader.load(raw, options)
+    except (DataError, RecordDropped):
+        raise
+    except MALFORMED_ERRORS as err:
+        message = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+        raise DataError(raw.path, f"{raw.prefix}malformed record: {message}", raw.line) from None
 
 
 def load_trajectories(

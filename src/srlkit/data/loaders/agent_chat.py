@@ -73,8 +73,20 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "\n".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in value)
+        return "\n".join(_part_text(i, p) for i, p in enumerate(value, start=1))
     return str(value)
+
+
+def _part_text(number: int, part: Any) -> str:
+    """One OpenAI content part's text; a part whose ``text`` is not a string is malformed."""
+    if not isinstance(part, dict):
+        return str(part)
+    text = part.get("text", "")
+    if not isinstance(text, str):
+        raise TypeError(
+            f"content part {number} has 'text' of type {type(text).__name__} (expected a string)"
+        )
+    return text
 
 
 def extract_text_action(content: str, fences: bool = True) -> tuple[str, Action] | None:
