@@ -26,15 +26,19 @@ IGNORED = {
 }
 
 
+class Killed(Exception):
+    """Stands for the process being killed: nothing after it runs (no model save, no summary)."""
+
+
 class StopAfter(TrainerCallback):
-    """Simulates an interruption: stops training once ``step`` is reached (after its checkpoint)."""
+    """Simulates a kill: raises once checkpoint ``step`` is saved, before anything else runs."""
 
     def __init__(self, step: int):
         self.step = step
 
-    def on_step_end(self, args, state, control, **kwargs):
+    def on_save(self, args, state, control, **kwargs):
         if state.global_step >= self.step:
-            control.should_training_stop = True
+            raise Killed(f"killed after checkpoint-{state.global_step}")
 
 
 def _args(model_dir: Path, out: Path, data: dict[str, Path], *extra: str):
@@ -64,7 +68,8 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, tiny_model_dir, srl_d
 
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
     run(_args(tiny_model_dir, straight, srl_data))
-    run(_args(tiny_model_dir, stopped, srl_data), callbacks=[StopAfter(1)])
+    with pytest.raises(Killed):
+        run(_args(tiny_model_dir, stopped, srl_data), callbacks=[StopAfter(1)])
     assert (stopped / "checkpoint-1").is_dir() and not (stopped / "checkpoint-2").exists()
     resumed = run(_args(tiny_model_dir, stopped, srl_data))  # resume=auto picks checkpoint-1
 

@@ -16,7 +16,9 @@ from srlkit.evaluation.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE
 
 
 def _default_out(model: str, kind: str) -> str:
-    return str(Path("eval_results") / f"{Path(model.rstrip('/')).name or 'model'}-{kind}")
+    from srlkit.evaluation.outdir import default_eval_dir
+
+    return default_eval_dir(model, kind)
 
 
 def _add_generation_args(
@@ -115,7 +117,7 @@ def _register_eval(subparsers: Any) -> None:
     p.add_argument("--no-greedy", action="store_true", help="skip the greedy answer")
     p.add_argument("--top-k", type=int, default=0, help="top-k sampling (default: 0, off)")
     p.add_argument(
-        "--out", default=None, help="output directory (default: eval_results/<model>-math)"
+        "--out", default=None, help="output directory (default: eval_results/<model name>-<hash of its path>-math)"
     )
     prompt = p.add_argument_group("prompt")
     prompt.add_argument("--system-prompt", default=None, help="optional system message")
@@ -155,7 +157,7 @@ def _register_steps(subparsers: Any) -> None:
         "--split", default="validation", help="split of a build directory (default: validation)"
     )
     s.add_argument(
-        "--out", default=None, help="output directory (default: eval_results/<model>-steps)"
+        "--out", default=None, help="output directory (default: eval_results/<model name>-<hash of its path>-steps)"
     )
     s.add_argument(
         "--lenient", action="store_true", help="accept completions that start inside <think>"
