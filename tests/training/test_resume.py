@@ -51,6 +51,8 @@ def _args(model_dir: Path, out: Path, data: dict[str, Path], *extra: str):
         "2",
         "--save_steps",
         "1",
+        "--logging_steps",
+        "1",
         *extra,
     ]
     return parse_method_args("srl", tiny_argv("srl", model_dir, out, *common))
@@ -75,6 +77,11 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, tiny_model_dir, srl_d
 
     summary = json.loads((stopped / "run_summary.json").read_text(encoding="utf-8"))
     assert summary["resumed_from"].endswith("checkpoint-1") and summary["global_step"] == 2
+    straight_summary = json.loads((straight / "run_summary.json").read_text(encoding="utf-8"))
+    # transformers averages train_loss over the resumed steps only; srlkit reports the whole run
+    assert summary["train_metrics"]["train_loss"] == pytest.approx(
+        straight_summary["train_metrics"]["train_loss"], rel=1e-6
+    )
     a = load_file(str(straight / "model.safetensors"))
     b = load_file(str(resumed.final_model_dir / "model.safetensors"))
     assert a.keys() == b.keys()
