@@ -7,11 +7,11 @@ answer costs at most that long and never blocks other threads. Children read the
 from stdin and exit on EOF, so none outlives the parent.
 
 Starting a child costs about a second (it imports sympy); it is paid once per child per
-process, not per call. A call that finds no idle child and the pool full waits for one, but
-only ``STALL_S``: every child is then busy with a slow answer (a hostile one can hold a child
-for ``timeout_s`` + ``GRACE_S``), so the call starts an extra child (up to ``OVERFLOW_FACTOR``
-times ``max_workers``) rather than queue behind it. Easy answers therefore never wait out a
-hostile one; extra children stay as idle children for the next burst.
+process, not per call. A call that finds no idle child and the pool full waits for one; but
+when no child has come free for ``STALL_S``, every child is busy with a slow answer (a hostile
+one can hold a child for ``timeout_s`` + ``GRACE_S``), and the call starts an extra child
+(at most :func:`overflow_ceiling` in all) rather than queue behind it. Easy answers therefore
+never wait out a hostile one, while a busy pool of quick answers starts no extra children.
 
 Two plain decimal numbers never reach a child: they are compared here, exactly, by
 :func:`srlkit.rewards.numeric.numbers_equal` (the stated numeric tolerance).
@@ -42,10 +42,12 @@ GRACE_S = 2.0
 """Extra wait beyond the soft deadline before the child is killed."""
 
 STALL_S = 0.25
-"""How long a call waits for a busy child before starting an extra one."""
+"""How long no child may come free before a waiting call starts an extra one."""
 
-OVERFLOW_FACTOR = 4
-"""Children allowed beyond ``max_workers`` while all are stalled, as a multiple of it."""
+
+def overflow_ceiling(max_workers: int) -> int:
+    """Children allowed in all while the regular ones are stalled: half as many again, at least 2 more."""
+    return max_workers + max(2, max_workers // 2)
 
 
 class JudgeError(RuntimeError):
@@ -125,17 +127,18 @@ class JudgePool:
         self.pid = os.getpid()  # children belong to this process only (see default_pool)
         self._idle: list[_Child] = []
         self._started = 0
+        self._last_progress = time.monotonic()  # last time a child was handed out or came free
         self._cond = threading.Condition()
 
     def _acquire(self) -> _Child:
         with self._cond:
-            ceiling = self.max_workers * OVERFLOW_FACTOR
-            stalled_at = time.monotonic() + STALL_S
+            ceiling = overflow_ceiling(self.max_workers)
             while not self._idle and self._started >= self.max_workers:
-                left = stalled_at - time.monotonic()
-                if left <= 0 and self._started < ceiling:
-                    break  # every child is busy with a slow answer: start another
-                self._cond.wait(left if left > 0 else None)
+                stalled = time.monotonic() - self._last_progress >= STALL_S
+                if stalled and self._started < ceiling:
+                    break  # no child came free for a while: all busy with slow answers
+                self._cond.wait(STALL_S)
+            self._last_progress = time.monotonic()
             if self._idle:
                 return self._idle.pop()
             self._started += 1
@@ -149,6 +152,7 @@ class JudgePool:
 
     def _release(self, child: _Child | None) -> None:
         with self._cond:
+            self._last_progress = time.monotonic()
             if child is None:
                 self._started -= 1
             else:
