@@ -74,7 +74,7 @@ def get_loader(name: str) -> Loader:
 def detect_loader(record: dict[str, Any], where: RawRecord | None = None) -> Loader:
     """The first loader that accepts ``record``; a DataError listing what was looked for otherwise."""
     for loader in LOADERS:
-        if loader.detect(record):
+        if _detects(loader, record):
             return loader
     looked = "; ".join(f"{loader.name}: {loader.looks_for}" for loader in LOADERS)
     fields = ", ".join(sorted(record)) or "none"
@@ -94,13 +94,21 @@ def _record_loader(file_loader: Loader, raw: RawRecord) -> Loader:
     without ``\\boxed``) then load correctly. A record no format recognises stays with the
     file's loader, whose error names the missing field precisely.
     """
-    if file_loader.detect(raw.record):
+    if _detects(file_loader, raw.record):
         return file_loader
     for loader in LOADERS:
         # The file's loader already said no; asking again would rescan every message.
-        if loader is not file_loader and loader.detect(raw.record):
+        if loader is not file_loader and _detects(loader, raw.record):
             return loader
     return file_loader
+
+
+def _detects(loader: Loader, record: dict[str, Any]) -> bool:
+    """``loader.detect(record)``; a record of a shape the check trips over is not its format."""
+    try:
+        return bool(loader.detect(record))
+    except MALFORMED_ERRORS:
+        return False
 
 
 @dataclass
