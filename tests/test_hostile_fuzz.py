@@ -186,3 +186,23 @@ def test_every_loader_counts_every_hostile_record(tmp_path_factory, batch, fmt):
     )
     assert stats.read == len(batch) and stats.reconciles()
     assert seconds + build_seconds < BUILD_BOUND_S
+
+
+OUTCOME_TIMEOUT_S = 2.0
+answers = st.one_of(
+    hostile_text,
+    st.sampled_from(["2^{3\\cdot 10^{9}}", "10^{10^{8}}", "\\frac{1}{0}", "9" * 5000, "1,000.5", ""]),
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(answer=answers, gold=st.one_of(answers, st.integers(), st.floats(), st.none()))
+def test_outcome_reward_never_raises_and_is_time_bounded(answer, gold):
+    from srlkit.rewards.judge import GRACE_S, STARTUP_TIMEOUT_S, default_pool
+    from srlkit.rewards.outcome import outcome_reward
+
+    default_pool()  # started outside the timing: a child's start is paid once per process
+    completions = [f"so \\boxed{{{answer}}}", answer, [{"role": "assistant", "content": answer}]]
+    scores, seconds = _timed(outcome_reward, completions, answer=[gold] * 3, timeout_s=OUTCOME_TIMEOUT_S)
+    assert len(scores) == 3 and all(s in (None, 0.0, 1.0) for s in scores)
+    assert seconds < 3 * (OUTCOME_TIMEOUT_S + GRACE_S) + STARTUP_TIMEOUT_S / 10
