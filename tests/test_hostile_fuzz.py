@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from srlkit.data.build import BuildConfig, build_dataset
 from srlkit.data.loaders import LOADERS, load_file
 from srlkit.rewards.format import format_reward
-from srlkit.rewards.outcome import extract_answer, normalize_answer
 from srlkit.rewards.numeric import numbers_equal
+from srlkit.rewards.outcome import extract_answer, normalize_answer
 from srlkit.rewards.srl import srl_step_reward
 from srlkit.rewards.verl import compute_score_batch
 
@@ -79,8 +79,12 @@ def _message(role_values=("system", "user", "assistant", "tool", "ai")):
             {"role": st.sampled_from(role_values) | values, "content": values},
             optional={
                 "tool_calls": values
-                | st.lists(st.fixed_dictionaries({"function": st.fixed_dictionaries(
-                    {"name": values, "arguments": values})}), max_size=2),  # fmt: skip
+                | st.lists(
+                    st.fixed_dictionaries(
+                        {"function": st.fixed_dictionaries({"name": values, "arguments": values})}
+                    ),
+                    max_size=2,
+                ),
                 "text": values,
             },
         ),
@@ -95,7 +99,9 @@ records = st.tuples(
     ),
     st.fixed_dictionaries({"question": values, "answer": values}),
     st.fixed_dictionaries({"messages": st.lists(_message(), max_size=6)}),
-    st.fixed_dictionaries({"trajectory": st.lists(_message(), max_size=6)}, optional={"history": values}),
+    st.fixed_dictionaries(
+        {"trajectory": st.lists(_message(), max_size=6)}, optional={"history": values}
+    ),
     st.fixed_dictionaries(
         {"task": values, "kind": st.sampled_from(["math", "agent"]) | values, "steps": values},
         optional={"id": values, "metadata": values},
@@ -123,13 +129,16 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
+
 def _tool_call(value, pad: str, closed: bool) -> str:
     call = _json_line({"name": "bash", "arguments": value})
     return f"<think>t</think><tool_call>{pad}{call}{pad}{'</tool_call>' if closed else 'x'}"
 
 
 arguments = st.one_of(
-    st.dictionaries(hostile_text, st.sampled_from([HUGE_INT, DEEP, "\ud800"]) | values, min_size=1, max_size=3),
+    st.dictionaries(
+        hostile_text, st.sampled_from([HUGE_INT, DEEP, "\ud800"]) | values, min_size=1, max_size=3
+    ),
     values,
 )
 tool_calls = st.builds(
@@ -182,7 +191,10 @@ def test_every_loader_counts_every_hostile_record(tmp_path_factory, batch, fmt):
         if outcome.dropped == "invalid":
             assert str(path) in outcome.detail
     stats, build_seconds = _timed(
-        build_dataset, [path], folder / "out", BuildConfig(format=fmt, skip_invalid=True, parquet=False)
+        build_dataset,
+        [path],
+        folder / "out",
+        BuildConfig(format=fmt, skip_invalid=True, parquet=False),
     )
     assert stats.read == len(batch) and stats.reconciles()
     assert seconds + build_seconds < BUILD_BOUND_S
@@ -191,7 +203,9 @@ def test_every_loader_counts_every_hostile_record(tmp_path_factory, batch, fmt):
 OUTCOME_TIMEOUT_S = 2.0
 answers = st.one_of(
     hostile_text,
-    st.sampled_from(["2^{3\\cdot 10^{9}}", "10^{10^{8}}", "\\frac{1}{0}", "9" * 5000, "1,000.5", ""]),
+    st.sampled_from(
+        ["2^{3\\cdot 10^{9}}", "10^{10^{8}}", "\\frac{1}{0}", "9" * 5000, "1,000.5", ""]
+    ),
 )
 
 
@@ -203,6 +217,8 @@ def test_outcome_reward_never_raises_and_is_time_bounded(answer, gold):
 
     default_pool()  # started outside the timing: a child's start is paid once per process
     completions = [f"so \\boxed{{{answer}}}", answer, [{"role": "assistant", "content": answer}]]
-    scores, seconds = _timed(outcome_reward, completions, answer=[gold] * 3, timeout_s=OUTCOME_TIMEOUT_S)
+    scores, seconds = _timed(
+        outcome_reward, completions, answer=[gold] * 3, timeout_s=OUTCOME_TIMEOUT_S
+    )
     assert len(scores) == 3 and all(s in (None, 0.0, 1.0) for s in scores)
     assert seconds < 3 * (OUTCOME_TIMEOUT_S + GRACE_S) + STARTUP_TIMEOUT_S / 10

@@ -38,9 +38,13 @@ def prepare_output_dir(out: Path, option: str = "--out") -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise DataError(out, f"a parent of this path is a file; {option} must name a folder") from None
+        raise DataError(
+            out, f"a parent of this path is a file; {option} must name a folder"
+        ) from None
     except OSError as err:
-        raise DataError(out, f"cannot create the output folder ({err.strerror}); choose another {option}") from None
+        raise DataError(
+            out, f"cannot create the output folder ({err.strerror}); choose another {option}"
+        ) from None
     if not os.access(out, os.W_OK | os.X_OK):
         raise DataError(out, f"output folder is not writable; choose another {option}")
 
@@ -116,7 +120,9 @@ def publish_together(
     try:
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=out))
     except OSError as err:
-        raise DataError(out, f"cannot write in the output folder ({err.strerror}); choose another {option}") from None
+        raise DataError(
+            out, f"cannot write in the output folder ({err.strerror}); choose another {option}"
+        ) from None
     try:
         yield staging
         if not (staging / marker).exists():
@@ -124,7 +130,9 @@ def publish_together(
         _publish(staging, out, names, marker)
     except OSError as err:
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DataError(out, f"no space left on the device; nothing was published ({err.strerror})") from None
+            raise DataError(
+                out, f"no space left on the device; nothing was published ({err.strerror})"
+            ) from None
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -13,12 +13,16 @@ import pytest
 
 from srlkit.cli.main import main as srl
 from srlkit.data import build as build_module
+from srlkit.data import stats as stats_module
 from srlkit.data.build import BuildConfig, build_dataset
 from srlkit.data.export import iter_instances
-from srlkit.data import stats as stats_module
 from srlkit.io import DataError
 
-GOOD = {"problem": "What is 2+3?", "solution": "1. **Add** 2 + 3 = 5\n2. **Answer** so 5", "answer": "5"}
+GOOD = {
+    "problem": "What is 2+3?",
+    "solution": "1. **Add** 2 + 3 = 5\n2. **Answer** so 5",
+    "answer": "5",
+}
 
 BAD_LINES = {
     "deep_nesting": '{"problem": "p", "solution": ' + "[" * 5000 + "]" * 5000 + "}",
@@ -39,7 +43,9 @@ def _write(path, lines):
 @pytest.mark.parametrize("case", sorted(BAD_LINES))
 def test_bad_math_record_is_a_counted_drop_with_file_and_line(case, tmp_path):
     data = _write(tmp_path / "in.jsonl", [_good(1), BAD_LINES[case], _good(2)])
-    stats = build_dataset([data], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0))
+    stats = build_dataset(
+        [data], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0)
+    )
     assert (stats.read, stats.kept, stats.dropped["invalid"]) == (3, 2, 1)
     assert stats.drop_examples["invalid"][0].startswith(f"{data}:2: ")
     with pytest.raises(DataError, match=r"in\.jsonl:2: "):
@@ -48,7 +54,7 @@ def test_bad_math_record_is_a_counted_drop_with_file_and_line(case, tmp_path):
 
 def test_huge_integer_is_kept_verbatim_not_a_crash(tmp_path):
     huge = "9" * 5000
-    line = '{"problem": "p", "solution": "1. **a** x\\n2. **b** y", "answer": %s}' % huge
+    line = '{"problem": "p", "solution": "1. **a** x\\n2. **b** y", "answer": ' + huge + "}"
     data = _write(tmp_path / "in.jsonl", [line])
     stats = build_dataset([data], tmp_path / "out", BuildConfig(validation_size=0))
     assert stats.kept == 1
@@ -59,7 +65,9 @@ def test_huge_integer_is_kept_verbatim_not_a_crash(tmp_path):
 def test_lone_surrogate_in_a_json_array_is_a_counted_drop(tmp_path):
     data = tmp_path / "in.json"
     data.write_text("[" + _good(1) + "," + BAD_LINES["lone_surrogate"] + "]", encoding="utf-8")
-    stats = build_dataset([data], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0))
+    stats = build_dataset(
+        [data], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0)
+    )
     assert (stats.kept, stats.dropped["invalid"]) == (1, 1)
     assert "record 2" in stats.drop_examples["invalid"][0]
 
@@ -70,13 +78,18 @@ def test_agent_content_part_with_non_text_is_a_counted_drop(tmp_path):
             {"role": "user", "content": [{"type": "text", "text": "task"}]},
             {"role": "assistant", "content": [{"type": "text", "text": 5}]},
             {"role": "user", "content": "OBSERVATION: x"},
-            {"role": "assistant", "content": "<function=bash>\n<parameter=command>ls</parameter>\n</function>"},
+            {
+                "role": "assistant",
+                "content": "<function=bash>\n<parameter=command>ls</parameter>\n</function>",
+            },
         ]
     }
     data = _write(tmp_path / "in.jsonl", [json.dumps(record)])
     stats = build_dataset([data], tmp_path / "out", BuildConfig(skip_invalid=True))
     assert stats.dropped["invalid"] == 1
-    assert stats.drop_examples["invalid"][0].startswith(f"{data}:1: malformed record: content part 1")
+    assert stats.drop_examples["invalid"][0].startswith(
+        f"{data}:1: malformed record: content part 1"
+    )
 
 
 def test_metadata_that_is_not_an_object_is_refused_not_reshaped(tmp_path):
@@ -84,7 +97,9 @@ def test_metadata_that_is_not_an_object_is_refused_not_reshaped(tmp_path):
     good = {"id": "t1", "task": "t", "kind": "math", "steps": steps, "metadata": {"k": 1}}
     bad = {**good, "id": "t2", "task": "u", "metadata": ["ab", "cd"]}
     data = _write(tmp_path / "in.jsonl", [json.dumps(good), json.dumps(bad)])
-    stats = build_dataset([data], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0))
+    stats = build_dataset(
+        [data], tmp_path / "out", BuildConfig(skip_invalid=True, validation_size=0)
+    )
     assert (stats.kept, stats.dropped["invalid"]) == (1, 1)
     assert stats.drop_examples["invalid"][0] == (
         f"{data}:2: malformed record: metadata should be an object, found list"
@@ -100,7 +115,9 @@ def test_math_row_with_empty_solution_is_dropped_not_read_from_its_answer(tmp_pa
 
 def test_a_failed_build_leaves_the_previous_set_untouched(tmp_path, monkeypatch):
     out = tmp_path / "out"
-    build_dataset([_write(tmp_path / "a.jsonl", [_good(1), _good(2)])], out, BuildConfig(validation_size=1))
+    build_dataset(
+        [_write(tmp_path / "a.jsonl", [_good(1), _good(2)])], out, BuildConfig(validation_size=1)
+    )
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def fail(*args, **kwargs):
@@ -119,19 +136,30 @@ def test_a_build_without_parquet_removes_the_stale_parquet_of_the_previous_one(t
     build_dataset([data], out, BuildConfig(validation_size=1))
     assert (out / "train.parquet").exists()
     build_dataset([data], out, BuildConfig(validation_size=1, parquet=False))
-    assert sorted(p.name for p in out.iterdir()) == ["stats.json", "train.jsonl", "validation.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "stats.json",
+        "train.jsonl",
+        "validation.jsonl",
+    ]
 
 
 def test_temporaries_of_a_killed_build_are_removed(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     stale_dir = out / f".staging-{int(dead.stdout)}-abc"
     stale_dir.mkdir()
     (stale_dir / "train.jsonl").write_bytes(b"x" * 1000)
     torn = out / ".train.jsonl.k2j3.tmp"
     torn.write_bytes(b"half")
-    build_dataset([_write(tmp_path / "a.jsonl", [_good(1), _good(2)])], out, BuildConfig(validation_size=1))
+    build_dataset(
+        [_write(tmp_path / "a.jsonl", [_good(1), _good(2)])], out, BuildConfig(validation_size=1)
+    )
     assert not stale_dir.exists() and not torn.exists()
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
@@ -139,7 +167,9 @@ def test_temporaries_of_a_killed_build_are_removed(tmp_path):
 def test_outputs_respect_the_umask(tmp_path):
     old = os.umask(0o027)
     try:
-        build_dataset([_write(tmp_path / "a.jsonl", [_good(1), _good(2)])], tmp_path / "out", BuildConfig())
+        build_dataset(
+            [_write(tmp_path / "a.jsonl", [_good(1), _good(2)])], tmp_path / "out", BuildConfig()
+        )
     finally:
         os.umask(old)
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "out").iterdir()}
@@ -184,7 +214,14 @@ def test_show_on_a_corrupt_parquet_or_odd_instance_is_one_line_exit_2(tmp_path, 
     (tmp_path / "train.parquet").write_bytes(b"PAR1 garbage")
     assert srl(["data", "show", str(tmp_path)]) == 2
     assert "train.parquet: not a readable parquet file" in capsys.readouterr().err
-    odd = {"id": "a", "prompt": ["x"], "target": "t", "step_index": 1, "num_steps": 2, "trajectory_id": "a"}
+    odd = {
+        "id": "a",
+        "prompt": ["x"],
+        "target": "t",
+        "step_index": 1,
+        "num_steps": 2,
+        "trajectory_id": "a",
+    }
     (tmp_path / "train.jsonl").write_text(json.dumps(odd) + "\n")
     assert srl(["data", "show", str(tmp_path)]) == 2
     assert "train.jsonl:1: not a step instance" in capsys.readouterr().err

@@ -44,7 +44,9 @@ def test_a_copied_demo_folder_evaluates_its_own_model(tmp_path, monkeypatch):
     config = quick_config()
     run_demo("original", config)
     stage = json.loads((tmp_path / "original" / "stages" / "train_srl.json").read_text())
-    assert not Path(stage["model_dir"]).is_absolute() and not stage["model_dir"].startswith("original")
+    assert not Path(stage["model_dir"]).is_absolute() and not stage["model_dir"].startswith(
+        "original"
+    )
 
     shutil.copytree(tmp_path / "original", tmp_path / "copy")
     (tmp_path / "copy" / "stages" / "eval_srl.json").unlink()  # the copy re-evaluates

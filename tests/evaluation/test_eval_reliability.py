@@ -14,7 +14,10 @@ def test_default_output_folders_differ_for_models_with_the_same_last_name(tmp_pa
     for name in ("a/model", "b/model", "a/checkpoint-4", "b/checkpoint-4"):
         (tmp_path / name).mkdir(parents=True)
         (tmp_path / name / "config.json").write_text("{}")
-    outs = {m: _default_out(m, "math") for m in ("a/model", "b/model", "a/checkpoint-4", "b/checkpoint-4")}
+    outs = {
+        m: _default_out(m, "math")
+        for m in ("a/model", "b/model", "a/checkpoint-4", "b/checkpoint-4")
+    }
     assert len(set(outs.values())) == 4
     assert outs["a/model"].startswith("eval_results/model-") and outs["a/model"].endswith("-math")
     # The same model named two ways (relative, absolute) is one folder, so resuming finds it.

@@ -70,4 +70,3 @@ def test_numeric_tolerance_is_one_rule(gold, pred, equal, monkeypatch):
     monkeypatch.setattr(judge_module, "default_pool", no_child)
     assert judge_answer(gold, pred)["score"] == (1.0 if equal else 0.0)
     assert score_answer(f"so \\boxed{{{pred}}}", gold).score == (1.0 if equal else 0.0)
-

@@ -32,21 +32,21 @@ def _timed(fn, *args):
 
 
 def test_huge_integer_in_tool_call_json_scores_instead_of_raising():
-    completion = (
-        '<think>go</think><tool_call>{"name": "bash", "arguments": {"n": %s}}</tool_call>' % HUGE
-    )
-    target = "<function=bash>\n<parameter=n>%s</parameter>\n</function>" % HUGE
+    call = '{"name": "bash", "arguments": {"n": ' + HUGE + "}}"
+    completion = f"<think>go</think><tool_call>{call}</tool_call>"
+    target = f"<function=bash>\n<parameter=n>{HUGE}</parameter>\n</function>"
     assert srl_step_reward([completion], target=[target], kind="agent") == [1.0]
     assert get_reward("srl_step")([completion], target=[target], kind=["agent"]) == [1.0]
     assert compute_score("x", completion, target, {"kind": "agent"})["score"] == 1.0
 
 
 def test_huge_integer_kept_verbatim_in_canonical_action():
-    action = parse_action('{"name": "f", "arguments": {"big": %s, "small": 3}}' % HUGE)
+    action = parse_action('{"name": "f", "arguments": {"big": ' + HUGE + ', "small": 3}}')
     assert isinstance(action.arguments["big"], actions.RawNumber)
     assert action.arguments["small"] == 3
-    assert canonicalize_action_text('{"name": "f", "arguments": "{\\"x\\": %s}"}' % HUGE) == (
-        "<function=f>\n<parameter=x>%s</parameter>\n</function>" % HUGE
+    string_arguments = '{"name": "f", "arguments": "{\\"x\\": ' + HUGE + '}"}'
+    assert canonicalize_action_text(string_arguments) == (
+        f"<function=f>\n<parameter=x>{HUGE}</parameter>\n</function>"
     )
 
 
@@ -63,7 +63,10 @@ def test_action_parsing_is_linear(text):
 
 
 def test_tool_call_body_unchanged_by_linear_rewrite():
-    assert parse_action('<tool_call>  \n{"name": "a", "arguments": {}}\n </tool_call> tail').name == "a"
+    assert (
+        parse_action('<tool_call>  \n{"name": "a", "arguments": {}}\n </tool_call> tail').name
+        == "a"
+    )
     assert parse_action('<tool_call>{"name": "a", "arguments": {"k": 1}}').arguments == {"k": 1}
 
 

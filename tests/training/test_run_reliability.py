@@ -71,7 +71,9 @@ def test_a_finished_run_is_left_alone_and_a_kill_after_its_last_checkpoint_train
 
 
 @pytest.mark.slow
-def test_a_kill_before_the_first_checkpoint_leaves_metrics_as_one_run(tmp_path, tiny_model_dir, srl_data):
+def test_a_kill_before_the_first_checkpoint_leaves_metrics_as_one_run(
+    tmp_path, tiny_model_dir, srl_data
+):
     out = tmp_path / "run"
     args = _argv(tiny_model_dir, out, srl_data, "--save_steps", "2", "--logging_steps", "1")
     with pytest.raises(Killed):
@@ -83,8 +85,8 @@ def test_a_kill_before_the_first_checkpoint_leaves_metrics_as_one_run(tmp_path, 
 
 
 def _fake_checkpoint(out: Path, step: int) -> Path:
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     ckpt = out / f"checkpoint-{step}"
     ckpt.mkdir(parents=True)
@@ -102,7 +104,9 @@ def _fake_checkpoint(out: Path, step: int) -> Path:
         pytest.param("trainer_state.json", "truncate", id="torn_state"),
     ],
 )
-def test_a_torn_latest_checkpoint_falls_back_to_the_previous_one(broken_file, how, tmp_path, caplog):
+def test_a_torn_latest_checkpoint_falls_back_to_the_previous_one(
+    broken_file, how, tmp_path, caplog
+):
     _fake_checkpoint(tmp_path, 2)
     newest = _fake_checkpoint(tmp_path, 4)
     data = (newest / broken_file).read_bytes()
@@ -110,7 +114,9 @@ def test_a_torn_latest_checkpoint_falls_back_to_the_previous_one(broken_file, ho
     with caplog.at_level(logging.WARNING):
         assert resolve_resume("auto", tmp_path) == str(tmp_path / "checkpoint-2")
     assert f"checkpoint-4 ({broken_file}" in caplog.text
-    with pytest.raises(DataError, match=rf"{broken_file}.*--resume {tmp_path / 'checkpoint-2'} works"):
+    with pytest.raises(
+        DataError, match=rf"{broken_file}.*--resume {tmp_path / 'checkpoint-2'} works"
+    ):
         resolve_resume(str(newest), tmp_path)
 
 
@@ -128,7 +134,14 @@ def test_a_pipeline_reports_a_later_stage_typo_before_the_first_stage_trains(
     recipe["output_dir"] = str(tmp_path / "pipe")
     config = tmp_path / "pipeline.yaml"
     config.write_text(yaml.safe_dump(recipe))
-    argv = ["train", "pipeline", "--config", str(config), "--model_name_or_path", str(tiny_model_dir)]
+    argv = [
+        "train",
+        "pipeline",
+        "--config",
+        str(config),
+        "--model_name_or_path",
+        str(tiny_model_dir),
+    ]
     argv += ["--srl.train_file", str(srl_data["train"]), "--srl.eval_file", ""]
     assert srl(argv) == 2
     err = capsys.readouterr().err

@@ -117,7 +117,9 @@ def _register_eval(subparsers: Any) -> None:
     p.add_argument("--no-greedy", action="store_true", help="skip the greedy answer")
     p.add_argument("--top-k", type=int, default=0, help="top-k sampling (default: 0, off)")
     p.add_argument(
-        "--out", default=None, help="output directory (default: eval_results/<model name>-<hash of its path>-math)"
+        "--out",
+        default=None,
+        help="output directory (default: eval_results/<model name>-<hash of its path>-math)",
     )
     prompt = p.add_argument_group("prompt")
     prompt.add_argument("--system-prompt", default=None, help="optional system message")
@@ -157,7 +159,9 @@ def _register_steps(subparsers: Any) -> None:
         "--split", default="validation", help="split of a build directory (default: validation)"
     )
     s.add_argument(
-        "--out", default=None, help="output directory (default: eval_results/<model name>-<hash of its path>-steps)"
+        "--out",
+        default=None,
+        help="output directory (default: eval_results/<model name>-<hash of its path>-steps)",
     )
     s.add_argument(
         "--lenient", action="store_true", help="accept completions that start inside <think>"

@@ -224,7 +224,8 @@ def _iter_parquet_instances(file: Path) -> Iterator[StepInstance]:
         where = f"row {row}: " if row else ""
         message = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise DataError(
-            file, f"{where}not a readable parquet file of step instances ({type(exc).__name__}: {message})"
+            file,
+            f"{where}not a readable parquet file of step instances ({type(exc).__name__}: {message})",
         ) from None
 
 

@@ -154,7 +154,9 @@ def stats_problem(stats: Any) -> str | None:
     if not isinstance(stats, dict):
         return f"expected a JSON object, found {type(stats).__name__}"
     t, splits, inst = stats.get("trajectories"), stats.get("splits"), stats.get("instances")
-    if not isinstance(t, dict) or not all(_is_int(t.get(k)) for k in ("read", "kept", "dropped_total")):
+    if not isinstance(t, dict) or not all(
+        _is_int(t.get(k)) for k in ("read", "kept", "dropped_total")
+    ):
         return "'trajectories' should hold integer read, kept and dropped_total"
     for key in _COUNTS:
         if not isinstance(t.get(key), dict) or not all(_is_int(v) for v in t[key].values()):

@@ -262,7 +262,9 @@ def load_backend(
     check_model_reference(model, "--model")
     if name == "hf":
         try:
-            return HFBackend.from_pretrained(model, batch_size=batch_size, device=device, dtype=dtype)
+            return HFBackend.from_pretrained(
+                model, batch_size=batch_size, device=device, dtype=dtype
+            )
         except OSError as err:
             raise DataError(
                 model,

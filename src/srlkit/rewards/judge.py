@@ -226,5 +226,8 @@ def judge_answer(gold: str, pred: str, timeout_s: float = 5.0) -> dict[str, Any]
     """
     same = numbers_equal(gold, pred)
     if same is not None:
-        return {"score": 1.0 if same else 0.0, "reason": "equal numbers" if same else "different numbers"}
+        return {
+            "score": 1.0 if same else 0.0,
+            "reason": "equal numbers" if same else "different numbers",
+        }
     return default_pool().judge(gold, pred, timeout_s)

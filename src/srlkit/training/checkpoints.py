@@ -44,7 +44,9 @@ def latest_checkpoint(output_dir: str | os.PathLike[str]) -> str | None:
         problem = checkpoint_problem(child)
         if problem is None:
             return str(child)
-        logger.warning("skipping incomplete %s (%s); trying the previous checkpoint", child.name, problem)
+        logger.warning(
+            "skipping incomplete %s (%s); trying the previous checkpoint", child.name, problem
+        )
     return None
 
 

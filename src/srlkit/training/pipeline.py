@@ -99,7 +99,11 @@ def _next_model(stage_dir: Path) -> str:
 
 
 def _validate_stages(
-    stages: list[tuple[str, dict[str, Any]]], names: list[str], root: Path, base: Path, argv: list[str]
+    stages: list[tuple[str, dict[str, Any]]],
+    names: list[str],
+    root: Path,
+    base: Path,
+    argv: list[str],
 ) -> None:
     """Parse and check every stage's options before the first one trains.
 

@@ -35,7 +35,8 @@ def check_run_options(args: Any, check_model: bool = True) -> None:
         check_model_reference(args.model.model_name_or_path, "--model_name_or_path")
     if args.train.max_steps == 0:
         raise DataError(
-            None, "--max_steps 0 would train nothing; give a positive number of steps, or -1 to train by epochs"
+            None,
+            "--max_steps 0 would train nothing; give a positive number of steps, or -1 to train by epochs",
         )
     if args.train.max_steps < 0 and args.train.num_train_epochs <= 0:
         raise DataError(None, "--num_train_epochs must be positive when --max_steps is not set")
@@ -68,7 +69,11 @@ def finalize_from_checkpoint(checkpoint: str, out: Path) -> dict[str, Any]:
     are what ``save_model`` would have written, so they are copied into the run folder.
     """
     for path in Path(checkpoint).iterdir():
-        if path.is_file() and path.name not in _RESUME_ONLY and not path.name.startswith("rng_state"):
+        if (
+            path.is_file()
+            and path.name not in _RESUME_ONLY
+            and not path.name.startswith("rng_state")
+        ):
             shutil.copy2(path, out / path.name)
     state = checkpoint_state(checkpoint)
     logger.info(

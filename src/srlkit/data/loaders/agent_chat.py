@@ -49,9 +49,7 @@ _OBSERVATION_START_RE = re.compile(r"\s*OBSERVATION:")
 _EXECUTION_START_RE = re.compile(r"\s*EXECUTION RESULT of \[")
 # ``(?<!-)``: a dash run is tried from its first dash only; without it a long run of dashes
 # was rescanned from every position (quadratic).
-_SWE_PLAY_TASK_RE = re.compile(
-    r"(?<!-)-{3,}\s*NEW TASK DESCRIPTION\s*-{3,}\s*\n", re.IGNORECASE
-)
+_SWE_PLAY_TASK_RE = re.compile(r"(?<!-)-{3,}\s*NEW TASK DESCRIPTION\s*-{3,}\s*\n", re.IGNORECASE)
 ENV_ROLES = ("user", "tool", "function", "observation", "ipython")
 ASSISTANT_ROLES = ("assistant", "ai", "gpt")
 

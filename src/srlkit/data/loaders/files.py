@@ -229,8 +229,6 @@ def _iter_jsonl(
             except (ValueError, RecursionError) as exc:
                 _fail(DataError(path, json_problem(exc), line_no), skip_invalid, errors)
                 continue
-                _fail(err, skip_invalid, errors)
-                continue
             yield RawRecord(path, index, obj, line=line_no)
 
 
@@ -257,7 +255,8 @@ def _iter_array(
             if isinstance(obj, dict) and first_lone_surrogate(obj) is not None:
                 _fail(
                     DataError(
-                        path, f"record {index}: a string holds a lone surrogate escape (not valid Unicode)"
+                        path,
+                        f"record {index}: a string holds a lone surrogate escape (not valid Unicode)",
                     ),
                     skip_invalid,
                     errors,
