@@ -225,3 +225,21 @@ def test_show_on_a_corrupt_parquet_or_odd_instance_is_one_line_exit_2(tmp_path, 
     (tmp_path / "train.jsonl").write_text(json.dumps(odd) + "\n")
     assert srl(["data", "show", str(tmp_path)]) == 2
     assert "train.jsonl:1: not a step instance" in capsys.readouterr().err
+
+
+def test_a_full_disk_is_one_line_exit_2_and_publishes_nothing(tmp_path, monkeypatch, capsys):
+    import errno
+
+    out = tmp_path / "out"
+    data = _write(tmp_path / "a.jsonl", [_good(1), _good(2)])
+    build_dataset([data], out, BuildConfig(validation_size=1))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(build_module, "write_json", no_space)
+    assert srl(["data", "build", str(data), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("srl: error: ") == 1 and "no space left on the device" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -262,15 +262,15 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     A finished run (its ``run_summary.json`` written) is left as it is and returned; a run
     killed after its last checkpoint is finished from that checkpoint without training.
     """
-    check_run_options(args)
     out = Path(args.train.output_dir)
-    finished = finished_run(out)
+    finished = finished_run(out)  # first: a finished run needs nothing, not even its base model
     if finished is not None:
         logger.info(
             "%s already holds a finished run (step %s); nothing to do (use another --output_dir "
             "to train again)", out, finished.metrics.get("global_step"),
         )  # fmt: skip
         return finished
+    check_run_options(args)
     resume = resolve_resume(args.train.resume_from_checkpoint or args.run.resume, out)
     try:
         if resume and is_final_checkpoint(resume):
