@@ -16,7 +16,7 @@ over the cap the allocation fails, the verdict is 0.0 with reason ``"memory limi
 process asks to be replaced (``"restart": true``) since a failed allocation can leave a
 library half-updated. math-verify catches ``MemoryError`` itself (as any ``Exception``) and
 reports "not equivalent", so the worker also watches its peak resident size: a request that
-raised it past half the budget is a memory-limit failure whatever the verdict.
+raised it by more than a quarter of the budget is a memory-limit failure whatever the verdict.
 
 Only LaTeX extraction is used (an ANTLR parser building sympy objects). math-verify's
 ``ExprExtractionConfig`` goes through sympy's ``parse_expr``, which calls ``eval``: model text is
@@ -152,7 +152,9 @@ def main() -> None:
 
     judge("1", "1", 60.0)  # load the judge's lazy parts before measuring the size to cap
     budget_mb = _memory_budget_mb()
-    peak_limit = _peak_rss_bytes() + budget_mb * 2**19 if cap_memory(budget_mb) else None
+    # A quarter of the budget: real answers grow the process by a few MB, and a bomb whose next
+    # allocation fails at the cap has usually grown it by half the budget or more by then.
+    peak_limit = _peak_rss_bytes() + budget_mb * 2**18 if cap_memory(budget_mb) else None
     out.write('{"ready": true}\n')
     out.flush()
     for line in sys.stdin:
