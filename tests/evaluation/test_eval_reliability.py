@@ -27,7 +27,7 @@ def test_default_output_folders_differ_for_models_with_the_same_last_name(tmp_pa
 
 @pytest.mark.parametrize("reference", ["runs/x/model", "/no/such/model", "./model"])
 def test_a_missing_model_folder_is_one_line(reference):
-    with pytest.raises(DataError, match="no such model folder; check --model"):
+    with pytest.raises(DataError, match="no such model folder; check the model argument"):
         load_backend("hf", reference)
 
 

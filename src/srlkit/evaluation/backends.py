@@ -259,7 +259,7 @@ def load_backend(
     A model that is neither a model folder nor loadable from the hub is a one-line
     :class:`~srlkit.io.DataError` naming it, not "couldn't connect to huggingface.co".
     """
-    check_model_reference(model, "--model")
+    check_model_reference(model, "the model argument")
     if name == "hf":
         try:
             return HFBackend.from_pretrained(
