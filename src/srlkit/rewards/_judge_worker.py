@@ -118,10 +118,19 @@ def cap_memory(budget_mb: int) -> int | None:
 
 
 def _peak_rss_bytes() -> int:
-    """The process's peak resident size so far (Linux reports ``ru_maxrss`` in KiB)."""
-    import resource
+    """This process's peak resident size (``VmHWM``); 0 where ``/proc`` is missing.
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    Not ``getrusage``'s ``ru_maxrss``: Linux carries it over ``fork`` and ``exec``, so a child
+    of a parent holding torch starts with the parent's peak and would never see its own grow.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _memory_budget_mb() -> int:
