@@ -24,11 +24,15 @@ def small_memory_pool(monkeypatch):
 
 
 def test_memory_bomb_is_a_capped_failure_and_the_child_is_replaced(small_memory_pool):
+    # A parent as large as a trainer: Linux hands its peak resident size to the child across
+    # fork/exec, which must not hide the child's own growth.
+    ballast = b"x" * (200 * 2**20)
     start = time.monotonic()
     verdict = small_memory_pool.judge("1", MEMORY_BOMB, timeout_s=30.0)
     assert verdict == {"score": 0.0, "reason": "memory limit"}
     assert time.monotonic() - start < 30.0  # failed on memory, not on the time limit
     assert small_memory_pool.judge("\\frac{1}{2}", "0.5", 10.0)["score"] == 1.0
+    del ballast
 
 
 def test_easy_answer_does_not_wait_behind_a_slow_one():
