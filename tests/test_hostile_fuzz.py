@@ -8,7 +8,9 @@ character, and values of the wrong type wherever a field is read. The properties
   per completion, never raises, and takes under ``REWARD_BOUND_S`` per completion;
 - loaders: every loader, named or auto-detected, turns every record into exactly one outcome
   (a trajectory or a counted drop naming the file and line) and never raises with
-  ``skip_invalid``; a whole build reconciles (read = kept + dropped) within ``BUILD_BOUND_S``.
+  ``skip_invalid``; a whole build reconciles (read = kept + dropped) within ``BUILD_BOUND_S``;
+- readers of built data (step instances, and the SRL, RLVR and SFT training readers) either
+  read a hostile file or refuse it with one :class:`~srlkit.io.DataError` line naming it.
 
 The bounds are about ten times the worst case measured on one loaded core, so they catch
 super-linear behaviour (which costs seconds to minutes on these inputs), not noise.
@@ -222,3 +224,48 @@ def test_outcome_reward_never_raises_and_is_time_bounded(answer, gold):
     )
     assert len(scores) == 3 and all(s in (None, 0.0, 1.0) for s in scores)
     assert seconds < 3 * (OUTCOME_TIMEOUT_S + GRACE_S) + STARTUP_TIMEOUT_S / 10
+
+
+instance_records = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": values,
+        "prompt": values | st.lists(_message(), max_size=3),
+        "target": values,
+        "step_index": values,
+        "num_steps": values,
+        "trajectory_id": values,
+        "kind": values,
+        "metadata": values,
+        "problem": values,
+        "question": values,
+        "answer": values,
+        "task": values,
+        "steps": values,
+    },
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batch=st.lists(instance_records, min_size=1, max_size=4))
+def test_instance_and_training_readers_refuse_hostile_records_in_one_line(tmp_path_factory, batch):
+    from srlkit.data.export import iter_instances
+    from srlkit.io import DataError
+    from srlkit.training import data as training_data
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "train.jsonl"
+    path.write_text("\n".join(_json_line(r) for r in batch) + "\n", encoding="utf-8")
+    readers = [
+        lambda: list(iter_instances(path)),
+        lambda: training_data.load_srl_instances(path),
+        lambda: training_data.load_rlvr_problems(path, "Solve: {problem}", None, "answer"),
+        lambda: training_data.load_sft_examples(path, "full"),
+    ]
+    for read in readers:
+        start = time.perf_counter()
+        try:
+            read()
+        except DataError as err:
+            assert "\n" not in str(err) and str(path) in str(err)
+        assert time.perf_counter() - start < BUILD_BOUND_S
