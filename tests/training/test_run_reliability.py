@@ -189,3 +189,12 @@ def test_a_full_disk_is_one_line_exit_2(tmp_path, tiny_model_dir, srl_data, caps
     out = tmp_path / "run"
     _one_line_exit_2(capsys, ["train", "srl", *_argv(tiny_model_dir, out, srl_data), "--save_steps", "1"],
                      "no space left on the device", "re-run")  # fmt: skip
+
+
+def test_a_final_checkpoint_is_final_only_for_the_configured_step_count(tmp_path):
+    from srlkit.training.checkpoints_check import is_final_checkpoint
+
+    ckpt = _fake_checkpoint(tmp_path, 10)  # its run computed max_steps 10
+    assert is_final_checkpoint(ckpt)  # by epochs (max_steps -1): the recorded count
+    assert is_final_checkpoint(ckpt, 10)
+    assert not is_final_checkpoint(ckpt, 20)  # extending the run trains on

@@ -81,8 +81,13 @@ def checkpoint_state(checkpoint: str | Path) -> dict:
     return json.loads((Path(checkpoint) / "trainer_state.json").read_text(encoding="utf-8"))
 
 
-def is_final_checkpoint(checkpoint: str | Path) -> bool:
-    """Whether training had reached its last step when this checkpoint was saved."""
+def is_final_checkpoint(checkpoint: str | Path, max_steps: int = -1) -> bool:
+    """Whether this checkpoint is the run's last step: ``max_steps`` when set (> 0), else the
+    step count the run had computed from its epochs (recorded in the checkpoint).
+
+    Comparing with the configured ``max_steps`` keeps extending a run possible: resuming a
+    6-step checkpoint with ``--max_steps 10`` trains on.
+    """
     state = checkpoint_state(checkpoint)
-    max_steps = state.get("max_steps") or 0
-    return max_steps > 0 and state.get("global_step", 0) >= max_steps
+    last = max_steps if max_steps > 0 else state.get("max_steps") or 0
+    return last > 0 and state.get("global_step", 0) >= last

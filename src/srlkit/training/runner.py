@@ -273,7 +273,7 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     check_run_options(args)
     resume = resolve_resume(args.train.resume_from_checkpoint or args.run.resume, out)
     try:
-        if resume and is_final_checkpoint(resume):
+        if resume and is_final_checkpoint(resume, args.train.max_steps):
             from accelerate import PartialState
 
             is_main = PartialState().is_main_process
