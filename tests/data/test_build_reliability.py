@@ -8,6 +8,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -243,3 +244,20 @@ def test_a_full_disk_is_one_line_exit_2_and_publishes_nothing(tmp_path, monkeypa
     err = capsys.readouterr().err
     assert err.count("srl: error: ") == 1 and "no space left on the device" in err
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_out_in_a_folder_the_process_may_not_write_is_one_line_exit_2(
+    tmp_path, capsys, monkeypatch
+):
+    """The same check as above where the tests run as root (which may write anywhere): the
+    permission answer is simulated, the code path is the real one."""
+    from srlkit import publish
+
+    data = _write(tmp_path / "a.jsonl", [_good(1), _good(2)])
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.setattr(publish.os, "access", lambda path, mode: Path(path) != locked)
+    assert srl(["data", "build", str(data), "--out", str(locked)]) == 2
+    err = capsys.readouterr().err
+    assert f"{locked}: output folder is not writable; choose another --out" in err
+    assert not any(locked.iterdir())
