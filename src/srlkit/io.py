@@ -53,13 +53,94 @@ class DataError(SrlkitError):
         super().__init__(f"{where}: {message}")
 
 
+class RawNumber(str):
+    """An integer literal too long for ``int()`` (Python refuses over 4,300 digits), kept as text.
+
+    Legal JSON, found in model output and in scraped data alike; kept verbatim rather than
+    raising, so one odd number neither crashes a reward nor drops a record.
+    """
+
+
+MAX_INT_DIGITS = 4000
+
+
+def _parse_int(digits: str) -> int | str:
+    return RawNumber(digits) if len(digits) > MAX_INT_DIGITS else int(digits)
+
+
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` that accepts every integer: those over 4,000 digits stay text (:class:`RawNumber`).
+
+    Still raises ``ValueError`` (``json.JSONDecodeError``) on malformed JSON and
+    ``RecursionError`` on nesting deeper than the interpreter's recursion limit.
+    """
+    return json.loads(text, parse_int=_parse_int)
+
+
+def json_decoder() -> json.JSONDecoder:
+    """A decoder with the integer guard of :func:`loads_json` (for streaming ``raw_decode``)."""
+    return json.JSONDecoder(parse_int=_parse_int)
+
+
+def first_lone_surrogate(value: Any) -> str | None:
+    """The first string inside ``value`` holding a lone UTF-16 surrogate (``"\\ud800"``), if any.
+
+    JSON's ``\\uXXXX`` escapes can spell half a character; Python keeps it, and the record then
+    fails much later, when written as UTF-8. Readers check for it up front. Iterative, so deep
+    nesting costs no recursion.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def json_problem(exc: BaseException) -> str:
+    """One line saying why a JSON text could not be read (for :class:`DataError` messages)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON at column {exc.colno}: {exc.msg}"
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read (over the interpreter's recursion limit)"
+    return f"unreadable JSON: {exc}"
+
+
+def _umask() -> int:
+    """The process umask (read without changing it where ``/proc`` allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
-    """Open a temporary sibling of ``path`` for writing; move it into place only on success."""
+    """Open a temporary sibling of ``path`` for writing; move it into place only on success.
+
+    The file gets the permissions a plain ``open`` would give (0666 less the umask), not the
+    0600 of the temporary file it starts as.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         kwargs = {} if "b" in mode else {"encoding": encoding}
         with os.fdopen(fd, mode, **kwargs) as handle:
             yield handle
@@ -109,14 +190,17 @@ def iter_jsonl(
                 err = DataError(path, f"not valid UTF-8 (byte {exc.start}): {exc.reason}", line_no)
             else:
                 try:
-                    rec = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    err = DataError(path, f"invalid JSON at column {exc.colno}: {exc.msg}", line_no)
+                    rec = loads_json(text)
+                except (ValueError, RecursionError) as exc:
+                    err = DataError(path, json_problem(exc), line_no)
                 else:
-                    if isinstance(rec, dict):
+                    if not isinstance(rec, dict):
+                        err = DataError(path, f"expected a JSON object, found {type(rec).__name__}", line_no)
+                    elif first_lone_surrogate(rec) is not None:
+                        err = DataError(path, "a string holds a lone surrogate escape (not valid Unicode)", line_no)
+                    else:
                         yield line_no, rec
                         continue
-                    err = DataError(path, f"expected a JSON object, found {type(rec).__name__}", line_no)
             if not skip_invalid:
                 raise err
             logger.warning("skipping %s", err)

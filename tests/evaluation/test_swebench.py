@@ -8,9 +8,13 @@ from srlkit.evaluation.swebench import (
     read_scaffold_predictions,
     write_predictions,
 )
-from srlkit.io import DataError, read_jsonl
+from srlkit.io import DataError, iter_jsonl
 
 PATCH = "diff --git a/src/x.py b/src/x.py\n--- a/src/x.py\n+++ b/src/x.py\n@@ -1 +1 @@\n-a\n+b\n"
+
+
+def read_jsonl(path):
+    return [record for _, record in iter_jsonl(path)]
 
 
 def test_sweagent_preds_json_becomes_harness_jsonl(tmp_path):

@@ -46,10 +46,10 @@ def test_resume_drops_lines_logged_after_the_checkpoint(tmp_path):
         json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     assert [m["step"] for m in lines] == [1, 2]
-    MetricsJSONLCallback(tmp_path).on_train_begin(
-        None, _state(0), None
-    )  # a fresh start keeps the file
-    assert len((tmp_path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()) == 2
+    # A fresh start (a run killed before its first checkpoint, started again): no checkpoint
+    # backs the earlier lines, so none is kept and step 1 is not logged twice.
+    MetricsJSONLCallback(tmp_path).on_train_begin(None, _state(0), None)
+    assert (tmp_path / "metrics.jsonl").read_text(encoding="utf-8") == ""
 
 
 def test_best_checkpoint_is_recorded_only_once_known(tmp_path):

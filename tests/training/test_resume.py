@@ -26,15 +26,19 @@ IGNORED = {
 }
 
 
+class Killed(Exception):
+    """Stands for the process being killed: nothing after it runs (no model save, no summary)."""
+
+
 class StopAfter(TrainerCallback):
-    """Simulates an interruption: stops training once ``step`` is reached (after its checkpoint)."""
+    """Simulates a kill: raises once checkpoint ``step`` is saved, before anything else runs."""
 
     def __init__(self, step: int):
         self.step = step
 
-    def on_step_end(self, args, state, control, **kwargs):
+    def on_save(self, args, state, control, **kwargs):
         if state.global_step >= self.step:
-            control.should_training_stop = True
+            raise Killed(f"killed after checkpoint-{state.global_step}")
 
 
 def _args(model_dir: Path, out: Path, data: dict[str, Path], *extra: str):
@@ -46,6 +50,8 @@ def _args(model_dir: Path, out: Path, data: dict[str, Path], *extra: str):
         "--max_steps",
         "2",
         "--save_steps",
+        "1",
+        "--logging_steps",
         "1",
         *extra,
     ]
@@ -64,12 +70,18 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, tiny_model_dir, srl_d
 
     straight, stopped = tmp_path / "straight", tmp_path / "stopped"
     run(_args(tiny_model_dir, straight, srl_data))
-    run(_args(tiny_model_dir, stopped, srl_data), callbacks=[StopAfter(1)])
+    with pytest.raises(Killed):
+        run(_args(tiny_model_dir, stopped, srl_data), callbacks=[StopAfter(1)])
     assert (stopped / "checkpoint-1").is_dir() and not (stopped / "checkpoint-2").exists()
     resumed = run(_args(tiny_model_dir, stopped, srl_data))  # resume=auto picks checkpoint-1
 
     summary = json.loads((stopped / "run_summary.json").read_text(encoding="utf-8"))
     assert summary["resumed_from"].endswith("checkpoint-1") and summary["global_step"] == 2
+    straight_summary = json.loads((straight / "run_summary.json").read_text(encoding="utf-8"))
+    # transformers averages train_loss over the resumed steps only; srlkit reports the whole run
+    assert summary["train_metrics"]["train_loss"] == pytest.approx(
+        straight_summary["train_metrics"]["train_loss"], rel=1e-6
+    )
     a = load_file(str(straight / "model.safetensors"))
     b = load_file(str(resumed.final_model_dir / "model.safetensors"))
     assert a.keys() == b.keys()

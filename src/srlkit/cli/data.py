@@ -15,12 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from srlkit.cli.options import Command, add_commands, save_options
 from srlkit.cli.teacher import HELP, run_teacher_command
-from srlkit.io import ConfigError, DataError
+from srlkit.io import ConfigError
 
 
 @dataclass
@@ -94,15 +93,9 @@ def run_build(options: Any) -> int:
 
 
 def _read_stats(directory: str) -> dict[str, Any]:
-    from srlkit.data.build import STATS_FILE
+    from srlkit.data.stats import read_stats
 
-    path = Path(directory) / STATS_FILE
-    if not path.is_file():
-        raise DataError(path, "not found (expected the output directory of 'srl data build')")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(path, f"unreadable stats file: {exc}") from None
+    return read_stats(directory)
 
 
 def _dist(d: dict[str, Any]) -> str:

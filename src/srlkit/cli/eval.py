@@ -9,7 +9,6 @@ imports (torch, transformers, vLLM) happen inside the handlers.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,16 +29,11 @@ class TableArguments:
 
 
 def default_out(model: str, kind: str) -> str:
-    """``eval_results/<name>-<8 hex of the resolved path>-<kind>``.
+    """``eval_results/<name>-<8 hex of the resolved path>-<kind>`` (see
+    :func:`srlkit.evaluation.outdir.default_eval_dir`)."""
+    from srlkit.evaluation.outdir import default_eval_dir
 
-    srlkit's own models all end in ``.../model`` or ``checkpoint-N``, so the folder name alone
-    would send different models' results into one folder; the hash of the full path keeps
-    them apart, and the same model always gets the same folder (so a rerun resumes).
-    """
-    local = Path(model.rstrip("/"))
-    key = str(local.resolve()) if local.exists() else model
-    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()[:8]
-    return str(Path("eval_results") / f"{local.name or 'model'}-{digest}-{kind}")
+    return default_eval_dir(model, kind)
 
 
 def register(subparsers: Any) -> None:

@@ -9,6 +9,7 @@ Each command group (``srl data``, ``srl train``, ...) is a module in this packag
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
 import sys
@@ -55,9 +56,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Bad input or a bad option is the user's to fix: one clear line, no traceback.
         print(f"srl: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        message = _environment_error(exc)
+        if message is None:
+            raise
+        print(f"srl: error: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("srl: interrupted", file=sys.stderr)
         return 130
+
+
+_ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+}
+
+
+def _environment_error(exc: OSError) -> str | None:
+    """One line for an OS error the user fixes outside srlkit (disk full, read-only, permissions)."""
+    what = _ENVIRONMENT_ERRNOS.get(exc.errno)
+    if what is None:
+        return None
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{what}; fix that and re-run the same command (finished work is kept)"
 
 
 if __name__ == "__main__":

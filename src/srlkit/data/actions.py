@@ -41,6 +41,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from srlkit.io import RawNumber, loads_json  # noqa: F401 - RawNumber re-exported for callers
+
 try:  # parses tool-call arguments several times faster; the standard library is the fallback
     import orjson
 except ImportError:  # pragma: no cover - orjson is a dependency
@@ -50,7 +52,8 @@ RAW_COMMAND_KEY = "command"
 
 _FUNCTION_RE = re.compile(r"<function=([^>\n]+)>(.*?)(?:</function>|$)", re.DOTALL)
 _PARAMETER_RE = re.compile(r"<parameter=([^>\n]+)>(.*?)</parameter>", re.DOTALL)
-_TOOL_CALL_RE = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
+_TOOL_CALL_OPEN = "<tool_call>"
+_TOOL_CALL_CLOSE = "</tool_call>"
 _FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
 
 
@@ -130,7 +133,7 @@ def _loads_arguments(text: str) -> Any:
         else:
             if not _holds_float(value):
                 return value
-    return json.loads(text)
+    return loads_json(text)
 
 
 def _holds_float(value: Any) -> bool:
@@ -149,8 +152,8 @@ def _holds_float(value: Any) -> bool:
 
 def _json_tool_call(text: str) -> Action | None:
     try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
+        obj = loads_json(text)
+    except (ValueError, RecursionError):
         return None
     if not isinstance(obj, dict):
         return None
@@ -162,8 +165,8 @@ def _json_tool_call(text: str) -> Action | None:
         return None
     if isinstance(args, str):
         try:
-            args = json.loads(args) if args.strip() else {}
-        except (json.JSONDecodeError, RecursionError):
+            args = loads_json(args) if args.strip() else {}
+        except (ValueError, RecursionError):
             return None
     if not isinstance(args, dict):
         return None
@@ -220,6 +223,20 @@ def _parameters(body: str) -> list[tuple[str, str]]:
     return found
 
 
+def _tool_call_body(text: str) -> str | None:
+    """The stripped text inside the first ``<tool_call>`` (to ``</tool_call>`` or the end).
+
+    Found with ``str.find``: the regex ``<tool_call>\\s*(.*?)\\s*(?:</tool_call>|$)`` it
+    replaces backtracked over every white-space run, quadratic in the run's length.
+    """
+    start = text.find(_TOOL_CALL_OPEN)
+    if start < 0:
+        return None
+    start += len(_TOOL_CALL_OPEN)
+    close = text.find(_TOOL_CALL_CLOSE, start)
+    return text[start : close if close >= 0 else len(text)].strip()
+
+
 def find_function_block(text: str) -> re.Match[str] | None:
     """The first ``<function=NAME>...</function>`` block in ``text`` (an unclosed one runs to the end)."""
     return _FUNCTION_RE.search(text)
@@ -237,9 +254,9 @@ def parse_action(text: str) -> Action:
     if block:
         params = {k.strip(): v for k, v in _parameters(block[1])}
         return Action(block[0].strip(), params)
-    tool_call = _TOOL_CALL_RE.search(text)
-    if tool_call:
-        action = _json_tool_call(tool_call.group(1))
+    tool_call = _tool_call_body(text)
+    if tool_call is not None:
+        action = _json_tool_call(tool_call)
         if action is not None:
             return action
     stripped = text.strip()

@@ -27,16 +27,25 @@ from typing import Any
 from srlkit.data.export import ParquetBatchWriter, instance_line, trajectory_line
 from srlkit.data.hub import HubSource, expand_sources
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
-from srlkit.data.loaders import LoaderOptions, load_file
+from srlkit.data.loaders import MALFORMED_ERRORS, LoaderOptions, load_file
 from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES
 from srlkit.data.reader import TRAJECTORIES_SUFFIX
 from srlkit.data.schema import KIND_AGENT, StepInstance, Trajectory
-from srlkit.data.stats import BuildStats
+from srlkit.data.stats import STATS_FILE, BuildStats
 from srlkit.io import atomic_write, write_json
+from srlkit.publish import publish_together
 
 logger = logging.getLogger(__name__)
 
-STATS_FILE = "stats.json"
+OUTPUT_FILES = (
+    "train.jsonl",
+    "validation.jsonl",
+    "train.parquet",
+    "validation.parquet",
+    f"train{TRAJECTORIES_SUFFIX}",
+    f"validation{TRAJECTORIES_SUFFIX}",
+)
+"""Every file a build may write besides ``stats.json`` (published together with it)."""
 
 
 @dataclass
@@ -117,7 +126,9 @@ class _Builder:
     def add(self, trajectory: Trajectory, fmt: str) -> None:
         digest = content_hash(trajectory)
         if self.config.dedup and digest in self.seen_content:
-            self.stats.record_drop("duplicate", f"{trajectory.id} repeats an earlier trajectory")
+            self.stats.record_drop(
+                "duplicate", f"{_where(trajectory)}: {trajectory.id} repeats an earlier trajectory"
+            )
             return
         self.seen_content.add(digest)
         self._unique_id(trajectory)
@@ -224,12 +235,25 @@ def build_dataset(
         from srlkit.data.instances import make_token_counter
 
         count_tokens = make_token_counter(config.tokenizer)
+    with publish_together(out, OUTPUT_FILES, STATS_FILE) as staging:
+        stats = _build_into(staging, files, config, count_tokens, progress)
+    return stats
+
+
+def _build_into(
+    staging: Path,
+    files: list[Path | HubSource],
+    config: BuildConfig,
+    count_tokens: TokenCounter | None,
+    progress: bool,
+) -> BuildStats:
+    """Write the splits and ``stats.json`` of one build into ``staging``."""
     with ExitStack() as stack:
-        train_jsonl = stack.enter_context(atomic_write(out / "train.jsonl", "wb"))
+        train_jsonl = stack.enter_context(atomic_write(staging / "train.jsonl", "wb"))
         train_trajectories = stack.enter_context(
-            atomic_write(out / f"train{TRAJECTORIES_SUFFIX}", "wb")
+            atomic_write(staging / f"train{TRAJECTORIES_SUFFIX}", "wb")
         )
-        train_parquet = _parquet_sink(stack, out / "train.parquet") if config.parquet else None
+        train_parquet = _parquet_sink(stack, staging / "train.parquet") if config.parquet else None
 
         def write_train(trajectory: Trajectory, pairs: list[tuple[StepInstance, bytes]]) -> None:
             train_trajectories.write(trajectory_line(trajectory))
@@ -244,22 +268,44 @@ def build_dataset(
                 builder.stats.record_drop(outcome.dropped or "invalid", outcome.detail)
                 logger.debug("dropped (%s) %s", outcome.dropped, outcome.detail)
             else:
-                builder.add(outcome.trajectory, outcome.format)
+                _add_or_drop(builder, outcome)
         validation_trajectories, validation = builder.close_split()
         if train_parquet is not None:
             train_parquet.close()
-    _write_validation(out, validation, config.parquet)
-    with atomic_write(out / f"validation{TRAJECTORIES_SUFFIX}", "wb") as f:
+    _write_validation(staging, validation, config.parquet)
+    with atomic_write(staging / f"validation{TRAJECTORIES_SUFFIX}", "wb") as f:
         f.writelines(trajectory_line(t) for t in validation_trajectories)
     stats = builder.stats
     stats.inputs = [str(f) for f in files]
     stats.config = _config_dict(config)
-    write_json(out / STATS_FILE, stats.to_dict())
     if not stats.reconciles():
         raise AssertionError(
             f"stats do not reconcile: read {stats.read} != kept {stats.kept} + dropped {sum(stats.dropped.values())}"
         )
+    write_json(staging / STATS_FILE, stats.to_dict())
     return stats
+
+
+def _where(trajectory: Trajectory) -> str:
+    """``file:line`` (or ``file record N``) of the record a trajectory came from."""
+    meta = trajectory.metadata
+    if "source_line" in meta:
+        return f"{meta.get('source_file')}:{meta['source_line']}"
+    return f"{meta.get('source_file', '?')} record {meta.get('source_record', '?')}"
+
+
+def _add_or_drop(builder: _Builder, outcome: Any) -> None:
+    """Add one trajectory; one whose content breaks instance building is a counted drop.
+
+    Loaders already turn malformed records into drops; this catches what only shows when the
+    instances are built (a value that cannot be hashed or serialised), naming the record.
+    """
+    try:
+        builder.add(outcome.trajectory, outcome.format)
+    except MALFORMED_ERRORS as err:
+        where = outcome.raw.where if outcome.raw is not None else outcome.trajectory.id
+        message = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+        builder.stats.record_drop("invalid", f"{where}: malformed record: {message}")
 
 
 def _parquet_sink(stack: ExitStack, path: Path) -> ParquetBatchWriter:

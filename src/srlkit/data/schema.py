@@ -117,7 +117,7 @@ class Trajectory:
             kind=str(d.get("kind", KIND_MATH)),
             final_answer=d.get("final_answer"),
             source_format=str(d.get("source_format", "")),
-            metadata=dict(d.get("metadata") or {}),
+            metadata=_metadata(d.get("metadata")),
             thinking=str(d.get("thinking") or ""),
         )
 
@@ -155,11 +155,35 @@ class StepInstance:
     def from_dict(cls, d: dict[str, Any]) -> StepInstance:
         return cls(
             id=str(d[COL_ID]),
-            prompt=list(d[COL_PROMPT]),
+            prompt=_prompt(d[COL_PROMPT]),
             target=str(d[COL_TARGET]),
             step_index=int(d[COL_STEP_INDEX]),
             num_steps=int(d[COL_NUM_STEPS]),
             trajectory_id=str(d[COL_TRAJECTORY_ID]),
             kind=str(d.get(COL_KIND, KIND_MATH)),
-            metadata=dict(d.get(COL_METADATA) or {}),
+            metadata=_metadata(d.get(COL_METADATA)),
         )
+
+
+def _metadata(value: Any) -> dict[str, Any]:
+    """A record's ``metadata``: an object or absent. ``dict(["ab", "cd"])`` would quietly make
+    ``{"a": "b", "c": "d"}`` of a list, so anything else is refused (``TypeError``)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"metadata should be an object, found {type(value).__name__}")
+    return dict(value)
+
+
+def _prompt(value: Any) -> list[dict[str, str]]:
+    """A prompt: a list of ``{"role": str, "content": str}`` messages, or ``TypeError``."""
+    if not isinstance(value, list):
+        raise TypeError(f"prompt should be a list of messages, found {type(value).__name__}")
+    for i, message in enumerate(value, start=1):
+        if not (
+            isinstance(message, dict)
+            and isinstance(message.get("role"), str)
+            and isinstance(message.get("content"), str)
+        ):
+            raise TypeError(f"prompt message {i} should be {{role: text, content: text}}")
+    return list(value)

@@ -47,7 +47,9 @@ _STEP_RE = re.compile(
     r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*)?Step[ \t]+(\d{1,3})(?:\*\*)?[ \t]*[:.)\-\u2013\u2014]?[ \t]*(.*)$",
     re.MULTILINE | re.IGNORECASE,
 )
-_MARKDOWN_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+(.*?))?[ \t#]*$", re.MULTILINE)
+# The title is the rest of the line, its closing ``#``s stripped in Python: a lazy ``(.*?)``
+# followed by ``[ \t#]*$`` backtracked quadratically over a line like ``# # # # ... x``.
+_MARKDOWN_RE = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]+([^\n]*))?[ \t#]*$", re.MULTILINE)
 _SOLUTION_LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?\s*$", re.IGNORECASE)
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n[ \t]*\n")
 _LINE_RE = re.compile(r"\n")
@@ -173,7 +175,8 @@ def split_markdown(text: str) -> list[Step]:
     for m, rest in _split_at(text, heads):
         body = _join("", rest)
         if body:
-            steps.append(Step(title=_clean_title(m.group(1) or ""), body=body))
+            title = (m.group(1) or "").rstrip(" \t#")
+            steps.append(Step(title=_clean_title(title), body=body))
     return steps
 
 

@@ -7,10 +7,17 @@ depends on the number of *distinct* lengths, not on the number of instances (bui
 
 from __future__ import annotations
 
+import json
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from srlkit.io import DataError
+
+STATS_FILE = "stats.json"
 
 MAX_EXAMPLES_PER_REASON = 5
 
@@ -118,3 +125,72 @@ class BuildStats:
             "inputs": self.inputs,
             "config": self.config,
         }
+
+
+_COUNTS = ("dropped", "by_format", "segmentation")
+_DISTRIBUTIONS = {
+    "trajectories": ("steps_per_trajectory",),
+    "instances": ("prompt_chars", "target_chars", "prompt_tokens"),
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _distribution_problem(d: Any, name: str) -> str | None:
+    if not isinstance(d, dict) or not _is_int(d.get("count")):
+        return f"{name} should be an object with an integer count"
+    if d["count"] and not all(
+        isinstance(d.get(k), (int, float)) and not isinstance(d.get(k), bool)
+        for k in ("min", "median", "max", "mean")
+    ):
+        return f"{name} should have numeric min, median, max and mean"
+    return None
+
+
+def stats_problem(stats: Any) -> str | None:
+    """What is wrong with the shape of a loaded ``stats.json`` (None when it is readable)."""
+    if not isinstance(stats, dict):
+        return f"expected a JSON object, found {type(stats).__name__}"
+    t, splits, inst = stats.get("trajectories"), stats.get("splits"), stats.get("instances")
+    if not isinstance(t, dict) or not all(
+        _is_int(t.get(k)) for k in ("read", "kept", "dropped_total")
+    ):
+        return "'trajectories' should hold integer read, kept and dropped_total"
+    for key in _COUNTS:
+        if not isinstance(t.get(key), dict) or not all(_is_int(v) for v in t[key].values()):
+            return f"'trajectories.{key}' should map names to counts"
+    if not isinstance(t.get("drop_examples", {}), dict):
+        return "'trajectories.drop_examples' should map reasons to lists of text"
+    if not isinstance(splits, dict) or not all(
+        isinstance(s, dict) and _is_int(s.get("trajectories")) and _is_int(s.get("instances"))
+        for s in splits.values()
+    ):
+        return "'splits' should map split names to {trajectories, instances} counts"
+    if not isinstance(inst, dict) or not _is_int(inst.get("total")):
+        return "'instances' should hold an integer total"
+    if not isinstance(inst.get("dropped"), dict):
+        return "'instances.dropped' should map reasons to counts"
+    for section, names in _DISTRIBUTIONS.items():
+        for name in names:
+            problem = _distribution_problem(stats[section].get(name), f"'{section}.{name}'")
+            if problem:
+                return problem
+    return None
+
+
+def read_stats(directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``stats.json`` of a build folder, checked: a missing, torn or foreign file is one
+    :class:`~srlkit.io.DataError` line, never a traceback in whoever prints it."""
+    path = Path(directory) / STATS_FILE
+    if not path.is_file():
+        raise DataError(path, "not found (expected the output directory of 'srl data build')")
+    try:
+        stats = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        raise DataError(path, f"unreadable stats file: {str(exc)[:200]}") from None
+    problem = stats_problem(stats)
+    if problem:
+        raise DataError(path, f"not a build's stats file: {problem}")
+    return stats

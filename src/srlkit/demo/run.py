@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -125,7 +126,9 @@ def _train_srl(
     result: TrainResult = run_grpo(
         student, run_dir, srl_dataset(data["train_instances"]), srl_step_reward, config.srl, "srl"
     )
-    return {"model_dir": str(result.model_dir), "history": result.history}
+    # Stored relative to the demo folder, so a moved or copied folder evaluates its own model.
+    model_dir = os.path.relpath(Path(result.model_dir).resolve(), out.resolve())
+    return {"model_dir": model_dir, "history": result.history}
 
 
 def run_demo(
@@ -156,6 +159,7 @@ def run_demo(
         ),
     )
     srl = _stage(out, "train_srl", lambda: _train_srl(out, student, data, config))
+    srl["model_dir"] = str(out / srl["model_dir"])  # folder-relative in the stage file
     after = _stage(
         out,
         "eval_srl",

@@ -13,6 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from srlkit.io import DataError
+from srlkit.models.reference import check_model_reference
+
 logger = logging.getLogger(__name__)
 
 FINISH_STOP = "stop"
@@ -262,9 +265,22 @@ def load_backend(
     seed: int = 0,
     **vllm_kwargs: Any,
 ) -> Backend:
-    """Build the backend called ``name`` (``hf`` or ``vllm``) for ``model``."""
+    """Build the backend called ``name`` (``hf`` or ``vllm``) for ``model``.
+
+    A model that is neither a model folder nor loadable from the hub is a one-line
+    :class:`~srlkit.io.DataError` naming it, not "couldn't connect to huggingface.co".
+    """
+    check_model_reference(model, "the model argument")
     if name == "hf":
-        return HFBackend.from_pretrained(model, batch_size=batch_size, device=device, dtype=dtype)
+        try:
+            return HFBackend.from_pretrained(
+                model, batch_size=batch_size, device=device, dtype=dtype
+            )
+        except OSError as err:
+            raise DataError(
+                model,
+                f"not a local model folder, and not loadable from the hub ({str(err).splitlines()[0][:160]})",
+            ) from None
     if name == "vllm":
         return VLLMBackend(model, seed=seed, dtype=dtype, **vllm_kwargs)
     raise ValueError(f"unknown backend {name!r}: expected 'hf' or 'vllm'")

@@ -7,7 +7,14 @@ answer costs at most that long and never blocks other threads. Children read the
 from stdin and exit on EOF, so none outlives the parent.
 
 Starting a child costs about a second (it imports sympy); it is paid once per child per
-process, not per call. A call that finds no idle child and the pool full waits for one.
+process, not per call. A call that finds no idle child and the pool full waits for one; but
+when no child has come free for ``STALL_S``, every child is busy with a slow answer (a hostile
+one can hold a child for ``timeout_s`` + ``GRACE_S``), and the call starts an extra child
+(at most :func:`overflow_ceiling` in all) rather than queue behind it. Easy answers therefore
+never wait out a hostile one, while a busy pool of quick answers starts no extra children.
+
+Two plain decimal numbers never reach a child: they are compared here, exactly, by
+:func:`srlkit.rewards.numeric.numbers_equal` (the stated numeric tolerance).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from srlkit.rewards.numeric import numbers_equal
+
 logger = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_S = 120.0
@@ -31,6 +40,14 @@ STARTUP_TIMEOUT_S = 120.0
 
 GRACE_S = 2.0
 """Extra wait beyond the soft deadline before the child is killed."""
+
+STALL_S = 0.25
+"""How long no child may come free before a waiting call starts an extra one."""
+
+
+def overflow_ceiling(max_workers: int) -> int:
+    """Children allowed in all while the regular ones are stalled: half as many again, at least 2 more."""
+    return max_workers + max(2, max_workers // 2)
 
 
 class JudgeError(RuntimeError):
@@ -110,12 +127,18 @@ class JudgePool:
         self.pid = os.getpid()  # children belong to this process only (see default_pool)
         self._idle: list[_Child] = []
         self._started = 0
+        self._last_progress = time.monotonic()  # last time a child was handed out or came free
         self._cond = threading.Condition()
 
     def _acquire(self) -> _Child:
         with self._cond:
+            ceiling = overflow_ceiling(self.max_workers)
             while not self._idle and self._started >= self.max_workers:
-                self._cond.wait()
+                stalled = time.monotonic() - self._last_progress >= STALL_S
+                if stalled and self._started < ceiling:
+                    break  # no child came free for a while: all busy with slow answers
+                self._cond.wait(STALL_S)
+            self._last_progress = time.monotonic()
             if self._idle:
                 return self._idle.pop()
             self._started += 1
@@ -129,6 +152,7 @@ class JudgePool:
 
     def _release(self, child: _Child | None) -> None:
         with self._cond:
+            self._last_progress = time.monotonic()
             if child is None:
                 self._started -= 1
             else:
@@ -147,6 +171,11 @@ class JudgePool:
             child.kill()
             self._release(None)
             return {"score": 0.0, "reason": "timeout (judge killed)"}
+        if reply.pop("restart", False):  # it hit its memory cap: replace it
+            logger.warning("math judge reached its memory limit; restarting it")
+            child.kill()
+            self._release(None)
+            return reply
         self._release(child)
         return reply
 
@@ -190,5 +219,15 @@ if hasattr(os, "register_at_fork"):
 
 
 def judge_answer(gold: str, pred: str, timeout_s: float = 5.0) -> dict[str, Any]:
-    """Judge one extracted answer against one gold answer with math-verify, time-limited."""
+    """Judge one extracted answer against one gold answer, time- and memory-limited.
+
+    Two plain decimal numbers are compared in this process (:mod:`srlkit.rewards.numeric`);
+    anything else goes to a math-verify child process.
+    """
+    same = numbers_equal(gold, pred)
+    if same is not None:
+        return {
+            "score": 1.0 if same else 0.0,
+            "reason": "equal numbers" if same else "different numbers",
+        }
     return default_pool().judge(gold, pred, timeout_s)

@@ -24,7 +24,7 @@ from typing import Any
 
 from srlkit.data.answers import BOX_COMMANDS, MAX_ANSWER_CHARS, gsm8k_answer, last_boxed
 from srlkit.rewards.format import THINK_CLOSE, THINK_OPEN, completion_text
-from srlkit.rewards.judge import default_pool, judge_answer
+from srlkit.rewards.judge import default_pool, judge_answer, overflow_ceiling
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,9 @@ def score_answers(
     """:func:`score_answer` for many pairs at once, one judge process per CPU in parallel."""
     if len(completions) != len(golds):
         raise ValueError(f"{len(completions)} completions but {len(golds)} gold answers")
-    workers = min(len(completions), default_pool().max_workers)
+    # Threads up to the pool's overflow ceiling: with only max_workers threads, answers queued
+    # here would wait behind slow ones without the pool ever seeing them.
+    workers = min(len(completions), overflow_ceiling(default_pool().max_workers))
     if workers <= 1:
         return [score_answer(c, g, timeout_s) for c, g in zip(completions, golds)]
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -12,28 +12,42 @@ import os
 from pathlib import Path
 
 from srlkit.io import DataError
+from srlkit.training.checkpoints_check import checkpoint_problem
 
 logger = logging.getLogger(__name__)
 
 MERGED_DIR = "best-merged"
 
 
-def latest_checkpoint(output_dir: str | os.PathLike[str]) -> str | None:
-    """The ``checkpoint-N`` folder with the highest N that holds a trainer state, or ``None``."""
-    out = Path(output_dir)
+def _numbered_checkpoints(out: Path) -> list[tuple[int, Path]]:
+    """``checkpoint-N`` folders of a run, newest first."""
     if not out.is_dir():
-        return None
-    candidates = []
-    for child in out.iterdir():
-        name = child.name
-        numbered = (
-            child.is_dir()
-            and name.startswith("checkpoint-")
-            and name[len("checkpoint-") :].isdigit()
+        return []
+    found = [
+        (int(child.name[len("checkpoint-") :]), child)
+        for child in out.iterdir()
+        if child.is_dir()
+        and child.name.startswith("checkpoint-")
+        and child.name[len("checkpoint-") :].isdigit()
+    ]
+    return sorted(found, reverse=True)
+
+
+def latest_checkpoint(output_dir: str | os.PathLike[str]) -> str | None:
+    """The newest *complete* ``checkpoint-N`` folder, or ``None``.
+
+    A newer one that is incomplete (a save killed half-way, a torn file: see
+    :func:`~srlkit.training.checkpoints_check.checkpoint_problem`) is skipped with a warning
+    naming the broken file, so a resume falls back to the previous complete checkpoint.
+    """
+    for _, child in _numbered_checkpoints(Path(output_dir)):
+        problem = checkpoint_problem(child)
+        if problem is None:
+            return str(child)
+        logger.warning(
+            "skipping incomplete %s (%s); trying the previous checkpoint", child.name, problem
         )
-        if numbered and (child / "trainer_state.json").exists():  # a half-written one has none yet
-            candidates.append((int(name.split("-")[1]), str(child)))
-    return max(candidates)[1] if candidates else None
+    return None
 
 
 def resolve_resume(resume: str, output_dir: str | os.PathLike[str]) -> str | None:
@@ -56,6 +70,11 @@ def resolve_resume(resume: str, output_dir: str | os.PathLike[str]) -> str | Non
             resume,
             "not a checkpoint folder (no trainer_state.json); expected auto, never or a checkpoint path",
         )
+    problem = checkpoint_problem(resume)
+    if problem:
+        usable = latest_checkpoint(Path(resume).parent)
+        hint = f"--resume {usable} works" if usable else "no complete checkpoint remains"
+        raise DataError(resume, f"incomplete checkpoint ({problem}); {hint}")
     return str(resume)
 
 

@@ -366,6 +366,9 @@ def parse_method_args(
         keys = sorted({u[2:] for u in unknown[::2]})
         raise DataError(source, f"unknown option(s) for `srl train {method}`: {', '.join(keys)}")
     explicit = _explicit_cli_values(parser, argv)
-    run, train, model = parser.parse_args_into_dataclasses(args=argv)
+    try:
+        run, train, model = parser.parse_args_into_dataclasses(args=argv)
+    except ValueError as err:  # TRL/transformers option checks, e.g. num_generations vs batch
+        raise DataError(source, f"invalid options for `srl train {method}`: {err}") from None
     given = {**config, **explicit}
     return MethodArgs(method=method, run=run, train=train, model=model, given=given)

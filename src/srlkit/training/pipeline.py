@@ -29,6 +29,7 @@ from srlkit.io import DataError, write_json
 from srlkit.training.callbacks import read_best_checkpoint
 from srlkit.training.checkpoints import MERGED_DIR, loadable_model_path
 from srlkit.training.config import METHODS, load_recipe, parse_method_args, resolve_paths
+from srlkit.training.preflight import check_run_options
 from srlkit.training.runner import RUN_SUMMARY_FILE, is_complete, run
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,29 @@ def _next_model(stage_dir: Path) -> str:
     return loadable_model_path(best["path"], stage_dir / MERGED_DIR)
 
 
+def _validate_stages(
+    stages: list[tuple[str, dict[str, Any]]],
+    names: list[str],
+    root: Path,
+    base: Path,
+    argv: list[str],
+) -> None:
+    """Parse and check every stage's options before the first one trains.
+
+    A typo in the RLVR section must be reported in seconds, not after SRL has trained for
+    hours. Later stages start from a model the stage before makes, so only the first stage's
+    model is checked here.
+    """
+    for i, (name, stage_recipe) in enumerate(stages):
+        if is_complete(root / name):
+            continue
+        stage_argv = [*split_stage_argv(argv, name, names), "--output_dir", str(root / name)]
+        args = parse_method_args(
+            name, stage_argv, resolve_paths(stage_recipe, base), prog=f"srl train pipeline ({name})"
+        )
+        check_run_options(args, check_model=i == 0)
+
+
 def run_pipeline(config_path: str, argv: list[str]) -> list[dict[str, Any]]:
     """Run every stage of a pipeline recipe; returns one summary per stage."""
     recipe = load_recipe(config_path)
@@ -104,6 +128,7 @@ def run_pipeline(config_path: str, argv: list[str]) -> list[dict[str, Any]]:
     stages = stage_recipes(recipe, config_path)
     names = [name for name, _ in stages]
     root = Path(_root_output_dir(argv, recipe, config_path))
+    _validate_stages(stages, names, root, base, argv)
     summaries: list[dict[str, Any]] = []
     model: str | None = None
     for name, stage_recipe in stages:

@@ -25,16 +25,24 @@ from typing import Any
 
 import yaml
 
-from srlkit.io import ConfigError, DataError, atomic_write, write_json
+from srlkit.io import ConfigError, DataError, atomic_write, iter_jsonl, write_json
 from srlkit.training import datasets as tdata
 from srlkit.training.callbacks import (
+    METRICS_FILE,
     BestCheckpointCallback,
     MetricsJSONLCallback,
     read_best_checkpoint,
 )
 from srlkit.training.checkpoints import resolve_resume
+from srlkit.training.checkpoints_check import is_final_checkpoint
 from srlkit.training.config import MethodArgs
 from srlkit.training.logging_backends import check_report_to
+from srlkit.training.preflight import (
+    check_run_options,
+    disk_full_error,
+    finalize_from_checkpoint,
+    is_disk_full,
+)
 from srlkit.training.trainers import grpo_classes, sft_classes
 
 logger = logging.getLogger(__name__)
@@ -133,12 +141,18 @@ def _model_init_kwargs(args: MethodArgs) -> dict[str, Any]:
 def _load_tokenizer(args: MethodArgs, padding_side: str):
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(
-        args.model.model_name_or_path,
-        revision=args.model.model_revision,
-        trust_remote_code=getattr(args.train, "trust_remote_code", False),
-        padding_side=padding_side,
-    )
+    try:
+        tok = AutoTokenizer.from_pretrained(
+            args.model.model_name_or_path,
+            revision=args.model.model_revision,
+            trust_remote_code=getattr(args.train, "trust_remote_code", False),
+            padding_side=padding_side,
+        )
+    except OSError as err:  # "couldn't connect to huggingface.co" for a name that is no model
+        raise DataError(
+            args.model.model_name_or_path,
+            f"not a local model folder, and not loadable from the hub ({str(err).splitlines()[0][:160]})",
+        ) from None
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
     return tok
@@ -258,26 +272,72 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
 
 
 def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
-    """Train one method as configured; resumes from the latest checkpoint when ``resume='auto'``."""
-    if not args.model.model_name_or_path:
-        raise ConfigError("model_name_or_path is required (a hub id or a local folder)")
+    """Train one method as configured; resumes from the latest checkpoint when ``resume='auto'``.
+
+    A finished run (its ``run_summary.json`` written) is left as it is and returned; a run
+    killed after its last checkpoint is finished from that checkpoint without training.
+    """
     out = Path(args.train.output_dir)
+    finished = finished_run(out)  # first: a finished run needs nothing, not even its base model
+    if finished is not None:
+        logger.info(
+            "%s already holds a finished run (step %s); nothing to do (use another --output_dir "
+            "to train again)", out, finished.metrics.get("global_step"),
+        )  # fmt: skip
+        return finished
+    check_run_options(args)
     resume = resolve_resume(args.train.resume_from_checkpoint or args.run.resume, out)
-    trainer, summary = build_trainer(args, callbacks)
-    if trainer.is_world_process_zero():
-        save_run_config(args)
-        write_json(out / "data_summary.json", summary)
-    result = trainer.train(resume_from_checkpoint=resume)
-    trainer.save_model(str(out))
+    try:
+        if resume and is_final_checkpoint(resume, args.train.max_steps):
+            from accelerate import PartialState
+
+            is_main = PartialState().is_main_process
+            state = finalize_from_checkpoint(resume, out) if is_main else {}
+            return _write_summary(args, out, state.get("global_step"), resume, {}, is_main)
+        trainer, summary = build_trainer(args, callbacks)
+        if trainer.is_world_process_zero():
+            save_run_config(args)
+            write_json(out / "data_summary.json", summary)
+        result = trainer.train(resume_from_checkpoint=resume)
+        trainer.save_model(str(out))
+    except (OSError, RuntimeError) as err:
+        if is_disk_full(err):
+            raise disk_full_error(out) from None
+        raise
     metrics = dict(result.metrics)
+    metrics.update(_logged_train_loss(out))
+    return _write_summary(
+        args, out, trainer.state.global_step, resume, metrics, trainer.is_world_process_zero()
+    )
+
+
+def _logged_train_loss(out: Path) -> dict[str, Any]:
+    """The ``train_loss`` of the run's last summary line in metrics.jsonl (whole-run mean on resume)."""
+    path = out / METRICS_FILE
+    found: dict[str, Any] = {}
+    if path.exists():
+        for _, rec in iter_jsonl(path, skip_invalid=True):
+            if "train_loss" in rec:
+                found = {"train_loss": rec["train_loss"]}
+    return found
+
+
+def _write_summary(
+    args: MethodArgs,
+    out: Path,
+    global_step: int | None,
+    resume: str | None,
+    metrics: dict[str, Any],
+    is_main: bool,
+) -> RunResult:
     best = read_best_checkpoint(out)
-    if trainer.is_world_process_zero():
+    if is_main:
         write_json(
             out / RUN_SUMMARY_FILE,
             {
                 "method": args.method,
                 "complete": True,
-                "global_step": trainer.state.global_step,
+                "global_step": global_step,
                 "final_model": str(out.resolve()),
                 "best_checkpoint": best,
                 "resumed_from": resume,
@@ -289,6 +349,28 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     )
     return RunResult(
         output_dir=out, final_model_dir=out, best_checkpoint=best and best["path"], metrics=metrics
+    )
+
+
+def finished_run(output_dir: str | os.PathLike[str]) -> RunResult | None:
+    """The result recorded by a finished run in ``output_dir``, or None when it has not finished."""
+    out = Path(output_dir)
+    path = out / RUN_SUMMARY_FILE
+    if not path.exists():
+        return None
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise DataError(path, "unreadable run summary; delete it to finish the run again") from None
+    if not isinstance(summary, dict) or not summary.get("complete"):
+        return None
+    best = summary.get("best_checkpoint") or None
+    metrics = {**(summary.get("train_metrics") or {}), "global_step": summary.get("global_step")}
+    return RunResult(
+        output_dir=out,
+        final_model_dir=out,
+        best_checkpoint=best.get("path") if isinstance(best, dict) else None,
+        metrics=metrics,
     )
 
 

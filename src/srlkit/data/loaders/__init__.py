@@ -74,7 +74,7 @@ def get_loader(name: str) -> Loader:
 def detect_loader(record: dict[str, Any], where: RawRecord | None = None) -> Loader:
     """The first loader that accepts ``record``; a DataError listing what was looked for otherwise."""
     for loader in LOADERS:
-        if loader.detect(record):
+        if _detects(loader, record):
             return loader
     looked = "; ".join(f"{loader.name}: {loader.looks_for}" for loader in LOADERS)
     fields = ", ".join(sorted(record)) or "none"
@@ -94,13 +94,21 @@ def _record_loader(file_loader: Loader, raw: RawRecord) -> Loader:
     without ``\\boxed``) then load correctly. A record no format recognises stays with the
     file's loader, whose error names the missing field precisely.
     """
-    if file_loader.detect(raw.record):
+    if _detects(file_loader, raw.record):
         return file_loader
     for loader in LOADERS:
         # The file's loader already said no; asking again would rescan every message.
-        if loader is not file_loader and loader.detect(raw.record):
+        if loader is not file_loader and _detects(loader, raw.record):
             return loader
     return file_loader
+
+
+def _detects(loader: Loader, record: dict[str, Any]) -> bool:
+    """``loader.detect(record)``; a record of a shape the check trips over is not its format."""
+    try:
+        return bool(loader.detect(record))
+    except MALFORMED_ERRORS:
+        return False
 
 
 @dataclass
@@ -146,7 +154,7 @@ def load_file(
                 continue  # detection tries again on the next record
         used = loader if format else _record_loader(loader, raw)
         try:
-            yield LoadOutcome(raw, used.load(raw, options), format=used.name)
+            yield LoadOutcome(raw, _load_one(used, raw, options), format=used.name)
         except RecordDropped as drop:
             yield LoadOutcome(
                 raw, dropped=drop.reason, detail=f"{raw.where}: {drop.detail}", format=used.name
@@ -159,6 +167,22 @@ def load_file(
         yield LoadOutcome(
             None, dropped="invalid", detail=str(err), format=loader.name if loader else ""
         )
+
+
+MALFORMED_ERRORS = (TypeError, ValueError, KeyError, AttributeError, RecursionError, UnicodeError)
+"""What a loader's code raises on a record of an unexpected shape (a number where text was
+expected, a list where an object was): turned into a located :class:`DataError`, so one odd
+record is a counted drop (with ``--skip-invalid``) or a one-line error, never a traceback."""
+
+
+def _load_one(loader: Loader, raw: RawRecord, options: LoaderOptions) -> Trajectory:
+    try:
+        return loader.load(raw, options)
+    except (DataError, RecordDropped):
+        raise
+    except MALFORMED_ERRORS as err:
+        message = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+        raise DataError(raw.path, f"{raw.prefix}malformed record: {message}", raw.line) from None
 
 
 def load_trajectories(

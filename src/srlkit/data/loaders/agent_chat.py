@@ -47,7 +47,9 @@ _TOOL_CALL_RE = re.compile(r"<tool_call>")
 _OBS_PREFIX_RE = re.compile(r"^\s*(?:OBSERVATION:|EXECUTION RESULT of \[[^\]\n]*\]:)[ \t]*\n?")
 _OBSERVATION_START_RE = re.compile(r"\s*OBSERVATION:")
 _EXECUTION_START_RE = re.compile(r"\s*EXECUTION RESULT of \[")
-_SWE_PLAY_TASK_RE = re.compile(r"-{3,}\s*NEW TASK DESCRIPTION\s*-{3,}\s*\n", re.IGNORECASE)
+# ``(?<!-)``: a dash run is tried from its first dash only; without it a long run of dashes
+# was rescanned from every position (quadratic).
+_SWE_PLAY_TASK_RE = re.compile(r"(?<!-)-{3,}\s*NEW TASK DESCRIPTION\s*-{3,}\s*\n", re.IGNORECASE)
 ENV_ROLES = ("user", "tool", "function", "observation", "ipython")
 ASSISTANT_ROLES = ("assistant", "ai", "gpt")
 
@@ -69,8 +71,20 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return "\n".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in value)
+        return "\n".join(_part_text(i, p) for i, p in enumerate(value, start=1))
     return str(value)
+
+
+def _part_text(number: int, part: Any) -> str:
+    """One OpenAI content part's text; a part whose ``text`` is not a string is malformed."""
+    if not isinstance(part, dict):
+        return str(part)
+    text = part.get("text", "")
+    if not isinstance(text, str):
+        raise TypeError(
+            f"content part {number} has 'text' of type {type(text).__name__} (expected a string)"
+        )
+    return text
 
 
 def extract_text_action(content: str, fences: bool = True) -> tuple[str, Action] | None:

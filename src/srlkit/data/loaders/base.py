@@ -99,12 +99,19 @@ def missing_field(raw: RawRecord, what: str, accepted: tuple[str, ...] | list[st
 def first_text_field(
     raw: RawRecord, names: tuple[str, ...] | list[str], what: str
 ) -> tuple[str, str]:
-    """``(name, text)`` of the first of ``names`` present as a non-empty string in the record."""
+    """``(name, text)`` of the first of ``names`` present in the record, which must be non-empty text.
+
+    A field that is present but empty ends the search (the record is dropped as
+    ``empty_<what>``) rather than falling through to the next name: a MATH row with an empty
+    ``solution`` would otherwise be read with its ``answer`` as the solution.
+    """
     for name in names:
         value = raw.record.get(name)
-        if isinstance(value, str) and value.strip():
-            return name, value
-        if value is not None and not isinstance(value, str):
+        if isinstance(value, str):
+            if value.strip():
+                return name, value
+            raise RecordDropped(f"empty_{what}", f"field {name!r} is empty")
+        if value is not None:
             raise DataError(
                 raw.path,
                 f"{raw.prefix}field {name!r} should be text, found {type(value).__name__}",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srlkit.io import DataError
+from srlkit.io import DataError, first_lone_surrogate, json_decoder, json_problem, loads_json
 
 try:  # orjson parses large agent records 2-3x faster; the standard library is the fallback
     import orjson
@@ -164,14 +164,21 @@ def _iter_single_object(path: Path, max_bytes: int) -> Iterator[RawRecord]:
         raise _too_big(path, "record", size, max_bytes)
     text = _decode(path.read_bytes(), path, None)
     try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            path, f"invalid JSON at column {exc.colno}: {exc.msg}", exc.lineno
-        ) from None
+        obj = loads_json(text)
+    except (ValueError, RecursionError) as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        raise DataError(path, json_problem(exc), line) from None
     if not isinstance(obj, dict):
         raise DataError(path, f"expected a JSON object, found {type(obj).__name__}")
+    _check_unicode(obj, path, None)
     yield RawRecord(path, 1, obj)
+
+
+def _check_unicode(obj: Any, path: Path, line: int | None, prefix: str = "") -> None:
+    if first_lone_surrogate(obj) is not None:
+        raise DataError(
+            path, f"{prefix}a string holds a lone surrogate escape (not valid Unicode)", line
+        )
 
 
 def _decode(raw: bytes, path: Path, line: int | None) -> str:
@@ -183,13 +190,20 @@ def _decode(raw: bytes, path: Path, line: int | None) -> str:
 
 def _loads_line(raw: bytes, path: Path, line_no: int) -> Any:
     """orjson when it accepts the line; otherwise the standard library, whose errors we report
-    (and which also accepts what orjson refuses, such as NaN or a byte-order mark)."""
+    (and which also accepts what orjson refuses, such as NaN or a byte-order mark).
+
+    orjson refuses lone surrogates, deep nesting and integers beyond 64 bits, so only the
+    fallback needs the checks for them: deep nesting and half characters are errors,
+    over-long integers are kept as text (:func:`srlkit.io.loads_json`).
+    """
     if orjson is not None:
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
-    return json.loads(_decode(raw, path, line_no))
+    obj = loads_json(_decode(raw, path, line_no))
+    _check_unicode(obj, path, line_no)
+    return obj
 
 
 def _iter_jsonl(
@@ -209,15 +223,11 @@ def _iter_jsonl(
                     raise DataError(
                         path, f"expected a JSON object, found {type(obj).__name__}", line_no
                     )
-            except json.JSONDecodeError as exc:
-                _fail(
-                    DataError(path, f"invalid JSON at column {exc.colno}: {exc.msg}", line_no),
-                    skip_invalid,
-                    errors,
-                )
-                continue
             except DataError as err:
                 _fail(err, skip_invalid, errors)
+                continue
+            except (ValueError, RecursionError) as exc:
+                _fail(DataError(path, json_problem(exc), line_no), skip_invalid, errors)
                 continue
             yield RawRecord(path, index, obj, line=line_no)
 
@@ -226,7 +236,7 @@ def _iter_array(
     path: Path, skip_invalid: bool, errors: list[DataError] | None, max_bytes: int
 ) -> Iterator[RawRecord]:
     """Decode ``[obj, obj, ...]`` one element at a time from a bounded buffer."""
-    decoder = json.JSONDecoder()
+    decoder = json_decoder()
     with open(path, "rb") as f:
         reader = _ChunkedText(f, path)
         reader.expect("[")
@@ -242,6 +252,16 @@ def _iter_array(
                 return
             index += 1
             obj = reader.decode_value(decoder, index, max_bytes)
+            if isinstance(obj, dict) and first_lone_surrogate(obj) is not None:
+                _fail(
+                    DataError(
+                        path,
+                        f"record {index}: a string holds a lone surrogate escape (not valid Unicode)",
+                    ),
+                    skip_invalid,
+                    errors,
+                )
+                continue
             if not isinstance(obj, dict):
                 _fail(
                     DataError(
@@ -321,6 +341,10 @@ class _ChunkedText:
         while True:
             try:
                 obj, end = decoder.raw_decode(self._buf, self._pos)
+            except RecursionError:  # the rest of the array cannot be found without decoding this
+                raise DataError(
+                    self._path, f"record {index}: JSON nested too deeply to read"
+                ) from None
             except json.JSONDecodeError as exc:
                 if len(self._buf) - self._pos > max_bytes:
                     raise _too_big(self._path, f"record {index}", None, max_bytes) from None

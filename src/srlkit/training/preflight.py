@@ -1,0 +1,83 @@
+"""Checks a training run makes before it loads anything, and how it recognises a finished run.
+
+Each check turns what used to be a traceback (or a silently wrong run) into one line naming
+the option to change: a model folder that does not exist, ``--max_steps 0`` (transformers
+reads it as "use epochs" and trains), an ``--output_dir`` that is a file. TRL's own option
+checks (``num_generations`` must divide the batch ...) raise ``ValueError`` while the options
+are parsed; :func:`srlkit.training.config.parse_method_args` turns those into one line too.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from srlkit.io import DataError
+from srlkit.models.reference import check_model_reference
+from srlkit.publish import prepare_output_dir
+from srlkit.training.checkpoints_check import checkpoint_state
+
+logger = logging.getLogger(__name__)
+
+# What a checkpoint holds beyond the model ``save_model`` writes: resume state only.
+_RESUME_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json")
+
+
+def check_run_options(args: Any, check_model: bool = True) -> None:
+    """Every check that needs no model, data or GPU; raises :class:`DataError` (exit 2).
+
+    ``check_model=False`` for a pipeline's later stages, whose model the stage before makes.
+    """
+    if check_model:
+        check_model_reference(args.model.model_name_or_path, "--model_name_or_path")
+    if args.train.max_steps == 0:
+        raise DataError(
+            None,
+            "--max_steps 0 would train nothing; give a positive number of steps, or -1 to train by epochs",
+        )
+    if args.train.max_steps < 0 and args.train.num_train_epochs <= 0:
+        raise DataError(None, "--num_train_epochs must be positive when --max_steps is not set")
+    prepare_output_dir(Path(args.train.output_dir), "--output_dir")
+
+
+def is_disk_full(err: BaseException) -> bool:
+    """An ``OSError`` for a full disk or quota, or torch's ``RuntimeError`` for a failed write."""
+    if isinstance(err, OSError):
+        return err.errno in (errno.ENOSPC, errno.EDQUOT)
+    text = str(err)
+    return isinstance(err, RuntimeError) and (
+        "No space left" in text or "failed writing file" in text or "file write failed" in text
+    )
+
+
+def disk_full_error(out: Path) -> DataError:
+    return DataError(
+        out,
+        "no space left on the device while writing the run; free space and re-run the same "
+        "command to resume from its last complete checkpoint",
+    )
+
+
+def finalize_from_checkpoint(checkpoint: str, out: Path) -> dict[str, Any]:
+    """Publish a final checkpoint's model as the run's model, without training again.
+
+    For a run killed after its last checkpoint but before its summary: resuming would make
+    transformers take one more step and move the weights. The model files of the checkpoint
+    are what ``save_model`` would have written, so they are copied into the run folder.
+    """
+    for path in Path(checkpoint).iterdir():
+        if (
+            path.is_file()
+            and path.name not in _RESUME_ONLY
+            and not path.name.startswith("rng_state")
+        ):
+            shutil.copy2(path, out / path.name)
+    state = checkpoint_state(checkpoint)
+    logger.info(
+        "%s is the run's last step (%d of %d): finished the run from it without training",
+        checkpoint, state.get("global_step", 0), state.get("max_steps", 0),
+    )  # fmt: skip
+    return state
