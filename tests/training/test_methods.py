@@ -211,7 +211,7 @@ def test_lora_adapter_records_an_absolute_base_path(
     out = tmp_path / "runs" / "sft-lora"
     args = parse_method_args(
         "sft",
-        tiny_argv("sft", Path("base"), out, "--train_file", str(srl_data["train"]))
+        tiny_argv("sft", Path("base"), out, "--train_file", str(srl_data["trajectories"]))
         + [
             "--max_steps",
             "1",

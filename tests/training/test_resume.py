@@ -62,7 +62,11 @@ def _train_lines(run_dir: Path) -> list[dict]:
     lines = [
         json.loads(x) for x in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
     ]
-    return [{k: v for k, v in m.items() if k not in IGNORED} for m in lines if "loss" in m]
+    return [
+        {k: v for k, v in m.items() if k not in IGNORED and not k.startswith("timing_s/")}
+        for m in lines
+        if "loss" in m
+    ]
 
 
 def test_resume_reproduces_the_uninterrupted_run(tmp_path, tiny_model_dir, srl_data):

@@ -234,7 +234,7 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
 
     method = args.method
     grpo = method in ("srl", "rlvr")
-    check_report_to(args.train.report_to)  # before the model loads: fail in one line
+    check_report_to(args.train.report_to)  # before the model loads (run() checks it first too)
     if grpo:
         _check_generation_backend(args.train)  # before any data is read: fail fast
     _absolute_local_model(args)
@@ -285,6 +285,7 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
             "to train again)", out, finished.metrics.get("global_step"),
         )  # fmt: skip
         return finished
+    check_report_to(args.train.report_to)  # a missing logger package: one line, before anything
     check_run_options(args)
     resume = resolve_resume(args.train.resume_from_checkpoint or args.run.resume, out)
     try:
