@@ -39,6 +39,7 @@ RESULTS_FILE = "results.json"
 
 METHODS = ("base", "rlvr", "srl", "srl_rlvr")
 KEPT_KEY = "dynamic_sampling/kept_fraction"
+GENERATED_KEY = "dynamic_sampling/rollouts_generated"
 
 
 def default_srl() -> GRPOSettings:
@@ -171,6 +172,7 @@ def train_method(
         "model_dir": str(result.model_dir),
         "history": result.history,
         "rollouts_budget": settings.rollouts,
+        "rollouts_generated": int(sum(result.series(GENERATED_KEY))),
         "kept_fraction": sum(kept) / len(kept) if kept else None,
     }
 
@@ -238,6 +240,7 @@ def _training_summary(
     chain = {"base": [], "rlvr": ["rlvr"], "srl": ["srl"], "srl_rlvr": ["srl", "srl_rlvr"]}[name]
     return {
         "rollouts": sum(trained[n]["rollouts_budget"] for n in chain),
+        "rollouts_generated": sum(trained[n]["rollouts_generated"] for n in chain),
         "kept_fraction": {n: trained[n]["kept_fraction"] for n in chain},
     }
 
