@@ -1,4 +1,4 @@
-"""The built-in lock task family: correct answers, paper-format steps, splits, determinism."""
+"""The built-in chain task family: correct answers, paper-format steps, splits, determinism."""
 
 from __future__ import annotations
 
@@ -12,84 +12,60 @@ from srlkit.demo.tasks import (
     BENCHMARK_SIZE,
     EASY,
     HARD,
+    ChainProblem,
     Difficulty,
-    LockProblem,
-    Move,
+    Operation,
     benchmark_rows,
     generate_problems,
     held_out_problems,
 )
-from srlkit.rewards.outcome import extract_answer, score_answer
+from srlkit.rewards.outcome import extract_answer
 
 STEP_RE = re.compile(r"^(\d+)\. \*\*([^*]+)\*\* (.+)$")
-LOCK_RE = re.compile(r"^A(\d) B(\d) C(\d)$")
 
 
 def test_hand_computed_problem():
-    problem = LockProblem(
-        "p", start=(6, 6, 0), moves=(Move("down", 2, 6), Move("swap", 1, 2), Move("up", 3, 3))
+    problem = ChainProblem(
+        "p", start=7, operations=(Operation("double"), Operation("subtract", 4), Operation("add", 5))
     )
     assert problem.question == (
-        "A lock shows A6 B6 C0. Moves: (1) wheel B down 6, (2) swap A and B, (3) wheel C up 3. "
-        "What does it show?"
+        "Start with 7. Operations: (1) double, (2) subtract 4, (3) add 5. What is the result?"
     )
-    assert problem.answer == "063"
+    assert problem.answer == "15"
     assert problem.solution_text() == (
-        "1. **Wheel B down 6** A6 B0 C0\n"
-        "2. **Swap A and B** A0 B6 C0\n"
-        "3. **Wheel C up 3** A0 B6 C3\n"
-        "4. **Give the answer** \\boxed{063}"
+        "1. **Double** 7 * 2 = 14\n"
+        "2. **Subtract 4** 14 - 4 = 10\n"
+        "3. **Add 5** 10 + 5 = 15\n"
+        "4. **Give the answer** \\boxed{15}"
     )
-
-
-def test_turns_wrap_around_modulo_ten():
-    assert Move("up", 1, 7).apply((5, 0, 0)) == (2, 0, 0)
-    assert Move("down", 3, 4).apply((0, 0, 1)) == (0, 0, 7)
-    assert Move("swap", 1, 3).apply((1, 2, 3)) == (3, 2, 1)
 
 
 @pytest.mark.parametrize("difficulty", ["easy", "hard"])
-def test_solutions_are_numbered_paper_steps_that_replay_the_moves(difficulty):
+def test_solutions_are_numbered_paper_steps_with_checked_arithmetic(difficulty):
     for problem in generate_problems(difficulty, 200, seed=3):
         lines = problem.solution_text().split("\n")
-        assert len(lines) == len(problem.moves) + 1
-        lock = list(problem.start)
-        for number, (line, move) in enumerate(zip(lines, problem.moves, strict=False), start=1):
+        assert len(lines) == len(problem.operations) + 1
+        value = problem.start
+        for number, line in enumerate(lines[:-1], start=1):
             match = STEP_RE.match(line)
             assert match and int(match.group(1)) == number, line
-            if move.kind == "swap":
-                i, j = move.wheel - 1, move.amount - 1
-                lock[i], lock[j] = lock[j], lock[i]
-            else:
-                sign = 1 if move.kind == "up" else -1
-                lock[move.wheel - 1] = (lock[move.wheel - 1] + sign * move.amount) % 10
-            assert LOCK_RE.match(match.group(3)).groups() == tuple(str(d) for d in lock)
+            left, result = match.group(3).split(" = ")
+            a, op, b = left.split(" ")
+            assert int(a) == value  # each step starts from the previous result
+            value = {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op]
+            assert int(result) == value and 0 <= value <= 20
         assert STEP_RE.match(lines[-1]).group(2) == ANSWER_TITLE
-        assert extract_answer(problem.solution_text()) == problem.answer
-        assert problem.answer == "".join(map(str, lock))
+        assert extract_answer(problem.solution_text()) == problem.answer == str(value)
 
 
-def test_splits_differ_in_length_and_in_swaps():
+def test_splits_differ_in_length_and_in_doublings():
     easy = generate_problems(EASY, 400, seed=0)
     hard = generate_problems(HARD, 400, seed=0)
-    assert {len(p.moves) for p in easy} == set(range(1, 9))
-    assert {len(p.moves) for p in hard} == {6, 7}
-    assert all(p.num_swaps >= 2 for p in hard)
-    easy_rate = sum(p.num_swaps for p in easy) / sum(len(p.moves) for p in easy)
-    assert easy_rate < 0.06  # swaps are the rare skill of the warm-start split
-
-
-def test_answers_are_spread_so_guessing_is_hopeless():
-    answers = [p.answer for p in held_out_problems()]
-    most_common = max(answers.count(a) for a in set(answers))
-    assert len(set(answers)) > 200 and most_common <= 3
-
-
-def test_leading_zero_answer_is_graded_right():
-    problem = LockProblem("z", start=(0, 4, 2), moves=(Move("up", 3, 1),))
-    assert problem.answer == "043"
-    assert score_answer(problem.solution_text(), problem.answer).score == 1.0
-    assert score_answer("\\boxed{430}", problem.answer).score == 0.0
+    assert {len(p.operations) for p in easy} == set(range(1, 9))
+    assert {len(p.operations) for p in hard} == {7, 8}
+    assert all(p.num_doubles >= 2 for p in hard)
+    easy_rate = sum(p.num_doubles for p in easy) / sum(len(p.operations) for p in easy)
+    assert easy_rate < 0.05  # doubling is the rare skill of the warm-start split
 
 
 def test_deterministic_by_seed_and_distinct():
@@ -118,7 +94,7 @@ def test_trajectory_and_record_round_trip_through_the_data_pipeline():
     problem = generate_problems("hard", 1, seed=1)[0]
     traj = problem.trajectory()
     assert traj.final_answer == problem.answer
-    assert traj.metadata["num_swaps"] == problem.num_swaps
+    assert traj.metadata["num_doubles"] == problem.num_doubles
     # The record form is what `srl data build` reads: its segmenter finds the same steps.
     segmented = segment_solution(problem.to_record()["solution"])
     assert segmented.method == "numbered"
@@ -126,13 +102,13 @@ def test_trajectory_and_record_round_trip_through_the_data_pipeline():
 
 
 def test_bad_difficulty_is_a_clear_error():
-    with pytest.raises(ValueError, match="min_moves"):
-        Difficulty(min_moves=4, max_moves=2)
-    with pytest.raises(ValueError, match="swap_rate"):
-        Difficulty(swap_rate=1.5)
-    with pytest.raises(ValueError, match="min_swaps"):
-        Difficulty(min_moves=1, max_moves=2, min_swaps=2)
+    with pytest.raises(ValueError, match="min_ops"):
+        Difficulty(min_ops=4, max_ops=2)
+    with pytest.raises(ValueError, match="double_rate"):
+        Difficulty(double_rate=1.5)
+    with pytest.raises(ValueError, match="min_doubles"):
+        Difficulty(min_ops=1, max_ops=2, min_doubles=2)
     with pytest.raises(ValueError, match="unknown difficulty 'extreme'"):
         generate_problems("extreme", 1)
     with pytest.raises(ValueError, match="distinct problems"):
-        generate_problems(Difficulty(min_moves=1, max_moves=1, swap_rate=1.0), 3500)
+        generate_problems(Difficulty(min_ops=1, max_ops=1), 400)

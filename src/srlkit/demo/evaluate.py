@@ -3,12 +3,13 @@
 Whole-problem accuracy (greedy, and avg@k at temperature 1.0) is the headline number, graded by
 ``srl eval``'s scorer (:func:`srlkit.evaluation.runner.score_completion`); next to it, *correct
 chains*: solutions whose every step is the expert's, so a right answer reached by a wrong route
-is visible (with 1,000 possible answers a wrong chain seldom ends on the right one, and this
-column says how seldom). The step-level numbers (mean step reward, exact next step) are the
+is visible (a wrong chain can end on the right number by chance, and this
+column says how often it happens). The step-level numbers (mean step reward, exact next step) are the
 paper's validation signal for SRL, scored as ``srl eval-steps`` scores them: the step reward
 SRL trains on, and "exact" meaning a well-formed step whose reward is 1.0. They are split by
-step kind (turning a wheel, swapping two, giving the answer), because the hard split is hard
-through its swaps.
+step kind (adding or subtracting, doubling, giving the answer), because the hard split is hard
+through its doublings. A right answer is one of 21 numbers (0..20), so a wrong solution can
+end on it by chance: ``right_answer_wrong_chain`` counts how often that happened.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from srlkit.data.schema import StepInstance
 from srlkit.demo.generate import generate_texts, solve_accuracy
-from srlkit.demo.tasks import LockProblem
+from srlkit.demo.tasks import ChainProblem
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +53,11 @@ def load_model(model_dir: str | os.PathLike[str]):
 
 
 def step_kind(target: str) -> str:
-    """``turn``, ``swap`` or ``answer`` from an expert step's title."""
+    """``double``, ``add_subtract`` or ``answer`` from an expert step's title."""
     title = target.split("**")[1] if target.count("**") >= 2 else ""
-    if title.startswith("Swap"):
-        return "swap"
-    return "turn" if title.startswith("Wheel") else "answer"
+    if title == "Double":
+        return "double"
+    return "add_subtract" if title.startswith(("Add", "Subtract")) else "answer"
 
 
 def step_scores(
@@ -97,7 +98,7 @@ def solution_steps(text: str) -> list[str]:
     return [line.strip() for line in _THINK_RE.sub("", text).splitlines() if line.strip()]
 
 
-def is_correct_chain(problem: LockProblem, text: str) -> bool:
+def is_correct_chain(problem: ChainProblem, text: str) -> bool:
     """Every line of the solution is the expert's step, and there are no others."""
     return solution_steps(text) == [
         step.math_text(i) for i, step in enumerate(problem.steps(), start=1)
@@ -111,7 +112,7 @@ def standard_error(p: float, n: int) -> float:
 
 def evaluate_model(
     model_dir: str | os.PathLike[str],
-    problems: Sequence[LockProblem],
+    problems: Sequence[ChainProblem],
     instances: Sequence[StepInstance],
     settings: EvalSettings = EvalSettings(),
     label: str = "model",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from srlkit.demo.prompts import solve_messages
-from srlkit.demo.tasks import LockProblem
+from srlkit.demo.tasks import ChainProblem
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class SolveResult:
 def solve_accuracy(
     model,
     tokenizer,
-    problems: Sequence[LockProblem],
+    problems: Sequence[ChainProblem],
     max_new_tokens: int = 160,
     temperature: float = 0.0,
     samples: int = 1,

@@ -7,8 +7,8 @@ the expert's earlier steps, "Write step k only."; the model opens with a think b
 the one next ``N. **Title** action`` step. Solve prompts are the evaluation prompt of ``srl
 eval`` (:func:`srlkit.evaluation.prompts.build_messages`), so RLVR, R3 and evaluation share it.
 
-The think block is empty: a step of this task needs no monologue (the lock the step writes is
-the computation), and every thought token costs CPU time in a tiny model's rollouts. The SRL
+The think block is empty: a step of this task needs no monologue (the equation the step writes
+is the computation), and every thought token costs CPU time in a tiny model's rollouts. The SRL
 format check accepts an empty monologue, as the paper allows.
 
 The system prompt for step instances is a one-line version of the packaged one: the tiny

@@ -107,7 +107,7 @@ def method_rows(results: dict[str, Any]) -> dict[str, dict[str, float]]:
 def comparison_table(results: dict[str, Any]) -> list[str]:
     """The markdown table of the methods: accuracy +- SE, correct chains, step numbers."""
     lines = [
-        "| method | accuracy (greedy) | fully correct solutions | exact next step | swap steps exact "
+        "| method | accuracy (greedy) | fully correct solutions | exact next step | doubling steps exact "
         "| step reward | tokens | rollouts |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -115,7 +115,7 @@ def comparison_table(results: dict[str, Any]) -> list[str]:
         if name not in results:
             continue
         r = results[name]
-        swap = r.get("exact_step_by_kind", {}).get("swap")
+        swap = r.get("exact_step_by_kind", {}).get("double")
         lines.append(
             f"| {label} | {r['accuracy']:.3f} ± {r['accuracy_se']:.3f} | "
             f"{r['correct_chains']}/{r['n']} | {r.get('exact_step', 0):.3f} | "
@@ -157,7 +157,7 @@ def summary_markdown(results: dict[str, Any], plots: list[tuple[str, str]]) -> s
         "",
         (
             f"Base student: {student['parameters']:,}-parameter Qwen2 model warm-started on fresh "
-            f"easy lock problems (any length, swaps rare); its accuracy when built: easy "
+            f"easy chain problems (1-8 operations, doubling rare); its accuracy when built: easy "
             f"{student['accuracy']['easy']:.2f}, hard {student['accuracy']['hard']:.2f}."
         ),
         (
@@ -166,7 +166,7 @@ def summary_markdown(results: dict[str, Any], plots: list[tuple[str, str]]) -> s
             f"rollouts, on {results['data']['train']} hard training problems "
             f"({results['data']['train_instances']} step instances for SRL); SRL->RLVR runs the "
             f"RLVR recipe from the SRL model. Evaluated on {results['data']['test']} held-out hard "
-            "problems (6-7 moves, at least two swaps)."
+            "problems (7-8 operations, at least two doublings)."
         ),
         "",
         *comparison_table(results),

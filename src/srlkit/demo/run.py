@@ -127,8 +127,8 @@ def _stage(out: Path, name: str, compute) -> Any:
 def make_data(out: Path, config: DemoConfig) -> dict[str, Any]:
     """Hard training problems (expert trajectories -> step instances) and held-out test problems.
 
-    The test problems are the first ``test_problems`` of the ``lock-hard`` benchmark, so
-    ``srl eval MODEL --benchmarks lock-hard`` scores a saved demo model on the same problems.
+    The test problems are the first ``test_problems`` of the ``chain-hard`` benchmark, so
+    ``srl eval MODEL --benchmarks chain-hard`` scores a saved demo model on the same problems.
     """
     test = held_out_problems()[: config.test_problems]
     train = generate_problems(

@@ -1,15 +1,15 @@
-"""The demo's base student: a tiny local Qwen2 model warm-started on EASY lock problems.
+"""The demo's base student: a tiny local Qwen2 model warm-started on EASY chain problems.
 
 Why: SRL assumes a student that already follows the step format and gets most single steps
 right, yet fails the hard problems as a whole (the paper's setting where RLVR sees no signal).
-We build one in a few CPU minutes with no download: a byte-level BPE tokenizer that writes every
-digit as its own token (as Qwen2.5's does) and a ~0.35M-parameter ``Qwen2ForCausalLM``
+We build one in a few CPU minutes with no download: a byte-level BPE tokenizer (every number
+0..20 one token) and a ~0.35M-parameter ``Qwen2ForCausalLM``
 (:mod:`srlkit.models.tiny`), then a short SFT on *fresh* easy problems (no problem is seen
 twice: a tiny model shown the same few hundred problems for epochs memorises them instead of
 learning to read, measured in docs/paper-table.md), in both forms it will meet later: "give the
 next step" (the SRL instance form) and "solve the whole problem" (the evaluation form). Easy
-problems have every length but seldom a swap of two wheels; hard ones need two or more swaps,
-the skill the student barely has.
+problems have every length but seldom a doubling; hard ones are long and need two or more
+doublings, the skill the student barely has.
 
 The result is cached under ``$XDG_CACHE_HOME/srlkit/students/<key>`` (``~/.cache`` by default),
 keyed by a hash of everything that shapes it (config, prompts, task format), so a changed config
@@ -35,7 +35,7 @@ from srlkit.demo.tasks import (
     EASY,
     HARD,
     SOURCE_FORMAT,
-    LockProblem,
+    ChainProblem,
     generate_problems,
     held_out_problems,
 )
@@ -58,17 +58,16 @@ class StudentConfig:
 
     model: TinyModelConfig = field(
         default_factory=lambda: TinyModelConfig(
-            vocab_size=512,
+            vocab_size=768,
             hidden_size=128,
             intermediate_size=256,
             num_hidden_layers=2,
             num_attention_heads=4,
             num_key_value_heads=2,
             max_position_embeddings=1024,
-            split_digits=True,
         )
     )
-    sft_steps: int = 500
+    sft_steps: int = 600
     sft: SFTSettings = field(
         default_factory=lambda: SFTSettings(
             epochs=1.0, learning_rate=3e-3, batch_size=32, warmup_ratio=0.2
@@ -98,7 +97,7 @@ def cache_root() -> Path:
 
 
 def warmstart_examples(
-    problems: list[LockProblem], solve_fraction: float, seed: int
+    problems: list[ChainProblem], solve_fraction: float, seed: int
 ) -> list[SFTExample]:
     """One example per problem: its whole solution (solve form) or one random step (step form)."""
     rng = random.Random(seed)
@@ -115,7 +114,7 @@ def warmstart_examples(
     return examples
 
 
-def tokenizer_corpus(problems: list[LockProblem]) -> list[str]:
+def tokenizer_corpus(problems: list[ChainProblem]) -> list[str]:
     """Texts the BPE tokenizer is trained on: prompts, chat roles, problems, worked solutions."""
     fixed = prompts.prompt_texts() + ["system\n", "user\n", "assistant\n", "Steps so far:\n"]
     corpus = []
@@ -123,6 +122,8 @@ def tokenizer_corpus(problems: list[LockProblem]) -> list[str]:
         corpus += fixed
         corpus.append(f"Problem:\n{problem.question}")
         corpus.append(prompts.solve_completion(problem.steps()))
+    # Frequent enough that every small number becomes one token, as in real tokenizers' vocabularies.
+    corpus += [" ".join(str(i) for i in range(30))] * 3
     return corpus
 
 
@@ -136,7 +137,7 @@ def _train_student(out_dir: Path, config: StudentConfig) -> dict:
     held_out = {p.question for p in held_out_problems()}
     n_train = config.sft_steps * config.sft.batch_size
     easy = generate_problems(EASY, n_train, seed=config.seed, prefix="easy", exclude=held_out)
-    # Hard problems too: the swap words must be tokens even though easy problems seldom swap.
+    # Hard problems too: "double" must be a token even though easy problems seldom double.
     words = easy[:300] + generate_problems(HARD, 100, seed=config.seed + 1, prefix="words")
     build_tiny_model(out_dir, tokenizer_corpus(words), config.model)
     tokenizer = AutoTokenizer.from_pretrained(out_dir)  # think tags decode as text (models.tiny)

@@ -21,7 +21,7 @@ from typing import Any
 
 from srlkit.data.schema import COL_ANSWER, COL_KIND, COL_PROMPT, COL_TARGET, StepInstance
 from srlkit.demo.prompts import THINK_OPEN, solve_messages
-from srlkit.demo.tasks import LockProblem
+from srlkit.demo.tasks import ChainProblem
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def srl_dataset(instances: Sequence[StepInstance]):
     )
 
 
-def solve_dataset(problems: Sequence[LockProblem], with_solution: bool = False):
+def solve_dataset(problems: Sequence[ChainProblem], with_solution: bool = False):
     """Whole problems in the evaluation prompt, with the gold answer (and expert solution)."""
     from datasets import Dataset
 
@@ -111,7 +111,7 @@ def solve_dataset(problems: Sequence[LockProblem], with_solution: bool = False):
     return Dataset.from_dict(columns)
 
 
-def r3_dataset(problems: Sequence[LockProblem], tokenizer, settings: GRPOSettings):
+def r3_dataset(problems: Sequence[ChainProblem], tokenizer, settings: GRPOSettings):
     """R3 episodes (:mod:`srlkit.training.r3`): the solve prompt, then the expert's first steps.
 
     Stages get an equal share of the step budget, nearest the answer first; the student's own

@@ -162,7 +162,7 @@ def _load_split(
             raise DataError(path, "mixes math and agent trajectories; SFT them in separate runs")
     if args.method in ("srl", "rlvr"):  # r3 prompts are text, counted by TRL itself
         rows = tdata.filter_prompt_length(rows, tokenizer, run.max_prompt_length, summary)
-    elif args.train.max_length and rows and "prompt" in rows[0]:
+    elif args.method == "sft" and args.train.max_length and rows and "prompt" in rows[0]:
         # TRL truncates SFT sequences to max_length; a prompt that fills it leaves no completion
         # token to learn, and TRL would drop the example without a word. Count it here instead.
         limit = args.train.max_length - 1
