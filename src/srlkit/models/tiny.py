@@ -53,24 +53,15 @@ class TinyModelConfig:
     num_key_value_heads: int = 2
     max_position_embeddings: int = 2048
     seed: int = 0
-    split_digits: bool = False
-    """One token per digit, as Qwen2.5's tokenizer writes numbers (arithmetic digit by digit)."""
 
 
-def build_tiny_tokenizer(
-    corpus: Iterable[str], vocab_size: int = 1024, split_digits: bool = False
-):
+def build_tiny_tokenizer(corpus: Iterable[str], vocab_size: int = 1024):
     """Train a byte-level BPE tokenizer on ``corpus`` and wrap it as a fast HF tokenizer."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
-    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.pre_tokenizer = (
-        pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
-        if split_digits
-        else byte_level
-    )
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -113,7 +104,7 @@ def build_tiny_model(
 
     config = config or TinyModelConfig()
     out = Path(out_dir)
-    tokenizer = build_tiny_tokenizer(corpus, config.vocab_size, config.split_digits)
+    tokenizer = build_tiny_tokenizer(corpus, config.vocab_size)
     torch.manual_seed(config.seed)
     model_config = Qwen2Config(
         vocab_size=len(tokenizer),
