@@ -40,7 +40,9 @@ def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
             assert key in r, (method, key)
         assert r["n"] == n and 0 <= r["correct_chains"] <= n
     assert results["base"]["rollouts"] == 0
-    assert results["srl_rlvr"]["rollouts"] == results["srl"]["rollouts"] + results["rlvr"]["rollouts"]
+    assert (
+        results["srl_rlvr"]["rollouts"] == results["srl"]["rollouts"] + results["rlvr"]["rollouts"]
+    )
     assert set(results["srl_rlvr"]["kept_fraction"]) == {"srl", "srl_rlvr"}
     # Instances on disk are the data pipeline's format, one per expert step.
     lines = (out / "data" / "train_instances.jsonl").read_text().splitlines()

@@ -26,7 +26,9 @@ STEP_RE = re.compile(r"^(\d+)\. \*\*([^*]+)\*\* (.+)$")
 
 def test_hand_computed_problem():
     problem = ChainProblem(
-        "p", start=7, operations=(Operation("double"), Operation("subtract", 4), Operation("add", 5))
+        "p",
+        start=7,
+        operations=(Operation("double"), Operation("subtract", 4), Operation("add", 5)),
     )
     assert problem.question == (
         "Start with 7. Operations: (1) double, (2) subtract 4, (3) add 5. What is the result?"

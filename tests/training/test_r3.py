@@ -27,7 +27,9 @@ TEMPLATE = "{problem}\n\nAnswer in \\boxed{}."
 def _trajectory(tid: str, n_steps: int, answer: str | None = "9") -> Trajectory:
     steps = [Step(title=f"Step {i}", body=f"body {i}") for i in range(1, n_steps)]
     steps.append(Step(title="Answer", body=f"\\boxed{{{answer}}}"))
-    return Trajectory(id=tid, task=f"Problem {tid}?", steps=steps, kind=KIND_MATH, final_answer=answer)
+    return Trajectory(
+        id=tid, task=f"Problem {tid}?", steps=steps, kind=KIND_MATH, final_answer=answer
+    )
 
 
 class _Template:

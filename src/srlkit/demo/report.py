@@ -107,8 +107,10 @@ def method_rows(results: dict[str, Any]) -> dict[str, dict[str, float]]:
 def comparison_table(results: dict[str, Any]) -> list[str]:
     """The markdown table of the methods: accuracy +- SE, correct chains, step numbers."""
     lines = [
-        "| method | accuracy (greedy) | fully correct solutions | exact next step | doubling steps exact "
-        "| step reward | tokens | rollouts |",
+        (
+            "| method | accuracy (greedy) | fully correct solutions | exact next step "
+            "| doubling steps exact | step reward | tokens | rollouts |"
+        ),
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, label in LABELS.items():
@@ -171,8 +173,10 @@ def summary_markdown(results: dict[str, Any], plots: list[tuple[str, str]]) -> s
         "",
         *comparison_table(results),
         "",
-        "Accuracy ± its binomial standard error. A *fully correct solution* has every step "
-        "exactly the expert's.",
+        (
+            "Accuracy ± its binomial standard error. A *fully correct solution* has every step "
+            "exactly the expert's."
+        ),
         "",
         f"Time: {results['total_s']:.0f} s in all; per stage: "
         + ", ".join(f"{k} {v:.0f} s" for k, v in results["timings_s"].items())

@@ -110,7 +110,9 @@ def warmstart_examples(
             continue
         inst = rng.choice(prompts.step_instances([trajectory]))
         step = trajectory.steps[inst.step_index - 1]
-        examples.append(SFTExample(tuple(inst.prompt), prompts.step_completion(step, inst.step_index)))
+        examples.append(
+            SFTExample(tuple(inst.prompt), prompts.step_completion(step, inst.step_index))
+        )
     return examples
 
 

@@ -215,7 +215,9 @@ def resolve_difficulty(difficulty: Difficulty | str) -> tuple[Difficulty, str]:
     if isinstance(difficulty, Difficulty):
         return difficulty, ""
     if difficulty not in DIFFICULTIES:
-        raise ValueError(f"unknown difficulty {difficulty!r}; expected one of {sorted(DIFFICULTIES)}")
+        raise ValueError(
+            f"unknown difficulty {difficulty!r}; expected one of {sorted(DIFFICULTIES)}"
+        )
     return DIFFICULTIES[difficulty], difficulty
 
 
