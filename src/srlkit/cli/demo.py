@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--test-problems", type=int, help="held-out hard problems (default 256; quick 16)"
     )
     parser.add_argument(
-        "--steps", type=int, help="GRPO steps of RLVR and of SRL, each (default 60; quick 2)"
+        "--steps", type=int, help="GRPO steps of RLVR and of SRL, each (default 10; quick 2)"
     )
     parser.add_argument(
         "--samples",

@@ -42,13 +42,17 @@ KEPT_KEY = "dynamic_sampling/kept_fraction"
 GENERATED_KEY = "dynamic_sampling/rollouts_generated"
 
 
+DEMO_STEPS = 10
+"""GRPO steps per method: what fits a cold demo (student build included) in 10 minutes."""
+
+
 def default_srl() -> GRPOSettings:
-    return GRPOSettings()
+    return GRPOSettings(steps=DEMO_STEPS)
 
 
 def default_rlvr() -> GRPOSettings:
     """RLVR with the SRL run's rollout budget; whole solutions need longer completions."""
-    return GRPOSettings(max_completion_length=160)
+    return GRPOSettings(steps=DEMO_STEPS, max_completion_length=160)
 
 
 @dataclass(frozen=True)
