@@ -212,15 +212,15 @@ COLUMNS = [
     ("accuracy", "hard greedy (%)"),
     ("correct_chains", "fully correct (of n)"),
     ("exact_step", "exact next step (%)"),
-    ("swap_exact", "swap steps exact (%)"),
+    ("double_exact", "doubling steps exact (%)"),
     ("step_reward", "step reward"),
     ("mean_tokens", "tokens"),
 ]
 
 
 def _value(row: dict[str, Any], key: str) -> float | None:
-    if key == "swap_exact":
-        return (row.get("exact_step_by_kind") or {}).get("swap")
+    if key == "double_exact":
+        return (row.get("exact_step_by_kind") or {}).get("double")
     value = row.get(key)
     return None if value is None else float(value)
 
@@ -256,7 +256,7 @@ def table_markdown(results: dict[str, list[dict[str, Any]]], seeds: list[int]) -
                 cells.append("-")
             elif key == "correct_chains":
                 cells.append(" / ".join(f"{v:.0f}" for v in values) + f" of {rows[0]['n']}")
-            elif key.endswith("exact"):
+            elif key in ("exact_step", "double_exact"):
                 cells.append(f"{100 * statistics.fmean(values):.1f}")
             elif key == "mean_tokens":
                 cells.append(f"{statistics.fmean(values):.0f}")
