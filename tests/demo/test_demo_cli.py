@@ -52,12 +52,18 @@ def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
     from safetensors.torch import load_file
     from transformers import AutoModelForCausalLM
 
-    before = load_file(f"{student_dir}/model.safetensors")
-    for method in ("rlvr", "srl", "srl_rlvr"):
-        path = results[method]["model"]
-        AutoModelForCausalLM.from_pretrained(path)
+    def changed(path: str) -> bool:
+        before = load_file(f"{student_dir}/model.safetensors")
         after = load_file(f"{path}/model.safetensors")
-        assert any(not before[k].equal(after[k]) for k in before), method
+        return any(not before[k].equal(after[k]) for k in before)
+
+    for method in ("rlvr", "srl", "srl_rlvr"):
+        AutoModelForCausalLM.from_pretrained(results[method]["model"])
+    assert changed(results["srl"]["model"]), "SRL's dense step reward always moves the weights"
+    # RLVR learns only from groups with a right and a wrong answer; when dynamic sampling kept
+    # none (the quick student solves nothing), the model must come out unchanged.
+    rlvr_kept = results["rlvr"]["kept_fraction"]["rlvr"]
+    assert changed(results["rlvr"]["model"]) == (rlvr_kept > 0)
 
     # A second run reuses the cached student and every finished stage.
     caplog.clear()
