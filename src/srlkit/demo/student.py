@@ -67,10 +67,14 @@ class StudentConfig:
             max_position_embeddings=1024,
         )
     )
-    sft_steps: int = 600
+    sft_steps: int = 1000
     sft: SFTSettings = field(
         default_factory=lambda: SFTSettings(
-            epochs=1.0, learning_rate=3e-3, batch_size=32, warmup_ratio=0.2
+            epochs=1.0,
+            learning_rate=3e-3,
+            batch_size=32,
+            warmup_ratio=0.1,
+            bucket_by_length=False,
         )
     )
     solve_fraction: float = 0.5
