@@ -124,9 +124,7 @@ def train_sft(
     with tqdm(total=total, desc=description, unit="step", leave=False) as bar:
         while len(losses) < total:
             if not batches:
-                batches = _batches(
-                    encoded, settings.batch_size, rng, settings.bucket_by_length
-                )
+                batches = _batches(encoded, settings.batch_size, rng, settings.bucket_by_length)
             ids, labels, mask = _collate(encoded, batches.pop(), tokenizer.pad_token_id)
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             loss.backward()
