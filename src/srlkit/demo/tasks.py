@@ -72,7 +72,7 @@ class Difficulty:
 
 
 # The student is warm-started on EASY only: every length, doubling rare. HARD: long, >= 2 doubles.
-EASY = Difficulty(min_ops=1, max_ops=8, double_rate=0.03)
+EASY = Difficulty(min_ops=1, max_ops=8, double_rate=0.005)
 HARD = Difficulty(min_ops=7, max_ops=8, double_rate=0.3, min_doubles=2)
 DIFFICULTIES: dict[str, Difficulty] = {"easy": EASY, "hard": HARD}
 
