@@ -18,7 +18,7 @@ and its expert solution is one numbered step per operation, then the answer::
 Every value stays in 0..20, one token each, so a tiny model can learn the arithmetic in CPU
 minutes. There are two kinds of operation step. Adding and subtracting (operands 1..5) are
 common in every split; *doubling* is rare in the ``easy`` split the student is warm-started on
-(3% of operations) and frequent in ``hard`` (at least two per problem, 7-8 operations). A hard
+(0.5% of operations) and frequent in ``hard`` (at least two per problem, 7-8 operations). A hard
 problem thus needs, several times in one long solution, a skill the student barely has: the
 paper's setting in which whole solutions are almost never right (RLVR has no signal) while the
 step-level reward of SRL is dense. The choice was made by measurement; the trials, including
@@ -59,7 +59,7 @@ class Difficulty:
 
     min_ops: int = 1
     max_ops: int = 8
-    double_rate: float = 0.03
+    double_rate: float = 0.005
     min_doubles: int = 0
 
     def __post_init__(self) -> None:
