@@ -1,10 +1,13 @@
 """A miniature reproduction of the SRL paper's main table and its two ablations, on CPU.
 
 Every method starts from the same cached base student (``srlkit.demo.student``, warm-started on
-easy chain problems) and is evaluated on the same held-out hard problems (5-6 operations):
+fresh easy lock problems, swaps rare) and is evaluated on the same held-out hard problems (the
+``lock-hard`` benchmark: 6-7 moves, at least two swaps):
 
-    base | SFT (solutions) | RLVR | SFT -> RLVR | SRL | SRL -> RLVR
+    base | SFT (solutions) | RLVR | R3 | SFT -> RLVR | SRL | SRL -> RLVR
     ablations: SRL without dynamic sampling | similarity on the whole solution in one step
+
+RLVR, R3, SRL and the ablations get the same rollout budget (steps x prompts x rollouts).
 
 Per seed the hard training problems and every training run's randomness change; the base student
 and the held-out test set stay fixed, so differences between rows are the methods'. Results go to
@@ -27,12 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from srlkit.demo import prompts
-from srlkit.demo.evaluate import EvalSettings, evaluate_model, load_model
+from srlkit.demo.evaluate import EvalSettings, evaluate_model, load_model, standard_error
 from srlkit.demo.sft import SFTExample, SFTSettings, train_sft
 from srlkit.demo.student import StudentConfig, build_student
-from srlkit.demo.tasks import HARD, generate_problems
+from srlkit.demo.tasks import HARD, generate_problems, held_out_problems
 from srlkit.demo.train import (
     GRPOSettings,
+    r3_dataset,
     run_grpo,
     solve_dataset,
     srl_dataset,
@@ -42,11 +46,12 @@ from srlkit.io import write_json
 
 logger = logging.getLogger("paper_table")
 
-METHODS = ["base", "sft", "rlvr", "sft_rlvr", "srl", "srl_rlvr", "srl_no_ds", "srl_whole"]
+METHODS = ["base", "sft", "rlvr", "r3", "sft_rlvr", "srl", "srl_rlvr", "srl_no_ds", "srl_whole"]
 LABELS = {
     "base": "base student",
     "sft": "SFT (solutions)",
     "rlvr": "RLVR",
+    "r3": "R3 (reverse curriculum)",
     "sft_rlvr": "SFT -> RLVR",
     "srl": "SRL",
     "srl_rlvr": "SRL -> RLVR",
@@ -57,16 +62,14 @@ LABELS = {
 
 @dataclass(frozen=True)
 class TableConfig:
-    train_problems: int = 160
-    test_problems: int = 64
-    srl: GRPOSettings = field(default_factory=lambda: GRPOSettings(steps=25, show_progress=False))
+    train_problems: int = 256
+    test_problems: int = 256
+    srl: GRPOSettings = field(default_factory=lambda: GRPOSettings(show_progress=False))
     rlvr: GRPOSettings = field(
-        default_factory=lambda: GRPOSettings(
-            steps=8, max_completion_length=160, max_generation_rounds=2, show_progress=False
-        )
+        default_factory=lambda: GRPOSettings(max_completion_length=160, show_progress=False)
     )
     sft: SFTSettings = field(
-        default_factory=lambda: SFTSettings(epochs=2.0, learning_rate=1e-3, batch_size=8)
+        default_factory=lambda: SFTSettings(epochs=2.0, learning_rate=1e-3, batch_size=16)
     )
     eval: EvalSettings = field(default_factory=lambda: EvalSettings(samples=0))
 
@@ -87,7 +90,7 @@ class Runner:
             config.train_problems,
             seed=100 + seed,
             prefix="hard-train",
-            exclude={p.question for p in test},
+            exclude={p.question for p in held_out_problems()},
         )
         self.models: dict[str, Path] = {"base": student}
 
@@ -122,7 +125,7 @@ class Runner:
             "seed %d %-10s greedy %.3f step reward %.3f (%.0f s)",
             self.seed,
             method,
-            result["accuracy_greedy"],
+            result["accuracy"],
             result.get("step_reward", float("nan")),
             time.monotonic() - start,
         )
@@ -174,6 +177,15 @@ class Runner:
     def _train_rlvr(self):
         return self._rlvr_from("rlvr", self.student)
 
+    def _train_r3(self):
+        from transformers import AutoTokenizer
+
+        from srlkit.rewards.outcome import outcome_reward
+
+        settings = _seeded(self.config.rlvr, self.seed)
+        dataset = r3_dataset(self.train, AutoTokenizer.from_pretrained(self.student), settings)
+        return self._grpo("r3", self.student, dataset, outcome_reward, settings, "r3")
+
     def _train_sft_rlvr(self):
         return self._rlvr_from("sft_rlvr", self.models["sft"])
 
@@ -197,46 +209,65 @@ class Runner:
 
 
 COLUMNS = [
-    ("accuracy_greedy", "hard greedy"),
+    ("accuracy", "hard greedy (%)"),
+    ("correct_chains", "fully correct (of n)"),
+    ("exact_step", "exact next step (%)"),
+    ("double_exact", "doubling steps exact (%)"),
     ("step_reward", "step reward"),
-    ("exact_match_rate", "exact next step"),
-    ("right_step_count_rate", "right step count"),
-    ("right_plan_rate", "right plan"),
-    ("mean_solution_tokens", "solution tokens"),
+    ("mean_tokens", "tokens"),
 ]
 
 
-def _cell(values: list[float], percent: bool) -> str:
-    if not values:
-        return "-"
-    scale = 100.0 if percent else 1.0
-    mean = statistics.fmean(values) * scale
-    spread = statistics.pstdev(values) * scale if len(values) > 1 else 0.0
-    return f"{mean:.1f} ± {spread:.1f}" if percent else f"{mean:.3f} ± {spread:.3f}"
+def _value(row: dict[str, Any], key: str) -> float | None:
+    if key == "double_exact":
+        return (row.get("exact_step_by_kind") or {}).get("double")
+    value = row.get(key)
+    return None if value is None else float(value)
+
+
+def accuracy_cell(rows: list[dict[str, Any]]) -> str:
+    """Mean over seeds ± its standard error, then the per-seed values.
+
+    The standard error is the larger of the binomial one (all seeds' problems pooled) and the
+    seed-to-seed one (sample std / sqrt(seeds)), so neither test-set nor training noise is hidden.
+    """
+    values = [float(r["accuracy"]) for r in rows]
+    mean = statistics.fmean(values)
+    n = sum(int(r["n"]) for r in rows)
+    se = standard_error(mean, n)
+    if len(values) > 1:
+        se = max(se, statistics.stdev(values) / len(values) ** 0.5)
+    seeds = ", ".join(f"{100 * v:.1f}" for v in values)
+    return f"{100 * mean:.1f} ± {100 * se:.1f} ({seeds})"
 
 
 def table_markdown(results: dict[str, list[dict[str, Any]]], seeds: list[int]) -> str:
-    """The paper's layout: one row per method, mean ± population std over seeds."""
+    """The paper's layout: one row per method; accuracy as mean ± SE (per seed), others mean."""
     header = "| method | " + " | ".join(name for _, name in COLUMNS) + " | runs |"
     lines = [header, "|" + "---|" * (len(COLUMNS) + 2)]
     for method in METHODS:
         rows = results.get(method, [])
         if not rows:
             continue
-        cells = []
-        for key, name in COLUMNS:
-            values = [float(r[key]) for r in rows if key in r]
-            percent = key.startswith("accuracy") or key.endswith("_rate")
-            cells.append(
-                _cell(values, percent)
-                if key != "mean_solution_tokens"
-                else (f"{statistics.fmean(values):.0f}" if values else "-")
-            )
+        cells = [accuracy_cell(rows)]
+        for key, _ in COLUMNS[1:]:
+            values = [v for v in (_value(r, key) for r in rows) if v is not None]
+            if not values:
+                cells.append("-")
+            elif key == "correct_chains":
+                cells.append(" / ".join(f"{v:.0f}" for v in values) + f" of {rows[0]['n']}")
+            elif key in ("exact_step", "double_exact"):
+                cells.append(f"{100 * statistics.fmean(values):.1f}")
+            elif key == "mean_tokens":
+                cells.append(f"{statistics.fmean(values):.0f}")
+            else:
+                cells.append(f"{statistics.fmean(values):.3f}")
         lines.append(f"| {LABELS[method]} | " + " | ".join(cells) + f" | {len(rows)} |")
     lines.append("")
     lines.append(
-        f"Accuracies and exact-match rates in %, step reward in [-1, 1]; mean ± population "
-        f"std over the runs of seeds {', '.join(map(str, seeds))}."
+        "Accuracy: mean over seeds ± standard error (the larger of the pooled binomial and the "
+        f"seed-to-seed one), per-seed values in brackets; seeds {', '.join(map(str, seeds))}. "
+        "Fully correct: solutions whose every step is the expert's, per seed."
     )
     return "\n".join(lines)
 
@@ -252,8 +283,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--train-problems", type=int, default=TableConfig.train_problems)
     parser.add_argument("--test-problems", type=int, default=TableConfig.test_problems)
-    parser.add_argument("--srl-steps", type=int, default=TableConfig().srl.steps)
-    parser.add_argument("--rlvr-steps", type=int, default=TableConfig().rlvr.steps)
+    parser.add_argument(
+        "--steps", type=int, default=TableConfig().srl.steps, help="GRPO steps of every RL run"
+    )
     parser.add_argument("--cache-dir", help="base-student cache (default $XDG_CACHE_HOME/srlkit)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument(
@@ -289,8 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         defaults,
         train_problems=args.train_problems,
         test_problems=args.test_problems,
-        srl=replace(defaults.srl, steps=args.srl_steps),
-        rlvr=replace(defaults.rlvr, steps=args.rlvr_steps),
+        srl=replace(defaults.srl, steps=args.steps),
+        rlvr=replace(defaults.rlvr, steps=args.steps),
     )
     out = Path(args.out)
     if args.rescore:
@@ -302,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         {"argv": sys.argv, "config": asdict(config)},
     )
     student = build_student(StudentConfig(), args.cache_dir)
-    test = generate_problems(HARD, config.test_problems, seed=999, prefix="hard-test")
+    test = held_out_problems()[: config.test_problems]
     needs = {"sft_rlvr": "sft", "srl_rlvr": "srl"}
     for seed in seeds:
         runner = Runner(out, config, student, test, seed)
@@ -314,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def rescore(out: Path, seeds: list[int], methods: list[str], config: TableConfig) -> None:
     """Evaluate every finished run's saved model again and update its metrics (history kept)."""
-    test = generate_problems(HARD, config.test_problems, seed=999, prefix="hard-test")
+    test = held_out_problems()[: config.test_problems]
     instances = prompts.step_instances([p.trajectory() for p in test])
     for seed in seeds:
         for method in methods:

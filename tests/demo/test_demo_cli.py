@@ -1,4 +1,4 @@
-"""`srl demo --quick` end to end on CPU: student build and cache, SRL, evaluation, report, resume."""
+"""`srl demo --quick` end to end on CPU: student build and cache, RLVR, SRL, SRL->RLVR, results, resume."""
 
 from __future__ import annotations
 
@@ -27,28 +27,43 @@ def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
     student_dir = results["student"]["path"]
     assert student_dir.startswith(str(cache / "students"))
     assert (out / "report.md").is_file()
-    page = (out / "report.html").read_text()
-    assert "accuracy (greedy)" in page and "Plotly" in page
-    logged = [
-        json.loads(line) for line in (out / "srl_run" / "rollouts.jsonl").read_text().splitlines()
-    ]
-    assert {rec["step"] for rec in logged} == set(range(1, results["config"]["srl"]["steps"] + 1))
-    history = results["srl_history"]
+    page = (out / "report.html").read_text(encoding="utf-8")  # srl report's page (tests/report)
+    assert page.startswith("<!DOCTYPE html>") and "SRL->RLVR" in page
+    history = results["histories"]["srl"]
     steps = [h for h in history if "reward" in h]
     assert len(steps) == results["config"]["srl"]["steps"]
     assert all("dynamic_sampling/kept_fraction" in h for h in steps)
-    for key in ("accuracy_greedy", "step_reward", "format_failure_rate"):
-        assert key in results["base"] and key in results["srl"]
+    n = results["data"]["test"]
+    for method in ("base", "rlvr", "srl", "srl_rlvr"):
+        r = results[method]
+        for key in ("accuracy", "correct_chains", "exact_step", "step_reward", "mean_tokens"):
+            assert key in r, (method, key)
+        assert r["n"] == n and 0 <= r["correct_chains"] <= n
+    assert results["base"]["rollouts"] == 0
+    assert (
+        results["srl_rlvr"]["rollouts"] == results["srl"]["rollouts"] + results["rlvr"]["rollouts"]
+    )
+    assert set(results["srl_rlvr"]["kept_fraction"]) == {"srl", "srl_rlvr"}
     # Instances on disk are the data pipeline's format, one per expert step.
     lines = (out / "data" / "train_instances.jsonl").read_text().splitlines()
     assert len(lines) == results["data"]["train_instances"]
     assert {"prompt", "target", "step_index", "num_steps"} <= set(json.loads(lines[0]))
-    # SRL changed the model (it is not the cached student re-saved).
+    # Every trained model is saved, loadable, and changed by its training.
     from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM
 
-    before = load_file(f"{student_dir}/model.safetensors")
-    after = load_file(f"{results['srl_model_dir']}/model.safetensors")
-    assert any(not before[k].equal(after[k]) for k in before)
+    def changed(path: str) -> bool:
+        before = load_file(f"{student_dir}/model.safetensors")
+        after = load_file(f"{path}/model.safetensors")
+        return any(not before[k].equal(after[k]) for k in before)
+
+    for method in ("rlvr", "srl", "srl_rlvr"):
+        AutoModelForCausalLM.from_pretrained(results[method]["model"])
+    assert changed(results["srl"]["model"]), "SRL's dense step reward always moves the weights"
+    # RLVR learns only from groups with a right and a wrong answer; when dynamic sampling kept
+    # none (the quick student solves nothing), the model must come out unchanged.
+    rlvr_kept = results["rlvr"]["kept_fraction"]["rlvr"]
+    assert changed(results["rlvr"]["model"]) == (rlvr_kept > 0)
 
     # A second run reuses the cached student and every finished stage.
     caplog.clear()
@@ -56,5 +71,5 @@ def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
         assert main(argv) == 0
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "reusing cached base student" in messages
-    for stage in ("eval_base", "train_srl", "eval_srl"):
+    for stage in ("train_rlvr", "train_srl", "train_srl_rlvr", "eval_base", "eval_srl_rlvr"):
         assert f"stage {stage}: done earlier" in messages

@@ -55,4 +55,4 @@ def test_a_copied_demo_folder_evaluates_its_own_model(tmp_path, monkeypatch):
     monkeypatch.chdir(elsewhere)  # resumed from another working directory
     evaluated.clear()
     run_demo(str(tmp_path / "copy"), config)
-    assert evaluated == [str(tmp_path / "copy" / "srl_run" / "model")]
+    assert evaluated == [str(tmp_path / "copy" / "runs" / "srl" / "model")]

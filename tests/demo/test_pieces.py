@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from srlkit.demo import prompts
-from srlkit.demo.report import comparison_rows, write_report
+from srlkit.demo.evaluate import is_correct_chain, standard_error, step_kind
+from srlkit.demo.report import comparison_rows, comparison_table, method_rows, write_report
 from srlkit.demo.student import StudentConfig, warmstart_examples
 from srlkit.demo.tasks import ChainProblem, Operation, generate_problems
 from srlkit.demo.train import whole_solution_reward
@@ -13,7 +14,7 @@ from srlkit.rewards.format import parse_completion
 from srlkit.rewards.outcome import score_answer
 from srlkit.rewards.srl import srl_step_reward
 
-PROBLEM = ChainProblem("p", start=3, operations=(Operation("add", 4), Operation("multiply", 2)))
+PROBLEM = ChainProblem("p", start=3, operations=(Operation("add", 4), Operation("double")))
 
 
 def test_expert_step_completion_earns_full_step_reward():
@@ -24,31 +25,41 @@ def test_expert_step_completion_earns_full_step_reward():
     completions = [
         prompts.step_completion(PROBLEM.steps()[i.step_index - 1], i.step_index) for i in instances
     ]
-    assert completions[1] == "<think>(2) multiply by 2</think>\n2. **Multiply by 2** 7 * 2 = 14"
+    assert completions[1] == "<think></think>\n2. **Double** 7 * 2 = 14"
     assert all(parse_completion(c).ok for c in completions)
     assert srl_step_reward(completions, [i.target for i in instances]) == [1.0, 1.0, 1.0]
+    assert [step_kind(i.target) for i in instances] == ["add_subtract", "double", "answer"]
 
 
-def test_solve_completion_scores_as_correct_with_the_shared_scorer():
+def test_solve_completion_scores_as_correct_and_is_a_correct_chain():
     text = prompts.solve_completion(PROBLEM.steps())
-    assert text.count("<think>") == 3
+    assert text.startswith(prompts.THINK_OPEN) and text.count("<think>") == 1
     assert score_answer(text, PROBLEM.answer).score == 1.0
     assert score_answer(text, "15").score == 0.0
+    assert is_correct_chain(PROBLEM, text)
+    # Right answer, wrong route: not a correct chain.
+    assert not is_correct_chain(PROBLEM, text.replace("3 + 4 = 7", "3 + 4 = 8"))
+    # A solution that repeats a correct step is not a correct chain either.
+    assert not is_correct_chain(PROBLEM, text + "\n3. **Give the answer** \\boxed{14}")
 
 
-def test_warmstart_examples_cover_every_step_and_the_whole_solution():
-    problems = generate_problems("easy", 5, seed=0)
-    examples = warmstart_examples(problems)
-    assert len(examples) == sum(len(p.steps()) + 1 for p in problems)
-    solve = [
-        e for e in examples if e.messages == tuple(prompts.solve_messages(problems[0].question))
-    ]
-    assert len(solve) == 1 and solve[0].completion.endswith(f"\\boxed{{{problems[0].answer}}}")
+def test_warmstart_examples_mix_whole_solutions_and_single_steps():
+    problems = generate_problems("easy", 200, seed=0)
+    examples = warmstart_examples(problems, solve_fraction=0.5, seed=0)
+    assert len(examples) == len(problems)  # one example per (fresh) problem
+    solve = [e for e in examples if e.messages[-1]["content"].endswith("\\boxed{}.")]
+    assert 60 < len(solve) < 140
+    assert all(e.completion.startswith(prompts.THINK_OPEN) for e in examples)
 
 
 def test_student_cache_key_changes_with_the_config():
     assert StudentConfig().key() == StudentConfig().key()
-    assert StudentConfig().key() != StudentConfig(num_easy_problems=7).key()
+    assert StudentConfig().key() != StudentConfig(sft_steps=7).key()
+
+
+def test_standard_error():
+    assert standard_error(0.5, 100) == pytest.approx(0.05)
+    assert standard_error(0.0, 0) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -74,43 +85,48 @@ def test_whole_solution_reward_is_one_for_the_expert_solution():
     assert whole_solution_reward([full], [PROBLEM.solution_text()]) == [1.0]
 
 
-def test_report_writes_the_markdown_summary(tmp_path):
+def _method(accuracy: float, chains: int) -> dict:
+    return {
+        "accuracy": accuracy,
+        "accuracy_se": standard_error(accuracy, 4),
+        "n": 4,
+        "correct_chains": chains,
+        "exact_step": 0.5,
+        "exact_step_by_kind": {"double": 0.25},
+        "step_reward": 0.7,
+        "mean_tokens": 60.0,
+        "rollouts": 32,
+    }
+
+
+def test_report_writes_the_summary_and_shares_its_rows(tmp_path):
     history = [
         {"step": s, "reward": 0.1 * s, "dynamic_sampling/kept_fraction": 1 - 0.1 * s}
         for s in range(1, 6)
     ]
-    base = {"accuracy_greedy": 0.0, "step_reward": 0.4, "exact_match_rate": 0.1}
-    srl = {
-        "accuracy_greedy": 0.25,
-        "step_reward": 0.7,
-        "exact_match_rate": 0.3,
-        "greedy": {
-            "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
-        },
+    srl = _method(0.5, 2)
+    srl["greedy"] = {
+        "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
     }
     results = {
-        "config": {"srl": {"steps": 5}},
+        "config": {"srl": {"steps": 5, "prompts_per_step": 2, "num_generations": 4}},
         "student": {"parameters": 1000, "accuracy": {"easy": 0.9, "hard": 0.0}},
         "data": {"train": 10, "train_instances": 60, "test": 4, "test_instances": 24},
-        "base": base,
+        "base": _method(0.0, 0),
+        "rlvr": _method(0.25, 0),
         "srl": srl,
-        "srl_history": history,
+        "srl_rlvr": _method(0.75, 3),
+        "histories": {"srl": history},
         "timings_s": {"student": 1.0},
         "total_s": 3.0,
     }
     page = write_report(tmp_path, results)
     text = page.read_text()
-    assert "| accuracy (greedy) | 0.000 | 0.250 |" in text
+    assert "| SRL | 0.500 ± 0.250 | 2/4 | 0.500 | 0.250 | 0.700 | 60 | 32 |" in text
     assert "[report.html](report.html)" in text
-    assert comparison_rows(results)[1] == ("step reward", 0.4, 0.7)
-
-
-def test_structure_scores_separate_plan_from_arithmetic():
-    from srlkit.demo.evaluate import structure_scores
-
-    full = prompts.solve_completion(PROBLEM.steps())
-    wrong_sum = full.replace("3 + 4 = 7", "3 + 4 = 8")
-    stops_early = prompts.solve_completion([PROBLEM.steps()[0], PROBLEM.steps()[-1]])
-    wrong_op = full.replace("**Multiply by 2**", "**Add 2**")
-    scores = structure_scores([PROBLEM] * 4, [full, wrong_sum, stops_early, wrong_op])
-    assert scores == {"right_step_count_rate": 3 / 4, "right_plan_rate": 2 / 4}
+    assert method_rows(results)["SRL->RLVR"]["correct_chains_rate"] == 0.75
+    rows = dict(comparison_rows(results))  # what srl report's demo table and bars show
+    assert rows["fully correct solutions"] == {
+        "base": 0.0, "RLVR": 0.0, "SRL": 0.5, "SRL->RLVR": 0.75
+    }
+    assert len(comparison_table(results)) == 2 + 4

@@ -1,4 +1,4 @@
-"""The built-in chain-arithmetic task family: correct answers, paper-format steps, determinism."""
+"""The built-in chain task family: correct answers, paper-format steps, splits, determinism."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import pytest
 from srlkit.data.segment import segment_solution
 from srlkit.demo.tasks import (
     ANSWER_TITLE,
+    BENCHMARK_SIZE,
     EASY,
     HARD,
     ChainProblem,
     Difficulty,
     Operation,
+    benchmark_rows,
     generate_problems,
+    held_out_problems,
 )
 from srlkit.rewards.outcome import extract_answer
 
@@ -24,47 +27,47 @@ STEP_RE = re.compile(r"^(\d+)\. \*\*([^*]+)\*\* (.+)$")
 def test_hand_computed_problem():
     problem = ChainProblem(
         "p",
-        start=8,
-        operations=(Operation("add", 5), Operation("multiply", 3), Operation("subtract", 9)),
+        start=7,
+        operations=(Operation("double"), Operation("subtract", 4), Operation("add", 5)),
     )
     assert problem.question == (
-        "Start with 8. Operations: (1) add 5, (2) multiply by 3, (3) subtract 9. What is the result?"
+        "Start with 7. Operations: (1) double, (2) subtract 4, (3) add 5. What is the result?"
     )
-    assert problem.answer == "30"
+    assert problem.answer == "15"
     assert problem.solution_text() == (
-        "1. **Add 5** 8 + 5 = 13\n"
-        "2. **Multiply by 3** 13 * 3 = 39\n"
-        "3. **Subtract 9** 39 - 9 = 30\n"
-        "4. **Give the answer** \\boxed{30}"
+        "1. **Double** 7 * 2 = 14\n"
+        "2. **Subtract 4** 14 - 4 = 10\n"
+        "3. **Add 5** 10 + 5 = 15\n"
+        "4. **Give the answer** \\boxed{15}"
     )
 
 
-@pytest.mark.parametrize("difficulty", ["easy", "medium", "hard"])
+@pytest.mark.parametrize("difficulty", ["easy", "hard"])
 def test_solutions_are_numbered_paper_steps_with_checked_arithmetic(difficulty):
     for problem in generate_problems(difficulty, 200, seed=3):
         lines = problem.solution_text().split("\n")
         assert len(lines) == len(problem.operations) + 1
-        for number, line in enumerate(lines, start=1):
+        value = problem.start
+        for number, line in enumerate(lines[:-1], start=1):
             match = STEP_RE.match(line)
-            assert match, line
-            assert int(match.group(1)) == number
-        for line in lines[:-1]:
-            left, result = STEP_RE.match(line).group(3).split(" = ")
+            assert match and int(match.group(1)) == number, line
+            left, result = match.group(3).split(" = ")
             a, op, b = left.split(" ")
-            assert (
-                int(result)
-                == {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op]
-            )
-            assert 0 <= int(result) <= 20
+            assert int(a) == value  # each step starts from the previous result
+            value = {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op]
+            assert int(result) == value and 0 <= value <= 20
         assert STEP_RE.match(lines[-1]).group(2) == ANSWER_TITLE
-        assert extract_answer(problem.solution_text()) == problem.answer
+        assert extract_answer(problem.solution_text()) == problem.answer == str(value)
 
 
-def test_difficulty_sets_the_number_of_operations():
-    easy = generate_problems(EASY, 300, seed=0)
-    hard = generate_problems(HARD, 300, seed=0)
-    assert {len(p.operations) for p in easy} == {2, 3}
-    assert {len(p.operations) for p in hard} == {5, 6}
+def test_splits_differ_in_length_and_in_doublings():
+    easy = generate_problems(EASY, 400, seed=0)
+    hard = generate_problems(HARD, 400, seed=0)
+    assert {len(p.operations) for p in easy} == set(range(1, 9))
+    assert {len(p.operations) for p in hard} == {7, 8}
+    assert all(p.num_doubles >= 2 for p in hard)
+    easy_rate = sum(p.num_doubles for p in easy) / sum(len(p.operations) for p in easy)
+    assert easy_rate < 0.05  # doubling is the rare skill of the warm-start split
 
 
 def test_deterministic_by_seed_and_distinct():
@@ -77,21 +80,25 @@ def test_deterministic_by_seed_and_distinct():
 
 
 def test_exclude_keeps_held_out_sets_disjoint():
-    train = generate_problems("easy", 100, seed=0)
-    test = generate_problems("easy", 100, seed=0, exclude={p.question for p in train})
+    test = held_out_problems(100)
+    train = generate_problems("hard", 300, seed=0, exclude={p.question for p in test})
     assert not {p.question for p in train} & {p.question for p in test}
+
+
+def test_benchmark_rows_are_the_held_out_problems():
+    rows = benchmark_rows()
+    assert len(rows) == BENCHMARK_SIZE
+    assert [r["problem"] for r in rows[:5]] == [p.question for p in held_out_problems(5)]
+    assert {"id", "problem", "solution", "answer"} <= set(rows[0])
 
 
 def test_trajectory_and_record_round_trip_through_the_data_pipeline():
     problem = generate_problems("hard", 1, seed=1)[0]
     traj = problem.trajectory()
     assert traj.final_answer == problem.answer
-    assert [s.math_text(i) for i, s in enumerate(traj.steps, 1)] == problem.solution_text().split(
-        "\n"
-    )
+    assert traj.metadata["num_doubles"] == problem.num_doubles
     # The record form is what `srl data build` reads: its segmenter finds the same steps.
-    record = problem.to_record()
-    segmented = segment_solution(record["solution"])
+    segmented = segment_solution(problem.to_record()["solution"])
     assert segmented.method == "numbered"
     assert [(s.title, s.body) for s in segmented.steps] == [(s.title, s.body) for s in traj.steps]
 
@@ -99,7 +106,11 @@ def test_trajectory_and_record_round_trip_through_the_data_pipeline():
 def test_bad_difficulty_is_a_clear_error():
     with pytest.raises(ValueError, match="min_ops"):
         Difficulty(min_ops=4, max_ops=2)
+    with pytest.raises(ValueError, match="double_rate"):
+        Difficulty(double_rate=1.5)
+    with pytest.raises(ValueError, match="min_doubles"):
+        Difficulty(min_ops=1, max_ops=2, min_doubles=2)
     with pytest.raises(ValueError, match="unknown difficulty 'extreme'"):
         generate_problems("extreme", 1)
     with pytest.raises(ValueError, match="distinct problems"):
-        generate_problems(Difficulty(min_ops=1, max_ops=1, max_operand=2, max_value=4), 500)
+        generate_problems(Difficulty(min_ops=1, max_ops=1), 400)

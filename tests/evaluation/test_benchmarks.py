@@ -164,6 +164,7 @@ def test_unknown_benchmark_name():
 def test_paper_defaults_for_k():
     assert {n: s.default_k for n, s in BENCHMARKS.items()} == {
         "aime24": 32, "aime25": 32, "amc23": 32, "minerva": 0, "math500": 0, "gsm8k": 0,
+        "chain-hard": 0,
     }  # fmt: skip
 
 

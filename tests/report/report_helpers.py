@@ -154,25 +154,39 @@ def write_eval_run(path: Path, shared_data: Path, benchmarks=("aime24", "gsm8k")
 
 def write_demo_run(path: Path) -> Path:
     """A demo output folder: results.json as `srl demo` writes it, and its SRL run's rollouts."""
-    write_train_run(path / "srl_run", steps=4)
+    write_train_run(path / "runs" / "srl", steps=4)
     history = [
-        json.loads(line) for line in (path / "srl_run" / "metrics.jsonl").read_text().splitlines()
+        json.loads(line)
+        for line in (path / "runs" / "srl" / "metrics.jsonl").read_text().splitlines()
     ]
-    (
-        path / "srl_run" / "metrics.jsonl"
-    ).unlink()  # the demo's trainer keeps history in results.json
-    base = {"accuracy_greedy": 0.0, "step_reward": 0.4, "exact_match_rate": 0.1}
-    srl = {
-        "accuracy_greedy": 0.25,
-        "step_reward": 0.7,
-        "exact_match_rate": 0.3,
-        "greedy": {
-            "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
-        },
+    (path / "runs" / "srl" / "metrics.jsonl").unlink()  # the demo keeps histories in results.json
+
+    def method(accuracy: float, correct: int, exact: float, reward: float) -> dict:
+        return {
+            "accuracy": accuracy,
+            "accuracy_se": 0.05,
+            "n": 4,
+            "correct_chains": correct,
+            "exact_step": exact,
+            "step_reward": reward,
+            "mean_tokens": 40.0,
+            "rollouts": 32,
+        }
+
+    srl = method(0.25, 1, 0.3, 0.7)
+    srl["greedy"] = {
+        "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
     }
     write_json(path / "demo_config.json", {"key": "test", "config": {}})
     write_json(
         path / "results.json",
-        {"config": {"srl": {"steps": 4}}, "base": base, "srl": srl, "srl_history": history},
+        {
+            "config": {"srl": {"steps": 4}},
+            "base": method(0.0, 0, 0.1, 0.4),
+            "rlvr": method(0.0, 0, 0.05, 0.3),
+            "srl": srl,
+            "srl_rlvr": method(0.25, 1, 0.2, 0.6),
+            "histories": {"srl": history},
+        },
     )
     return path

@@ -162,14 +162,18 @@ def test_several_runs_are_overlaid_and_tabled_side_by_side(runs, tmp_path, open_
     assert _count(page) == per_run
 
 
-def test_demo_report_compares_base_and_srl(runs, tmp_path, open_report):
+def test_demo_report_compares_the_four_methods(runs, tmp_path, open_report):
     opened = open_report(_report(tmp_path, runs["demo"]))
     page = opened.page
     assert opened.errors == []
     rows = page.eval_on_selector_all(
         "#demo-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
     )
-    assert ["demo", "accuracy (greedy)", "0.000", "0.250"] in rows
+    header = page.eval_on_selector_all(
+        "#demo-table thead th", "cells => cells.map(c => c.textContent)"
+    )
+    assert header == ["run", "metric", "base", "RLVR", "SRL", "SRL->RLVR"]
+    assert ["demo", "hard accuracy (greedy)", "0.000", "0.000", "0.250", "0.250"] in rows
     assert page.locator("#fig-reward").count() == 1 and _count(page) > 0
     assert _count(page, "#sample-count") == 1
 

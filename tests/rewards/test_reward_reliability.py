@@ -13,8 +13,8 @@ import pytest
 
 from srlkit.data import actions
 from srlkit.data.actions import canonicalize_action_text, parse_action
-from srlkit.data.loaders.agent_chat import SWEPlayLoader
 from srlkit.data.answers import gsm8k_answer, remove_gsm8k_answer_lines
+from srlkit.data.loaders.agent_chat import SWEPlayLoader
 from srlkit.data.segment import segment_solution
 from srlkit.rewards.registry import get_reward
 from srlkit.rewards.srl import srl_step_reward

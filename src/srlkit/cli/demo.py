@@ -1,9 +1,11 @@
 """``srl demo``: the whole method on a built-in task, on a CPU, in minutes.
 
-Builds (or reuses) a tiny base student that fails hard multi-step problems, trains it with SRL
-(GRPO on expert steps with dynamic sampling), evaluates base vs SRL on held-out hard problems,
-prints the comparison and writes its report (``report.html``, by ``srl report``; and a Markdown
-summary, ``report.md``).
+Builds (or reuses) a tiny base student that gets single steps of hard multi-step problems right
+but whole solutions almost never; trains it with RLVR (outcome reward), SRL (step reward on
+expert steps) and SRL then RLVR, each through the toolkit's GRPO trainer with dynamic sampling;
+evaluates all four on the same held-out hard problems, prints the comparison and writes
+``results.json`` and its report (``report.html``, by ``srl report``; and a Markdown summary,
+``report.md``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ DEFAULT_OUT = "runs/demo"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="train a tiny student with SRL on built-in multi-step problems and compare with its base",
+        help="train a tiny student with RLVR, SRL and SRL->RLVR on built-in hard problems and compare",
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -32,15 +34,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a one-minute version (smaller student, 3 SRL steps), as CI runs it",
+        help="a few-minute version (smaller student, 2 steps per method), as CI runs it",
     )
     parser.add_argument(
-        "--train-problems", type=int, help="hard training problems (default 200; quick 32)"
+        "--train-problems", type=int, help="hard training problems (default 256; quick 16)"
     )
     parser.add_argument(
-        "--test-problems", type=int, help="held-out hard problems (default 64; quick 16)"
+        "--test-problems", type=int, help="held-out hard problems (default 256; quick 16)"
     )
-    parser.add_argument("--steps", type=int, help="SRL (GRPO) steps (default 30; quick 3)")
+    parser.add_argument(
+        "--steps", type=int, help="GRPO steps of RLVR and of SRL, each (default 10; quick 2)"
+    )
     parser.add_argument(
         "--samples",
         type=int,
@@ -68,10 +72,12 @@ def build_config(args: argparse.Namespace):
     from srlkit.demo.run import DemoConfig, quick_config
 
     config = quick_config(args.seed) if args.quick else DemoConfig(seed=args.seed)
-    srl = dataclasses.replace(config.srl, seed=args.seed)
-    if args.steps is not None:
-        srl = dataclasses.replace(srl, steps=args.steps)
-    changes = {"srl": srl, "eval": EvalSettings(samples=args.samples, seed=args.seed)}
+    steps = {} if args.steps is None else {"steps": args.steps}
+    changes = {
+        "srl": dataclasses.replace(config.srl, seed=args.seed, **steps),
+        "rlvr": dataclasses.replace(config.rlvr, seed=args.seed, **steps),
+        "eval": EvalSettings(samples=args.samples, seed=args.seed),
+    }
     if args.train_problems is not None:
         changes["train_problems"] = args.train_problems
     if args.test_problems is not None:
@@ -82,7 +88,7 @@ def build_config(args: argparse.Namespace):
 def handle(args: argparse.Namespace) -> int:
     import torch
 
-    from srlkit.demo.report import HTML_REPORT, comparison_rows, write_report
+    from srlkit.demo.report import HTML_REPORT, write_report
     from srlkit.demo.run import run_demo
     from srlkit.report import ReportConfig, run_report
 
@@ -99,20 +105,29 @@ def handle(args: argparse.Namespace) -> int:
     page = run_report(
         ReportConfig(run_dirs=[args.out], out=str(Path(args.out) / HTML_REPORT), title="srl demo")
     )
-    print_comparison(results, comparison_rows(results))
+    print_comparison(results)
     print(f"\nReport: {page}  (open in a browser; summary for terminals: {summary})")
     return 0
 
 
-def print_comparison(results: dict, rows: list[tuple[str, float, float]]) -> None:
+def print_comparison(results: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Base vs SRL on {results['data']['test']} held-out hard problems")
-    table.add_column("metric")
-    table.add_column("base", justify="right")
-    table.add_column("SRL", justify="right")
-    for name, base, srl in rows:
-        table.add_row(name, f"{base:.3f}", f"{srl:.3f}")
+    from srlkit.demo.report import LABELS
+
+    n = results["data"]["test"]
+    table = Table(title=f"{n} held-out hard problems (greedy)")
+    for column in ("method", "accuracy ± SE", "fully correct", "exact next step", "rollouts"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for name, label in LABELS.items():
+        r = results[name]
+        table.add_row(
+            label,
+            f"{r['accuracy']:.3f} ± {r['accuracy_se']:.3f}",
+            f"{r['correct_chains']}/{r['n']}",
+            f"{r.get('exact_step', 0):.3f}",
+            str(r["rollouts"]),
+        )
     Console().print(table)
     print(f"Done in {results['total_s']:.0f} s.")

@@ -1,4 +1,4 @@
-"""``srl train {srl,rlvr,sft,pipeline}``: train with a YAML recipe plus ``--option value`` overrides.
+"""``srl train {srl,rlvr,r3,sft,pipeline}``: train with a YAML recipe plus ``--option value`` overrides.
 
 Each method's options are its config dataclasses (``srlkit.training.config``), parsed by TRL's
 ``TrlParser``, so ``srl train srl --help`` lists every option with its default and the reason
@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 METHOD_HELP = {
     "srl": "GRPO on step instances with the step-similarity reward (SRL)",
     "rlvr": "GRPO on problems with the outcome (final-answer) reward (RLVR)",
+    "r3": "RLVR from expert prefixes, nearest the end first (the paper's R3 baseline)",
     "sft": "supervised fine-tuning on expert trajectories (full or outline)",
     "pipeline": "a curriculum in one config: SRL then RLVR from the best SRL checkpoint (or SFT then RLVR)",
 }

@@ -1,15 +1,24 @@
 """Evaluate a demo model the two ways the paper does: whole-problem accuracy and step reward.
 
-Whole-problem accuracy (greedy, and avg@k at temperature 1.0) is the headline number; the mean
-step reward on held-out step instances (the paper's validation signal for SRL) shows whether
-single steps improved even when whole solutions are still wrong.
+Whole-problem accuracy (greedy, and avg@k at temperature 1.0) is the headline number, graded by
+``srl eval``'s scorer (:func:`srlkit.evaluation.runner.score_completion`); next to it, *correct
+chains*: solutions whose every step is the expert's, so a right answer reached by a wrong route
+is visible (a wrong chain can end on the right number by chance, and this
+column says how often it happens). The step-level numbers (mean step reward, exact next step) are the
+paper's validation signal for SRL, scored as ``srl eval-steps`` scores them: the step reward
+SRL trains on, and "exact" meaning a well-formed step whose reward is 1.0. They are split by
+step kind (adding or subtracting, doubling, giving the answer), because the hard split is hard
+through its doublings. A right answer is one of 21 numbers (0..20), so a wrong solution can
+end on it by chance: ``right_answer_wrong_chain`` counts how often that happened.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +30,8 @@ from srlkit.demo.tasks import ChainProblem
 logger = logging.getLogger(__name__)
 
 SOLVE_TOKENS = 160
-STEP_TOKENS = 40
-_STEP_TITLE_RE = re.compile(r"^\s*\d+\.\s*\*\*(.+?)\*\*", re.MULTILINE)
+STEP_TOKENS = 24
+_THINK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -43,13 +52,21 @@ def load_model(model_dir: str | os.PathLike[str]):
     return model.eval(), tokenizer
 
 
+def step_kind(target: str) -> str:
+    """``double``, ``add_subtract`` or ``answer`` from an expert step's title."""
+    title = target.split("**")[1] if target.count("**") >= 2 else ""
+    if title == "Double":
+        return "double"
+    return "add_subtract" if title.startswith(("Add", "Subtract")) else "answer"
+
+
 def step_scores(
     model,
     tokenizer,
     instances: Sequence[StepInstance],
     batch_size: int = 64,
     description: str | None = None,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Greedy next step for each instance: mean step reward, format failures, exact matches."""
     from srlkit.rewards.format import parse_completion
     from srlkit.rewards.srl import srl_step_reward
@@ -58,37 +75,39 @@ def step_scores(
         model, tokenizer, [i.prompt for i in instances], STEP_TOKENS, 0.0, batch_size, description
     )
     rewards = srl_step_reward(texts, [i.target for i in instances], [i.kind for i in instances])
-    parsed = [parse_completion(t) for t in texts]
+    exact_by: dict[str, list[bool]] = defaultdict(list)
+    failures = exact = 0
+    for inst, text, reward in zip(instances, texts, rewards, strict=True):
+        ok = parse_completion(text).ok
+        failures += not ok
+        hit = ok and reward == 1.0  # the rule of `srl eval-steps`
+        exact += hit
+        exact_by[step_kind(inst.target)].append(hit)
     n = max(1, len(texts))
     return {
         "step_reward": sum(rewards) / n,
-        "format_failure_rate": sum(not p.ok for p in parsed) / n,
-        "exact_match_rate": sum(
-            p.ok and p.action.strip() == i.target.strip() for p, i in zip(parsed, instances)
-        )
-        / n,
+        "format_failure_rate": failures / n,
+        "exact_step": exact / n,
+        "exact_step_by_kind": {k: sum(v) / len(v) for k, v in sorted(exact_by.items())},
+        "step_instances": len(texts),
     }
 
 
-def structure_scores(
-    problems: Sequence[ChainProblem], completions: Sequence[str]
-) -> dict[str, float]:
-    """How well whole solutions follow the expert's plan, arithmetic aside.
+def solution_steps(text: str) -> list[str]:
+    """The non-empty lines a solution writes outside its think blocks."""
+    return [line.strip() for line in _THINK_RE.sub("", text).splitlines() if line.strip()]
 
-    ``right_step_count_rate``: the solution has exactly the expert's number of steps (one per
-    operation, then the answer) - the long-chain skill hard problems demand. ``right_plan_rate``:
-    its step titles are the expert's, in order - it read every operation from the problem. Both
-    separate "does not know what to do next" from "cannot do the arithmetic", which the answer
-    accuracy alone cannot.
-    """
-    count = plan = 0
-    for problem, text in zip(problems, completions, strict=True):
-        titles = _STEP_TITLE_RE.findall(text)
-        expert = [step.title for step in problem.steps()]
-        count += len(titles) == len(expert)
-        plan += titles == expert
-    n = max(1, len(completions))
-    return {"right_step_count_rate": count / n, "right_plan_rate": plan / n}
+
+def is_correct_chain(problem: ChainProblem, text: str) -> bool:
+    """Every line of the solution is the expert's step, and there are no others."""
+    return solution_steps(text) == [
+        step.math_text(i) for i, step in enumerate(problem.steps(), start=1)
+    ]
+
+
+def standard_error(p: float, n: int) -> float:
+    """Binomial standard error of an accuracy ``p`` measured on ``n`` problems."""
+    return math.sqrt(p * (1 - p) / n) if n else 0.0
 
 
 def evaluate_model(
@@ -108,11 +127,22 @@ def evaluate_model(
         batch_size=settings.batch_size,
         description=f"evaluate {label}: solve (greedy)",
     )
+    texts = [c["completion"] for c in greedy.completions]
+    chains = [is_correct_chain(p, t) for p, t in zip(problems, texts, strict=True)]
+    right = [bool(c["correct"]) for c in greedy.completions]
+    lengths = [len(tokenizer(t)["input_ids"]) for t in texts]
+    n = len(problems)
     result: dict[str, Any] = {
-        "accuracy_greedy": greedy.accuracy,
+        "model": str(model_dir),
+        "accuracy": greedy.accuracy,
+        "accuracy_se": standard_error(greedy.accuracy, n),
+        "n": n,
+        "correct": greedy.correct,
+        "correct_chains": sum(chains),
+        "right_answer_wrong_chain": sum(r and not c for r, c in zip(right, chains, strict=True)),
+        "mean_tokens": sum(lengths) / max(1, n),
         "greedy": greedy.to_dict(keep_completions=3),
     }
-    result.update(structure_scores(problems, [c["completion"] for c in greedy.completions]))
     if settings.samples > 0:
         sampled = solve_accuracy(
             model,
@@ -125,12 +155,14 @@ def evaluate_model(
             description=f"evaluate {label}: solve (avg@{settings.samples})",
         )
         result[f"accuracy_avg@{settings.samples}"] = sampled.accuracy
+        k = settings.samples
+        hits = [c["correct"] for c in sampled.completions]
+        groups = [any(hits[i : i + k]) for i in range(0, len(hits), k)]
+        result[f"groups_with_a_correct_rollout@{k}"] = sum(groups) / max(1, len(groups))
     if instances:
         result.update(
             step_scores(
                 model, tokenizer, instances, settings.batch_size, f"evaluate {label}: steps"
             )
         )
-    lengths = [len(tokenizer(c["completion"])["input_ids"]) for c in greedy.completions]
-    result["mean_solution_tokens"] = sum(lengths) / max(1, len(lengths))
     return result

@@ -3,11 +3,13 @@
 Why here: the student is warm-started in exactly the forms it is later trained and evaluated
 in, so both are built by the toolkit's own code and nowhere else. Step prompts come from the
 data pipeline's instance builder (:func:`srlkit.data.instances.build_instances`): the problem,
-the expert's earlier steps, "Write step k only."; the model thinks inside ``<think>...</think>``
-and writes the one next ``N. **Title** action`` step. Solve prompts are the evaluation prompt
-of ``srl eval`` (:func:`srlkit.evaluation.prompts.build_messages`). The student writes one short
-thought before every step in both forms, so what SRL teaches about a single step is the very
-skill used when solving.
+the expert's earlier steps, "Write step k only."; the model opens with a think block and writes
+the one next ``N. **Title** action`` step. Solve prompts are the evaluation prompt of ``srl
+eval`` (:func:`srlkit.evaluation.prompts.build_messages`), so RLVR, R3 and evaluation share it.
+
+The think block is empty: a step of this task needs no monologue (the equation the step writes
+is the computation), and every thought token costs CPU time in a tiny model's rollouts. The SRL
+format check accepts an empty monologue, as the paper allows.
 
 The system prompt for step instances is a one-line version of the packaged one: the tiny
 student reads every prompt token on a CPU, and a hundred-token instruction it cannot follow
@@ -20,11 +22,11 @@ from collections.abc import Sequence
 
 from srlkit.data.instances import InstanceOptions, build_instances
 from srlkit.data.schema import Step, StepInstance, Trajectory
-from srlkit.demo.tasks import ANSWER_TITLE
 from srlkit.evaluation.prompts import DEFAULT_INSTRUCTION, build_messages
 
 STEP_SYSTEM_PROMPT = "Think inside <think></think>, then write only the next step."
-ANSWER_THOUGHT = "no operations left"
+THINK_OPEN = "<think></think>\n"
+"""What the student writes before its steps in both forms (an empty monologue)."""
 
 
 def instance_options() -> InstanceOptions:
@@ -48,19 +50,11 @@ def prompt_texts() -> list[str]:
     return [STEP_SYSTEM_PROMPT, DEFAULT_INSTRUCTION, "Steps so far: none yet.", "Write step"]
 
 
-def step_thought(step: Step, number: int) -> str:
-    """The short monologue before step ``number``: the operation it is about to do, as the
-    problem words it (``(2) multiply by 3``), which a small model finds by matching ``(2)``."""
-    if step.title == ANSWER_TITLE:
-        return ANSWER_THOUGHT
-    return f"({number}) {step.title[0].lower()}{step.title[1:]}"
-
-
 def step_completion(step: Step, number: int) -> str:
-    """The student's answer in the step form: a thought, then the numbered step."""
-    return f"<think>{step_thought(step, number)}</think>\n{step.math_text(number)}"
+    """The student's answer in the step form: an empty thought, then the numbered step."""
+    return f"{THINK_OPEN}{step.math_text(number)}"
 
 
 def solve_completion(steps: Sequence[Step]) -> str:
-    """The student's answer in the solve form: a thought before each numbered step."""
-    return "\n".join(step_completion(step, i) for i, step in enumerate(steps, start=1))
+    """The student's answer in the solve form: an empty thought, then every numbered step."""
+    return THINK_OPEN + "\n".join(step.math_text(i) for i, step in enumerate(steps, start=1))

@@ -1,9 +1,9 @@
 """The demo's summary for terminals (``report.md``); the report itself is ``report.html``.
 
-``srl demo`` writes its full report with ``srl report`` (:mod:`srlkit.report`): curves, the
-base-vs-SRL comparison and the rollout browser, in one self-contained page. This module keeps
-the short Markdown summary (the comparison table, timings, one solution) that reads well in a
-terminal or on GitHub, and the comparison rows both pages share.
+``srl demo`` writes its full report with ``srl report`` (:mod:`srlkit.report`): the curves of
+every method's training, the comparison of the four methods and the rollout browser, in one
+self-contained page. This module keeps the short Markdown summary (the comparison table,
+timings, one solution) and the comparison rows both pages share.
 """
 
 from __future__ import annotations
@@ -20,24 +20,59 @@ HTML_REPORT = "report.html"
 
 
 COMPARED = [
-    ("accuracy_greedy", "accuracy (greedy)"),
+    ("accuracy", "hard accuracy (greedy)"),
+    ("correct_chains_rate", "fully correct solutions"),
+    ("exact_step", "exact next step"),
     ("step_reward", "step reward"),
-    ("exact_match_rate", "exact next step"),
-    ("right_step_count_rate", "right number of steps"),
-    ("right_plan_rate", "right operations in order"),
 ]
+LABELS = {"base": "base", "rlvr": "RLVR", "srl": "SRL", "srl_rlvr": "SRL->RLVR"}
 
 
-def comparison_rows(results: dict[str, Any]) -> list[tuple[str, float, float]]:
-    """(metric name, base, SRL) for every compared metric both evaluations have."""
-    rows = []
-    keys = COMPARED + [
-        (k, k.replace("_", " ")) for k in results["base"] if k.startswith("accuracy_avg@")
-    ]
-    for key, name in keys:
-        if key in results["base"] and key in results["srl"]:
-            rows.append((name, float(results["base"][key]), float(results["srl"][key])))
+def method_rows(results: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Compared metrics of every method in the results (fully correct solutions as a rate)."""
+    rows = {}
+    for name, label in LABELS.items():
+        if name in results:
+            r = results[name]
+            rows[label] = {
+                **{k: float(r[k]) for k, _ in COMPARED if k in r},
+                "correct_chains_rate": r["correct_chains"] / max(1, r["n"]),
+            }
     return rows
+
+
+def comparison_rows(results: dict[str, Any]) -> list[tuple[str, dict[str, float]]]:
+    """(metric name, {method label: value}) for each compared metric, methods in table order."""
+    rows = method_rows(results)
+    names = dict(COMPARED)
+    return [
+        (name, {label: values[key] for label, values in rows.items() if key in values})
+        for key, name in names.items()
+        if any(key in values for values in rows.values())
+    ]
+
+
+def comparison_table(results: dict[str, Any]) -> list[str]:
+    """The markdown table of the methods: accuracy +- SE, correct chains, step numbers."""
+    lines = [
+        (
+            "| method | accuracy (greedy) | fully correct solutions | exact next step "
+            "| doubling steps exact | step reward | tokens | rollouts |"
+        ),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, label in LABELS.items():
+        if name not in results:
+            continue
+        r = results[name]
+        swap = r.get("exact_step_by_kind", {}).get("double")
+        lines.append(
+            f"| {label} | {r['accuracy']:.3f} ± {r['accuracy_se']:.3f} | "
+            f"{r['correct_chains']}/{r['n']} | {r.get('exact_step', 0):.3f} | "
+            f"{'-' if swap is None else f'{swap:.3f}'} | {r.get('step_reward', 0):.3f} | "
+            f"{r['mean_tokens']:.0f} | {r['rollouts']} |"
+        )
+    return lines
 
 
 def write_report(out: Path, results: dict[str, Any]) -> Path:
@@ -55,24 +90,25 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "# srl demo: run report",
         "",
         (
-            f"Base student: {student['parameters']:,}-parameter Qwen2 model warm-started on easy "
-            f"problems (2-3 operations); its accuracy when built: easy "
+            f"Base student: {student['parameters']:,}-parameter Qwen2 model warm-started on fresh "
+            f"easy chain problems (1-8 operations, doubling rare); its accuracy when built: easy "
             f"{student['accuracy']['easy']:.2f}, hard {student['accuracy']['hard']:.2f}."
         ),
         (
-            f"SRL: {config['srl']['steps']} GRPO steps with dynamic sampling on "
-            f"{results['data']['train_instances']} step instances from {results['data']['train']} "
-            f"hard expert trajectories; evaluated on {results['data']['test']} held-out hard "
-            "problems (5-6 operations)."
+            f"RLVR and SRL: {config['srl']['steps']} GRPO steps each, "
+            f"{config['srl']['prompts_per_step']} prompts x {config['srl']['num_generations']} "
+            f"rollouts, on {results['data']['train']} hard training problems "
+            f"({results['data']['train_instances']} step instances for SRL); SRL->RLVR runs the "
+            f"RLVR recipe from the SRL model. Evaluated on {results['data']['test']} held-out hard "
+            "problems (7-8 operations, at least two doublings)."
         ),
         "",
-        "| metric | base | SRL |",
-        "|---|---|---|",
-    ]
-    lines += [
-        f"| {name} | {base:.3f} | {srl:.3f} |" for name, base, srl in comparison_rows(results)
-    ]
-    lines += [
+        *comparison_table(results),
+        "",
+        (
+            "Accuracy ± its binomial standard error. A *fully correct solution* has every step "
+            "exactly the expert's."
+        ),
         "",
         f"Time: {results['total_s']:.0f} s in all; per stage: "
         + ", ".join(f"{k} {v:.0f} s" for k, v in results["timings_s"].items())
@@ -83,7 +119,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
         f"Curves, the rollout browser and more: [{HTML_REPORT}]({HTML_REPORT}) (open in a browser).",
         "",
     ]
-    example = (results["srl"].get("greedy") or {}).get("examples") or []
+    example = (results.get("srl", {}).get("greedy") or {}).get("examples") or []
     if example:
         lines += [
             "## A held-out solution by the SRL student",

@@ -35,6 +35,11 @@ class SFTSettings:
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     seed: int = 0
+    bucket_by_length: bool = True
+    """Batch examples of similar length (little padding). Off: uniformly mixed batches, as the
+    warm start uses: bucketing puts whole solutions and single steps in separate batches, and
+    the bucketed 600-step demo student had 0.1% exact next steps on hard problems where the
+    mixed-batch probe of the same budget had 7.1% (docs/paper-table.md, trial 5)."""
 
 
 def encode_example(tokenizer, example: SFTExample) -> tuple[list[int], list[int]]:
@@ -52,9 +57,18 @@ def encode_example(tokenizer, example: SFTExample) -> tuple[list[int], list[int]
     return prompt_ids + completion_ids, [-100] * len(prompt_ids) + completion_ids
 
 
-def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, rng: random.Random):
-    """Length-bucketed batches in random order: little padding, still shuffled."""
-    order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i][0]), rng.random()))
+def _batches(
+    encoded: list[tuple[list[int], list[int]]],
+    batch_size: int,
+    rng: random.Random,
+    bucket: bool = True,
+):
+    """Batches in random order; length-bucketed (little padding) unless ``bucket`` is off."""
+    if bucket:
+        order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i][0]), rng.random()))
+    else:
+        order = list(range(len(encoded)))
+        rng.shuffle(order)
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     rng.shuffle(batches)
     return batches
@@ -110,7 +124,7 @@ def train_sft(
     with tqdm(total=total, desc=description, unit="step", leave=False) as bar:
         while len(losses) < total:
             if not batches:
-                batches = _batches(encoded, settings.batch_size, rng)
+                batches = _batches(encoded, settings.batch_size, rng, settings.bucket_by_length)
             ids, labels, mask = _collate(encoded, batches.pop(), tokenizer.pad_token_id)
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             loss.backward()

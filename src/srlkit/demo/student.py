@@ -1,13 +1,15 @@
 """The demo's base student: a tiny local Qwen2 model warm-started on EASY chain problems.
 
-Why: SRL assumes a student that already follows the think-then-step format well enough to earn
-non-trivial step rewards, yet fails the hard problems outright (the paper's setting where RLVR
-sees no signal). We build one in a few CPU minutes with no download: a byte-level BPE
-tokenizer and a ~0.4M-parameter ``Qwen2ForCausalLM`` (:mod:`srlkit.models.tiny`), then a short
-SFT on easy problems (two or three operations) in both forms it will meet later: "give the next
-step" (the SRL instance form) and "solve the whole problem" (the evaluation form). It has never
-written a fourth operation step, so on the hard split (five or six operations) it answers too
-early and almost never gets the final number right.
+Why: SRL assumes a student that already follows the step format and gets most single steps
+right, yet fails the hard problems as a whole (the paper's setting where RLVR sees no signal).
+We build one in a few CPU minutes with no download: a byte-level BPE tokenizer (every number
+0..20 one token) and a ~0.35M-parameter ``Qwen2ForCausalLM``
+(:mod:`srlkit.models.tiny`), then a short SFT on *fresh* easy problems (no problem is seen
+twice: a tiny model shown the same few hundred problems for epochs memorises them instead of
+learning to read, measured in docs/paper-table.md), in both forms it will meet later: "give the
+next step" (the SRL instance form) and "solve the whole problem" (the evaluation form). Easy
+problems have every length but seldom a doubling; hard ones are long and need two or more
+doublings, the skill the student barely has.
 
 The result is cached under ``$XDG_CACHE_HOME/srlkit/students/<key>`` (``~/.cache`` by default),
 keyed by a hash of everything that shapes it (config, prompts, task format), so a changed config
@@ -21,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -28,19 +31,30 @@ from pathlib import Path
 
 from srlkit.demo import prompts
 from srlkit.demo.sft import SFTExample, SFTSettings, train_sft
-from srlkit.demo.tasks import EASY, HARD, SOURCE_FORMAT, ChainProblem, generate_problems
+from srlkit.demo.tasks import (
+    EASY,
+    HARD,
+    SOURCE_FORMAT,
+    ChainProblem,
+    generate_problems,
+    held_out_problems,
+)
 from srlkit.io import write_json
 from srlkit.models.tiny import CHATML_TEMPLATE, TinyModelConfig
 
 logger = logging.getLogger(__name__)
 
-STUDENT_FORMAT_VERSION = 3
+STUDENT_FORMAT_VERSION = 4
 META_FILE = "student.json"
 
 
 @dataclass(frozen=True)
 class StudentConfig:
-    """Everything that determines the base student; its hash is the cache key."""
+    """Everything that determines the base student; its hash is the cache key.
+
+    ``sft.epochs`` is 1: the ``sft_steps * sft.batch_size`` warm-start problems are all fresh.
+    ``solve_fraction`` of them are whole solutions, the rest one random step instance each.
+    """
 
     model: TinyModelConfig = field(
         default_factory=lambda: TinyModelConfig(
@@ -50,11 +64,20 @@ class StudentConfig:
             num_hidden_layers=2,
             num_attention_heads=4,
             num_key_value_heads=2,
-            max_position_embeddings=512,
+            max_position_embeddings=1024,
         )
     )
-    num_easy_problems: int = 600
-    sft: SFTSettings = field(default_factory=lambda: SFTSettings(epochs=2.0, batch_size=8))
+    sft_steps: int = 1000
+    sft: SFTSettings = field(
+        default_factory=lambda: SFTSettings(
+            epochs=1.0,
+            learning_rate=3e-3,
+            batch_size=32,
+            warmup_ratio=0.1,
+            bucket_by_length=False,
+        )
+    )
+    solve_fraction: float = 0.5
     seed: int = 0
     measure_problems: int = 64
 
@@ -62,7 +85,7 @@ class StudentConfig:
         """A short hash of the config and of every text the student is trained on."""
         payload = {
             "config": asdict(self),
-            "prompts": prompts.prompt_texts(),
+            "prompts": prompts.prompt_texts() + [prompts.THINK_OPEN],
             "template": CHATML_TEMPLATE,
             "tasks": [SOURCE_FORMAT, repr(EASY)],
             "version": STUDENT_FORMAT_VERSION,
@@ -77,17 +100,23 @@ def cache_root() -> Path:
     return Path(base) / "srlkit"
 
 
-def warmstart_examples(problems: list[ChainProblem]) -> list[SFTExample]:
-    """Every step of every problem in the step form, plus each whole solution in the solve form."""
+def warmstart_examples(
+    problems: list[ChainProblem], solve_fraction: float, seed: int
+) -> list[SFTExample]:
+    """One example per problem: its whole solution (solve form) or one random step (step form)."""
+    rng = random.Random(seed)
     examples = []
     for problem in problems:
         trajectory = problem.trajectory()
-        for inst in prompts.step_instances([trajectory]):
-            step = trajectory.steps[inst.step_index - 1]
-            completion = prompts.step_completion(step, inst.step_index)
-            examples.append(SFTExample(tuple(inst.prompt), completion))
-        solve = prompts.solve_messages(problem.question)
-        examples.append(SFTExample(tuple(solve), prompts.solve_completion(trajectory.steps)))
+        if rng.random() < solve_fraction:
+            solve = prompts.solve_messages(problem.question)
+            examples.append(SFTExample(tuple(solve), prompts.solve_completion(trajectory.steps)))
+            continue
+        inst = rng.choice(prompts.step_instances([trajectory]))
+        step = trajectory.steps[inst.step_index - 1]
+        examples.append(
+            SFTExample(tuple(inst.prompt), prompts.step_completion(step, inst.step_index))
+        )
     return examples
 
 
@@ -100,7 +129,7 @@ def tokenizer_corpus(problems: list[ChainProblem]) -> list[str]:
         corpus.append(f"Problem:\n{problem.question}")
         corpus.append(prompts.solve_completion(problem.steps()))
     # Frequent enough that every small number becomes one token, as in real tokenizers' vocabularies.
-    corpus += [" ".join(str(i) for i in range(100))] * 100
+    corpus += [" ".join(str(i) for i in range(30))] * 3
     return corpus
 
 
@@ -111,22 +140,27 @@ def _train_student(out_dir: Path, config: StudentConfig) -> dict:
     from srlkit.demo.generate import solve_accuracy
     from srlkit.models.tiny import build_tiny_model
 
-    easy = generate_problems(EASY, config.num_easy_problems, seed=config.seed, prefix="easy")
-    build_tiny_model(out_dir, tokenizer_corpus(easy), config.model)
+    held_out = {p.question for p in held_out_problems()}
+    n_train = config.sft_steps * config.sft.batch_size
+    easy = generate_problems(EASY, n_train, seed=config.seed, prefix="easy", exclude=held_out)
+    # Hard problems too: "double" must be a token even though easy problems seldom double.
+    words = easy[:300] + generate_problems(HARD, 100, seed=config.seed + 1, prefix="words")
+    build_tiny_model(out_dir, tokenizer_corpus(words), config.model)
     tokenizer = AutoTokenizer.from_pretrained(out_dir)  # think tags decode as text (models.tiny)
     model = AutoModelForCausalLM.from_pretrained(out_dir)
-    losses = train_sft(model, tokenizer, warmstart_examples(easy), config.sft, "warm-start student")
+    examples = warmstart_examples(easy, config.solve_fraction, config.seed)
+    losses = train_sft(model, tokenizer, examples, config.sft, "warm-start student")
     model.save_pretrained(out_dir)
-    seen = {p.question for p in easy}
+    seen = held_out | {p.question for p in easy}
     n = config.measure_problems
     measures = {
         split: solve_accuracy(
             model,
             tokenizer,
-            generate_problems(difficulty, n, seed=10_000 + config.seed, prefix=split, exclude=seen),
+            generate_problems(split, n, seed=10_000 + config.seed, prefix=split, exclude=seen),
             description=f"measure student ({split})",
         ).to_dict(keep_completions=2)
-        for split, difficulty in (("easy", EASY), ("hard", HARD))
+        for split in ("easy", "hard")
     }
     return {
         "key": config.key(),

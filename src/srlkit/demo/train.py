@@ -1,8 +1,8 @@
-"""SRL and RLVR runs on the demo's tasks, through the toolkit's own GRPO trainer.
+"""SRL, RLVR and R3 runs on the demo's tasks, through the toolkit's own GRPO trainer.
 
 Why a thin wrapper: ``srl train`` reads recipes and files; the demo and the paper table build
 their data in memory and run many short trainings, so they call
-:class:`srlkit.training.grpo.SRLGRPOTrainer` directly with the toolkit's SRL / RLVR configs
+:class:`srlkit.training.grpo.SRLGRPOTrainer` directly with the toolkit's SRL / RLVR / R3 configs
 (:mod:`srlkit.training.config`, whose defaults follow the paper) and override only what the
 tiny CPU setting needs: a much larger learning rate (the paper's 5e-7 is for a 7B model), short
 completions, a few prompts per step. Every metric TRL logs (step reward, dynamic-sampling kept
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from srlkit.data.schema import COL_ANSWER, COL_KIND, COL_PROMPT, COL_TARGET, StepInstance
-from srlkit.demo.prompts import solve_messages
+from srlkit.demo.prompts import THINK_OPEN, solve_messages
 from srlkit.demo.tasks import ChainProblem
 
 logger = logging.getLogger(__name__)
@@ -41,8 +41,16 @@ class GRPOSettings:
     dynamic_sampling: bool = True
     dynamic_sampling_epsilon: float | None = None  # None: the trainer's default
     max_generation_rounds: int = 4
+    num_iterations: int = 1
+    beta: float = 0.0
+    r3_stages: int = 4
     seed: int = 0
     show_progress: bool = True
+
+    @property
+    def rollouts(self) -> int:
+        """Rollouts a run of these settings is budgeted (dynamic sampling may generate more)."""
+        return self.steps * self.prompts_per_step * self.num_generations
 
 
 @dataclass
@@ -103,6 +111,31 @@ def solve_dataset(problems: Sequence[ChainProblem], with_solution: bool = False)
     return Dataset.from_dict(columns)
 
 
+def r3_dataset(problems: Sequence[ChainProblem], tokenizer, settings: GRPOSettings):
+    """R3 episodes (:mod:`srlkit.training.r3`): the solve prompt, then the expert's first steps.
+
+    Stages get an equal share of the step budget, nearest the answer first; the student's own
+    empty think block opens the assistant turn, as in its solutions.
+    """
+    from datasets import Dataset
+
+    from srlkit.evaluation.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE
+    from srlkit.training.r3 import r3_rows
+
+    template = DEFAULT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION)
+    per_stage = max(1, settings.steps * settings.prompts_per_step // settings.r3_stages)
+    rows = r3_rows(
+        [p.trajectory() for p in problems],
+        tokenizer,
+        template,
+        settings.r3_stages,
+        THINK_OPEN,
+        per_stage,
+        settings.seed,
+    )
+    return Dataset.from_list(rows)
+
+
 def run_grpo(
     model_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -114,11 +147,16 @@ def run_grpo(
     """Train ``model_dir`` with GRPO on ``dataset``; the result is saved in ``out_dir/model``."""
     from transformers import AutoTokenizer
 
-    from srlkit.training.config import RLVRConfig, SRLConfig
+    from srlkit.training.config import TRAIN_CONFIG_CLASSES
     from srlkit.training.grpo import SRLGRPOTrainer
 
-    config_class = RLVRConfig if method == "rlvr" else SRLConfig
-    extra = {}
+    if method not in ("srl", "rlvr", "r3"):
+        raise ValueError(f"run_grpo trains srl, rlvr or r3, not {method!r}")
+    config_class = TRAIN_CONFIG_CLASSES[method]
+    extra: dict[str, Any] = {}
+    if method == "r3":
+        extra["r3_stages"] = settings.r3_stages
+        extra["r3_prefix_open"] = THINK_OPEN
     if settings.dynamic_sampling_epsilon is not None:
         extra["dynamic_sampling_epsilon"] = settings.dynamic_sampling_epsilon
     args = config_class(
@@ -133,6 +171,8 @@ def run_grpo(
         temperature=settings.temperature,
         dynamic_sampling=settings.dynamic_sampling,
         max_generation_rounds=settings.max_generation_rounds,
+        num_iterations=settings.num_iterations,
+        beta=settings.beta,
         logging_steps=1,
         report_to=[],
         save_strategy="no",

@@ -217,7 +217,7 @@ def eval_figure(runs: list[Run]) -> dict[str, Any] | None:
 
 
 def demo_figure(run: Run) -> dict[str, Any] | None:
-    """Base vs SRL student on the demo's held-out problems (grouped bars, labels laid out by plotly)."""
+    """The demo's methods on its held-out hard problems (grouped bars, one group per metric)."""
     from srlkit.demo.report import comparison_rows
 
     if run.kind != KIND_DEMO or not run.summary:
@@ -225,20 +225,20 @@ def demo_figure(run: Run) -> dict[str, Any] | None:
     rows = comparison_rows(run.summary)
     if not rows:
         return None
-    names = [name for name, _, _ in rows]
+    methods = list(dict.fromkeys(label for _, values in rows for label in values))
     traces = [
         {
             "type": "bar",
-            "x": names,
-            "y": [row[i] for row in rows],
+            "x": [name for name, _ in rows],
+            "y": [values.get(label) for _, values in rows],
             "name": label,
-            "marker": {"color": PALETTE[i - 1]},
+            "marker": {"color": PALETTE[i % len(PALETTE)]},
             "texttemplate": "%{y:.2f}",
             "textposition": "outside",
         }
-        for i, label in ((1, "base"), (2, "SRL"))
+        for i, label in enumerate(methods)
     ]
-    layout = _layout(f"{run.label}: base vs SRL on held-out hard problems", "metric", "value")
+    layout = _layout(f"{run.label}: the methods on held-out hard problems", "metric", "value")
     layout.update(barmode="group", hovermode="closest")
     layout["yaxis"]["range"] = [0, 1.1]
     return {"data": traces, "layout": layout}

@@ -134,10 +134,10 @@ def demo_table(runs: list[Run]) -> list[dict[str, Any]]:
     from srlkit.demo.report import comparison_rows
 
     return [
-        {"run": k, "metric": name, "base": base, "srl": srl}
+        {"run": k, "metric": name, "values": values}
         for k, run in enumerate(runs)
         if run.kind == KIND_DEMO and run.summary
-        for name, base, srl in comparison_rows(run.summary)
+        for name, values in comparison_rows(run.summary)
     ]
 
 

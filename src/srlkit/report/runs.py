@@ -5,8 +5,8 @@ Four kinds of folder are recognised by the files they hold (so nothing has to be
 - **train**: ``srl train`` output: ``metrics.jsonl`` (and ``rollouts.jsonl``,
   ``best_checkpoint.json``, ``run_summary.json`` when present);
 - **eval**: ``srl eval`` output: ``summary.json`` with ``benchmarks`` and ``samples/*.jsonl``;
-- **demo**: ``srl demo`` output: ``results.json`` beside ``demo_config.json`` (its SRL stage's
-  rollouts are in ``srl_run/rollouts.jsonl``);
+- **demo**: ``srl demo`` output: ``results.json`` beside ``demo_config.json`` (each method's
+  training run is in ``runs/<method>/``; the page shows the SRL run's curves and rollouts);
 - a folder holding none of these but run folders one level down (a pipeline's stages) is
   expanded into those runs.
 
@@ -98,9 +98,9 @@ def _load_eval(path: Path, run: Run) -> None:
 
 def _load_demo(path: Path, run: Run) -> None:
     run.summary = _read_json(path / "results.json")
-    run.history = list(run.summary.get("srl_history") or [])
-    _load_rollouts(path / "srl_run", run)
-    for label in ("base", "srl"):
+    run.history = list((run.summary.get("histories") or {}).get("srl") or [])
+    _load_rollouts(path / "runs" / "srl", run)
+    for label in ("base", "rlvr", "srl", "srl_rlvr"):
         examples = ((run.summary.get(label) or {}).get("greedy") or {}).get("examples") or []
         for i, ex in enumerate(examples):
             run.samples.append(

@@ -26,7 +26,7 @@ from trl import ModelConfig, TrlParser
 from srlkit.io import ConfigError, DataError
 from srlkit.training.trainers import grpo_classes, sft_classes
 
-METHODS = ("srl", "rlvr", "sft")
+METHODS = ("srl", "rlvr", "r3", "sft")
 PATH_KEYS = ("train_file", "eval_file", "model_name_or_path")
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -224,6 +224,40 @@ class RLVRConfig(GRPOTrainConfig):
 
 
 @dataclass
+class R3Config(RLVRConfig):
+    """RLVR from expert prefixes, nearest the end first (R3, the paper's reverse-curriculum baseline).
+
+    Reads trajectories (records with ``steps`` and ``final_answer``); see srlkit.training.r3.
+    """
+
+    r3_stages: int = field(
+        default=4,
+        metadata={
+            "help": "Curriculum stages: stage 0 starts just before the answer step, the last stage "
+            "from the plain problem; each gets an equal share of max_steps."
+        },
+    )
+    r3_prefix_open: str = field(
+        default="",
+        metadata={
+            "help": "Text written into the assistant turn before the expert steps, e.g. an empty "
+            "think block for a model that always thinks first."
+        },
+    )
+    shuffle_dataset: bool | None = field(
+        default=False,
+        metadata=_grpo_help("Off: the rows are ordered stage by stage (the curriculum)."),
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.r3_stages < 1:
+            raise ValueError(f"r3_stages must be >= 1, got {self.r3_stages}")
+        if self.shuffle_dataset:
+            raise ValueError("r3 needs shuffle_dataset false: its rows are the curriculum order")
+
+
+@dataclass
 class SFTTrainConfig(_SFTBase):
     """SFT on expert trajectories; defaults are the paper's SFT baseline."""
 
@@ -255,6 +289,7 @@ class SFTTrainConfig(_SFTBase):
 TRAIN_CONFIG_CLASSES: dict[str, type] = {
     "srl": SRLConfig,
     "rlvr": RLVRConfig,
+    "r3": R3Config,
     "sft": SFTTrainConfig,
 }
 

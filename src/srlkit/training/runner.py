@@ -47,7 +47,7 @@ from srlkit.training.trainers import grpo_classes, sft_classes
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_REWARDS = {"srl": "srl_step", "rlvr": "outcome"}
+DEFAULT_REWARDS = {"srl": "srl_step", "rlvr": "outcome", "r3": "outcome"}
 RUN_SUMMARY_FILE = "run_summary.json"
 
 
@@ -164,6 +164,12 @@ def _load_split(
     run = args.run
     if args.method == "srl":
         rows, summary = tdata.load_srl_instances(path, split)
+    elif args.method == "r3":
+        from srlkit.training.r3 import load_r3_rows
+
+        rows, summary = load_r3_rows(
+            path, tokenizer, args.train, run.rlvr_prompt_template, split
+        )
     elif args.method == "rlvr":
         rows, summary = tdata.load_rlvr_problems(
             path, run.rlvr_prompt_template, run.problem_field, run.answer_field, split
@@ -172,9 +178,9 @@ def _load_split(
         rows, summary = tdata.load_sft_examples(path, run.sft_mode, split)
         if len({tuple(sorted(r)) for r in rows}) > 1:
             raise DataError(path, "mixes math and agent trajectories; SFT them in separate runs")
-    if args.method != "sft":
+    if args.method in ("srl", "rlvr"):  # r3 prompts are text, counted by TRL itself
         rows = tdata.filter_prompt_length(rows, tokenizer, run.max_prompt_length, summary)
-    elif args.train.max_length and rows and "prompt" in rows[0]:
+    elif args.method == "sft" and args.train.max_length and rows and "prompt" in rows[0]:
         # TRL truncates SFT sequences to max_length; a prompt that fills it leaves no completion
         # token to learn, and TRL would drop the example without a word. Count it here instead.
         limit = args.train.max_length - 1
@@ -233,7 +239,7 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
     from trl import get_peft_config
 
     method = args.method
-    grpo = method in ("srl", "rlvr")
+    grpo = method in ("srl", "rlvr", "r3")
     check_report_to(args.train.report_to)  # before the model loads (run() checks it first too)
     if grpo:
         _check_generation_backend(args.train)  # before any data is read: fail fast

@@ -73,9 +73,10 @@
   }
 
   function demoTable(container) {
+    const methods = [...new Set(DATA.demo_table.flatMap((r) => Object.keys(r.values)))];
     const t = table(DATA.demo_table, [
       ["run", (r) => runLabel(r.run)], ["metric", (r) => r.metric],
-      ["base", (r) => fmt(r.base)], ["SRL", (r) => fmt(r.srl)],
+      ...methods.map((m) => [m, (r) => fmt(r.values[m])]),
     ]);
     t.id = "demo-table";
     container.append(t);
