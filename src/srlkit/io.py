@@ -130,7 +130,9 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+def atomic_write(
+    path: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO[Any]]:
     """Open a temporary sibling of ``path`` for writing; move it into place only on success.
 
     The file gets the permissions a plain ``open`` would give (0666 less the umask), not the
@@ -195,9 +197,15 @@ def iter_jsonl(
                     err = DataError(path, json_problem(exc), line_no)
                 else:
                     if not isinstance(rec, dict):
-                        err = DataError(path, f"expected a JSON object, found {type(rec).__name__}", line_no)
+                        err = DataError(
+                            path, f"expected a JSON object, found {type(rec).__name__}", line_no
+                        )
                     elif first_lone_surrogate(rec) is not None:
-                        err = DataError(path, "a string holds a lone surrogate escape (not valid Unicode)", line_no)
+                        err = DataError(
+                            path,
+                            "a string holds a lone surrogate escape (not valid Unicode)",
+                            line_no,
+                        )
                     else:
                         yield line_no, rec
                         continue

@@ -13,12 +13,28 @@ CANONICAL_LS = "<function=bash>\n<parameter=command>ls -la</parameter>\n</functi
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("<function=bash>\n<parameter=command>ls -la</parameter>\n</function>", id="openhands_xml"),
-        pytest.param("<function=bash>\n<parameter=command>\nls -la\n</parameter>\n</function>", id="xml_newlines"),
-        pytest.param('<tool_call>\n{"name": "bash", "arguments": {"command": "ls -la"}}\n</tool_call>', id="hermes"),
-        pytest.param('{"name": "bash", "arguments": "{\\"command\\": \\"ls -la\\"}"}', id="json_string_args"),
-        pytest.param('{"function": {"name": "bash", "arguments": {"command": "ls -la"}}}', id="openai_entry"),
-        pytest.param("Let me list.\n<function=bash>\n<parameter=command>ls -la</parameter>\n</function>", id="prose"),
+        pytest.param(
+            "<function=bash>\n<parameter=command>ls -la</parameter>\n</function>",
+            id="openhands_xml",
+        ),
+        pytest.param(
+            "<function=bash>\n<parameter=command>\nls -la\n</parameter>\n</function>",
+            id="xml_newlines",
+        ),
+        pytest.param(
+            '<tool_call>\n{"name": "bash", "arguments": {"command": "ls -la"}}\n</tool_call>',
+            id="hermes",
+        ),
+        pytest.param(
+            '{"name": "bash", "arguments": "{\\"command\\": \\"ls -la\\"}"}', id="json_string_args"
+        ),
+        pytest.param(
+            '{"function": {"name": "bash", "arguments": {"command": "ls -la"}}}', id="openai_entry"
+        ),
+        pytest.param(
+            "Let me list.\n<function=bash>\n<parameter=command>ls -la</parameter>\n</function>",
+            id="prose",
+        ),
     ],
 )
 def test_same_call_in_every_syntax_has_one_canonical_text(text):
@@ -26,8 +42,12 @@ def test_same_call_in_every_syntax_has_one_canonical_text(text):
 
 
 def test_argument_order_does_not_matter_and_indentation_survives():
-    a = parse_action('<function=edit>\n<parameter=path>/x.py</parameter>\n<parameter=old_str>    return 1</parameter>\n</function>')
-    b = action_from_openai_tool_call({"function": {"name": "edit", "arguments": '{"old_str": "    return 1", "path": "/x.py"}'}})
+    a = parse_action(
+        "<function=edit>\n<parameter=path>/x.py</parameter>\n<parameter=old_str>    return 1</parameter>\n</function>"
+    )
+    b = action_from_openai_tool_call(
+        {"function": {"name": "edit", "arguments": '{"old_str": "    return 1", "path": "/x.py"}'}}
+    )
     assert a == b
     assert "<parameter=old_str>    return 1</parameter>" in a.canonical_text()
 
@@ -43,8 +63,12 @@ def test_non_string_values_are_compact_json():
         pytest.param("Let's look.\n```\nls -F\n```\n", "ls -F", id="fenced"),
         pytest.param("open setup.py\n", "open setup.py", id="bare"),
         pytest.param("", "", id="empty"),
-        pytest.param("<tool_call>{not json</tool_call>", "<tool_call>{not json</tool_call>", id="broken_json"),
-        pytest.param("<function=bash>\n<parameter=command>ls", "<function=bash>\n</function>", id="unclosed"),
+        pytest.param(
+            "<tool_call>{not json</tool_call>", "<tool_call>{not json</tool_call>", id="broken_json"
+        ),
+        pytest.param(
+            "<function=bash>\n<parameter=command>ls", "<function=bash>\n</function>", id="unclosed"
+        ),
     ],
 )
 def test_bare_commands_and_malformed_input_never_raise(text, expected):

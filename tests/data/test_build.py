@@ -210,8 +210,14 @@ def test_cached_metadata_texts_equal_encoding_each_one():
     ]
     instances = [
         StepInstance(
-            id=str(i), prompt=[], target="t", step_index=1, num_steps=1, trajectory_id="x",
-            kind="agent", metadata=m,
+            id=str(i),
+            prompt=[],
+            target="t",
+            step_index=1,
+            num_steps=1,
+            trajectory_id="x",
+            kind="agent",
+            metadata=m,
         )
         for i, m in enumerate(metadatas)
     ]

@@ -160,9 +160,18 @@ def test_build_takes_a_yaml_recipe_and_saves_the_resolved_one(tmp_path, capsys):
     assert saved["inputs"] == [str(ex)]
     stats = json.loads((tmp_path / "a" / "stats.json").read_text())
     assert stats["splits"]["validation"]["trajectories"] == 2
-    again = ["data", "build", "--config", str(tmp_path / "a" / "config.yaml"), "--out", str(tmp_path / "b")]
+    again = [
+        "data",
+        "build",
+        "--config",
+        str(tmp_path / "a" / "config.yaml"),
+        "--out",
+        str(tmp_path / "b"),
+    ]
     assert main(again) == 0
-    assert (tmp_path / "b" / "train.jsonl").read_bytes() == (tmp_path / "a" / "train.jsonl").read_bytes()
+    assert (tmp_path / "b" / "train.jsonl").read_bytes() == (
+        tmp_path / "a" / "train.jsonl"
+    ).read_bytes()
 
 
 def test_unknown_recipe_key_names_the_file_and_key(tmp_path, capsys):

@@ -127,6 +127,9 @@ def test_report_writes_the_summary_and_shares_its_rows(tmp_path):
     assert method_rows(results)["SRL->RLVR"]["correct_chains_rate"] == 0.75
     rows = dict(comparison_rows(results))  # what srl report's demo table and bars show
     assert rows["fully correct solutions"] == {
-        "base": 0.0, "RLVR": 0.0, "SRL": 0.5, "SRL->RLVR": 0.75
+        "base": 0.0,
+        "RLVR": 0.0,
+        "SRL": 0.5,
+        "SRL->RLVR": 0.75,
     }
     assert len(comparison_table(results)) == 2 + 4

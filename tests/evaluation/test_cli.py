@@ -14,10 +14,16 @@ def test_eval_options_defaults_and_spellings():
     from srlkit.evaluation.runner import EvalConfig
     from srlkit.evaluation.steps import StepEvalConfig
 
-    config = parse_options(EvalConfig, ["Qwen/Qwen2.5-7B-Instruct"], prog="srl eval", positionals=("model",))
+    config = parse_options(
+        EvalConfig, ["Qwen/Qwen2.5-7B-Instruct"], prog="srl eval", positionals=("model",)
+    )
     assert config.benchmarks == ["amc23", "aime24", "aime25", "minerva"]
     assert (config.k, config.temperature, config.top_p, config.top_k, config.backend) == (
-        None, 1.0, 1.0, 0, "hf"
+        None,
+        1.0,
+        1.0,
+        0,
+        "hf",
     )
     spelled = parse_options(
         EvalConfig,
@@ -27,9 +33,14 @@ def test_eval_options_defaults_and_spellings():
     )
     assert spelled.benchmarks == ["aime24", "amc23", "gsm8k"]
     assert (spelled.chat_template, spelled.out_dir) == (False, "o")
-    steps = parse_options(StepEvalConfig, ["m", "build_dir"], prog="srl eval-steps", positionals=("model", "data"))
+    steps = parse_options(
+        StepEvalConfig, ["m", "build_dir"], prog="srl eval-steps", positionals=("model", "data")
+    )
     assert (steps.temperature, steps.split, steps.format_penalty, steps.data) == (
-        0.0, "validation", -1.0, "build_dir"
+        0.0,
+        "validation",
+        -1.0,
+        "build_dir",
     )
 
 

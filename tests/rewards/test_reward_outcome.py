@@ -154,7 +154,11 @@ def test_judge_works_in_forked_processes():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        pytest.param("so \\boxed{\\frac{1}{2}} and not \\boxed{3", "\\frac{1}{2}", id="unclosed_last_falls_back"),
+        pytest.param(
+            "so \\boxed{\\frac{1}{2}} and not \\boxed{3",
+            "\\frac{1}{2}",
+            id="unclosed_last_falls_back",
+        ),
         pytest.param("\\boxed {5}", "5", id="space_before_brace"),
         pytest.param("\\fbox{x+1}", "x+1", id="fbox"),
         pytest.param("no box here", None, id="none"),

@@ -137,7 +137,9 @@ def stream(*masks):
     asked = []
 
     def generate_round(r, n):
-        assert n == len(masks[r]), f"round {r}: asked for {n} groups, the script has {len(masks[r])}"
+        assert n == len(masks[r]), (
+            f"round {r}: asked for {n} groups, the script has {len(masks[r])}"
+        )
         asked.append(r)
         return masks[r]
 
@@ -220,7 +222,9 @@ def test_fill_batch_argument_checks():
     [
         pytest.param(3, 8, 5, 8, "adaptive", 1, False, 5, id="ceil_3_over_5_of_8_is_4.8_to_5"),
         pytest.param(3, 8, 5, 8, "full", 1, False, 8, id="full_is_always_B"),
-        pytest.param(1, 8, 7, 8, "adaptive", 1, False, 2, id="one_missing_at_7_of_8_needs_8_over_7"),
+        pytest.param(
+            1, 8, 7, 8, "adaptive", 1, False, 2, id="one_missing_at_7_of_8_needs_8_over_7"
+        ),
         pytest.param(4, 8, 4, 8, "adaptive", 1, False, 8, id="half_kept_needs_twice_missing"),
         pytest.param(6, 8, 2, 8, "adaptive", 1, False, 8, id="capped_at_B_24_wanted"),
         pytest.param(3, 8, 0, 8, "adaptive", 1, False, 8, id="nothing_kept_yet_full"),
@@ -228,7 +232,9 @@ def test_fill_batch_argument_checks():
         pytest.param(3, 8, 5, 8, "adaptive", 4, False, 8, id="5_rounded_up_to_multiple_of_4"),
         pytest.param(1, 8, 7, 8, "adaptive", 2, False, 2, id="2_already_a_multiple_of_2"),
         pytest.param(3, 8, 6, 8, "adaptive", 1, False, 4, id="exactly_4_no_float_ceil_error"),
-        pytest.param(38, 100, 62, 100, "adaptive", 1, False, 62, id="keep_rate_0.62_38_missing_ceil_61.3"),
+        pytest.param(
+            38, 100, 62, 100, "adaptive", 1, False, 62, id="keep_rate_0.62_38_missing_ceil_61.3"
+        ),
     ],
 )
 def test_refill_groups_hand_computed(

@@ -33,9 +33,7 @@ def register(subparsers: Any) -> None:
         help="train a model: srl, rlvr, sft or a pipeline (srl train METHOD --help for its options)",
         description="Train with a YAML recipe (--config) and --option value overrides.",
     )
-    methods = parser.add_subparsers(
-        dest="method", metavar="METHOD", parser_class=PassThroughParser
-    )
+    methods = parser.add_subparsers(dest="method", metavar="METHOD", parser_class=PassThroughParser)
     methods.required = True
     for name, help_text in METHOD_HELP.items():
         sub = methods.add_parser(name, help=help_text, add_help=False)

@@ -327,9 +327,7 @@ def _write_validation(
                 writer.add(inst)
 
 
-def _outcomes(
-    files: list[Path | HubSource], config: BuildConfig, progress: bool
-) -> Iterator[Any]:
+def _outcomes(files: list[Path | HubSource], config: BuildConfig, progress: bool) -> Iterator[Any]:
     """Every record's outcome, file after file, with a progress bar counting records.
 
     Without ``progress`` there is no bar at all: importing tqdm alone costs about 80 ms, the

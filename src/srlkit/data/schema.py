@@ -67,7 +67,12 @@ class Step:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Step:
-        return cls(**{k: str(d.get(k) or "") for k in ("title", "body", "thought", "action", "observation")})
+        return cls(
+            **{
+                k: str(d.get(k) or "")
+                for k in ("title", "body", "thought", "action", "observation")
+            }
+        )
 
     def math_text(self, number: int) -> str:
         """The step as the paper writes it: ``N. **Title** body`` (or ``N. body`` without title)."""

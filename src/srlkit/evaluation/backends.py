@@ -47,7 +47,8 @@ class BackendOptions:
     backend: str = field(default="hf", metadata={"help": "generation backend: hf or vllm"})
     device: str = field(default="auto", metadata={"help": "HF backend: cpu, cuda, cuda:1 ..."})
     dtype: str = field(
-        default="auto", metadata={"help": "bfloat16, float16, float32 (auto: bf16 on GPU, fp32 on CPU)"}
+        default="auto",
+        metadata={"help": "bfloat16, float16, float32 (auto: bf16 on GPU, fp32 on CPU)"},
     )
     tensor_parallel_size: int = field(default=1, metadata={"help": "vLLM: GPUs per model"})
     gpu_memory_utilization: float = field(

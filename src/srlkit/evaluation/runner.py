@@ -98,19 +98,25 @@ class EvalConfig(BackendOptions):
     system_prompt: str | None = field(default=None, metadata={"help": "optional system message"})
     chat_template: bool = field(
         default=True,
-        metadata={"help": "render prompts with the tokenizer's chat template (--no_chat_template "
-        "for base models: plain text)"},
+        metadata={
+            "help": "render prompts with the tokenizer's chat template (--no_chat_template "
+            "for base models: plain text)"
+        },
     )
     problem_field: str = field(default="problem", metadata={"help": "custom JSONL: problem field"})
     answer_field: str = field(default="answer", metadata={"help": "custom JSONL: answer field"})
     gold_from: str = field(
         default="answer",
-        metadata={"help": f"custom JSONL: how the answer field holds the gold ({', '.join(GOLD_MODES)})"},
+        metadata={
+            "help": f"custom JSONL: how the answer field holds the gold ({', '.join(GOLD_MODES)})"
+        },
     )
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        self.benchmarks = [b.strip() for item in self.benchmarks for b in item.split(",") if b.strip()]
+        self.benchmarks = [
+            b.strip() for item in self.benchmarks for b in item.split(",") if b.strip()
+        ]
         if self.gold_from not in GOLD_MODES:
             raise ValueError(f"gold_from must be one of {', '.join(GOLD_MODES)}")
         for name in self.benchmarks:  # a typo should fail before a model is loaded

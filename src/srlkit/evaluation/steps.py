@@ -66,8 +66,10 @@ class StepEvalConfig(BackendOptions):
     autojunk: bool = field(default=False, metadata={"help": "difflib's autojunk heuristic"})
     chat_template: bool = field(
         default=True,
-        metadata={"help": "render prompts with the tokenizer's chat template (--no_chat_template "
-        "for base models)"},
+        metadata={
+            "help": "render prompts with the tokenizer's chat template (--no_chat_template "
+            "for base models)"
+        },
     )
 
 
@@ -161,8 +163,7 @@ def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) 
     write_json(out / "config.json", asdict(config))
     store = SampleStore(out / "steps.jsonl", ("id",))
     prompts = {
-        i.id: render_prompt(backend.tokenizer, i.prompt, config.chat_template)
-        for i in instances
+        i.id: render_prompt(backend.tokenizer, i.prompt, config.chat_template) for i in instances
     }
     pending = sorted(
         (i for i in instances if (i.id,) not in store), key=lambda i: -len(prompts[i.id])

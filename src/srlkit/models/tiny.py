@@ -127,5 +127,7 @@ def build_tiny_model(
     tokenizer.save_pretrained(out)
     model.save_pretrained(out)
     n_params = sum(p.numel() for p in model.parameters())
-    logger.info("built tiny Qwen2 model (%d parameters, vocab %d) at %s", n_params, len(tokenizer), out)
+    logger.info(
+        "built tiny Qwen2 model (%d parameters, vocab %d) at %s", n_params, len(tokenizer), out
+    )
     return out

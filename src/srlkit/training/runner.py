@@ -167,9 +167,7 @@ def _load_split(
     elif args.method == "r3":
         from srlkit.training.r3 import load_r3_rows
 
-        rows, summary = load_r3_rows(
-            path, tokenizer, args.train, run.rlvr_prompt_template, split
-        )
+        rows, summary = load_r3_rows(path, tokenizer, args.train, run.rlvr_prompt_template, split)
     elif args.method == "rlvr":
         rows, summary = tdata.load_rlvr_problems(
             path, run.rlvr_prompt_template, run.problem_field, run.answer_field, split

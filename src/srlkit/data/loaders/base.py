@@ -160,5 +160,3 @@ def require_list(raw: RawRecord, names: tuple[str, ...], what: str) -> tuple[str
                 raw.line,
             )
     raise missing_field(raw, what, names)
-
-
