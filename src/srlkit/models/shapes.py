@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from srlkit.models.tiny import build_tiny_tokenizer
+from srlkit.models.tiny import build_tiny_tokenizer, save_built_model
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def build_shaped_model(
     about a minute on CPU).
     """
     import torch
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2Config, Qwen2ForCausalLM
 
     out = Path(out_dir)
     marker = out / "srlkit_shape.json"
@@ -123,13 +123,7 @@ def build_shaped_model(
         dtype=dtype,
     )
     model = Qwen2ForCausalLM(config).to(getattr(torch, dtype))
-    model.generation_config = GenerationConfig(
-        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
-    )
-    out.mkdir(parents=True, exist_ok=True)
-    tokenizer.save_pretrained(out)
-    model.save_pretrained(out)
-    n_params = sum(p.numel() for p in model.parameters())
+    n_params = save_built_model(model, tokenizer, Path(out))
     marker.write_text(json.dumps({"name": shape.name, "parameters": n_params}), encoding="utf-8")
     logger.info("built %s-shaped model (%d parameters) at %s", shape.name, n_params, out)
     return out

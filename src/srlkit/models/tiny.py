@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def build_tiny_model(
     The directory then loads like any hub id: ``AutoModelForCausalLM.from_pretrained(out_dir)``.
     """
     import torch
-    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2Config, Qwen2ForCausalLM
 
     config = config or TinyModelConfig()
     out = Path(out_dir)
@@ -119,15 +120,22 @@ def build_tiny_model(
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    model = Qwen2ForCausalLM(model_config)
+    n_params = save_built_model(Qwen2ForCausalLM(model_config), tokenizer, out)
+    logger.info(
+        "built tiny Qwen2 model (%d parameters, vocab %d) at %s", n_params, len(tokenizer), out
+    )
+    return out
+
+
+def save_built_model(model: Any, tokenizer: Any, out: Path) -> int:
+    """Give a freshly built model the tokenizer's end and pad ids as its generation defaults,
+    save both into ``out`` (a loadable model folder) and return the parameter count."""
+    from transformers import GenerationConfig
+
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
     )
     out.mkdir(parents=True, exist_ok=True)
     tokenizer.save_pretrained(out)
     model.save_pretrained(out)
-    n_params = sum(p.numel() for p in model.parameters())
-    logger.info(
-        "built tiny Qwen2 model (%d parameters, vocab %d) at %s", n_params, len(tokenizer), out
-    )
-    return out
+    return sum(p.numel() for p in model.parameters())
