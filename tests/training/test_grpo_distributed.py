@@ -124,6 +124,11 @@ def _worker(model_dir: str, out_dir: str, refill_size: str = "full") -> None:
         ],
     }
     Path(out_dir, f"rank{rank}.json").write_text(json.dumps(result))
+    # Tear the gloo group down before the interpreter exits: left to exit-time destructors, its
+    # threads can abort a rank ("terminate called without an active exception") under load.
+    trainer.accelerator.wait_for_everyone()
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 def _free_port() -> int:
