@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Tests never write into the repository: Hypothesis keeps its caches in the temporary folder
+# (it reads this variable when it first stores something) and no example database.
+os.environ.setdefault(
+    "HYPOTHESIS_STORAGE_DIRECTORY", str(Path(tempfile.gettempdir()) / "srlkit-hypothesis")
+)
+hypothesis_settings.register_profile("srlkit", database=None)
+hypothesis_settings.load_profile("srlkit")
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
