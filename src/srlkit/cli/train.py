@@ -30,7 +30,7 @@ METHOD_HELP = {
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "train",
-        help="train a model: srl, rlvr, sft or a pipeline (srl train METHOD --help for its options)",
+        help="train a model: srl, rlvr, r3, sft or a pipeline (srl train METHOD --help for its options)",
         description="Train with a YAML recipe (--config) and --option value overrides.",
     )
     methods = parser.add_subparsers(dest="method", metavar="METHOD", parser_class=PassThroughParser)
