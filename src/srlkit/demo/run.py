@@ -235,7 +235,13 @@ def run_demo(
             ),
         )
         timings[f"eval_{name}"] = evaluated["seconds"]
-        methods[name] = {**evaluated, **_training_summary(name, trained, config)}
+        # results.json is rewritten by every run, so an absolute path names this folder's model
+        # (from_pretrained works from any working directory).
+        methods[name] = {
+            **evaluated,
+            "model": str(Path(model_dir).resolve()),
+            **_training_summary(name, trained, config),
+        }
     results = {
         "config": asdict(config),
         "student": {"path": str(student), **_student_summary(student)},
