@@ -6,15 +6,32 @@ import json
 
 import pytest
 
-from srlkit.cli.main import build_parser, main
+from srlkit.cli.main import main
 
 
 def test_demo_help_documents_the_options(capsys):
-    with pytest.raises(SystemExit):
-        build_parser().parse_args(["demo", "--help"])
+    with pytest.raises(SystemExit) as info:
+        main(["demo", "--help"])
     text = capsys.readouterr().out
-    for option in ("--out", "--seed", "--quick", "--steps", "--train-problems", "--cache-dir"):
+    assert info.value.code == 0
+    for option in ("--config", "--out", "--seed", "--quick", "--steps", "--train_problems"):
         assert option in text
+
+
+def test_demo_options_are_a_recipe_too(tmp_path):
+    """One option style: the demo's flags are keys of a --config recipe, kebab spellings work."""
+    from srlkit.cli.demo import COMMANDS, DemoArguments, build_config
+    from srlkit.cli.options import parse_options
+
+    recipe = tmp_path / "demo.yaml"
+    recipe.write_text("quick: true\nsteps: 3\ntrain_problems: 12\n")
+    command = COMMANDS["demo"]
+    args = parse_options(
+        DemoArguments, ["--config", str(recipe), "--test-problems", "8"], prog=command.prog
+    )
+    config = build_config(args)
+    assert (config.srl.steps, config.rlvr.steps) == (3, 3)
+    assert (config.train_problems, config.test_problems) == (12, 8)
 
 
 @pytest.mark.slow

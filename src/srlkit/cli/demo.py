@@ -17,56 +17,59 @@ import os
 import warnings
 from pathlib import Path
 
+from srlkit.cli.options import Command, add_commands
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUT = "runs/demo"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="train a tiny student with RLVR, SRL and SRL->RLVR on built-in hard problems and compare",
-        description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+@dataclasses.dataclass
+class DemoArguments:
+    """``srl demo [options]``: every option is also a key of a ``--config`` recipe."""
+
+    out: str = dataclasses.field(
+        default=DEFAULT_OUT, metadata={"help": "output folder (report, data, models)"}
     )
-    parser.add_argument("--out", default=DEFAULT_OUT, help="output directory (report, data, model)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the problems and of SRL")
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="a few-minute version (smaller student, 2 steps per method), as CI runs it",
+    seed: int = dataclasses.field(default=0, metadata={"help": "seed of the problems and of RL"})
+    quick: bool = dataclasses.field(
+        default=False,
+        metadata={
+            "help": "a few-minute version (smaller student, 2 steps per method), as CI runs it"
+        },
     )
-    parser.add_argument(
-        "--train-problems", type=int, help="hard training problems (default 256; quick 16)"
+    train_problems: int | None = dataclasses.field(
+        default=None, metadata={"help": "hard training problems (default 256; quick 16)"}
     )
-    parser.add_argument(
-        "--test-problems", type=int, help="held-out hard problems (default 256; quick 16)"
+    test_problems: int | None = dataclasses.field(
+        default=None, metadata={"help": "held-out hard problems (default 256; quick 16)"}
     )
-    parser.add_argument(
-        "--steps", type=int, help="GRPO steps of RLVR and of SRL, each (default 10; quick 2)"
+    steps: int | None = dataclasses.field(
+        default=None, metadata={"help": "GRPO steps of RLVR and of SRL, each (default 10; quick 2)"}
     )
-    parser.add_argument(
-        "--samples",
-        type=int,
-        default=0,
-        help="also report avg@N at temperature 1.0 (0: greedy only)",
+    samples: int = dataclasses.field(
+        default=0, metadata={"help": "also report avg@N at temperature 1.0 (0: greedy only)"}
     )
-    parser.add_argument(
-        "--cache-dir", help="where base students are cached (default $XDG_CACHE_HOME/srlkit)"
+    cache_dir: str | None = dataclasses.field(
+        default=None,
+        metadata={"help": "where base students are cached (default $XDG_CACHE_HOME/srlkit)"},
     )
-    parser.add_argument(
-        "--rebuild-student", action="store_true", help="rebuild the base student even if cached"
+    rebuild_student: bool = dataclasses.field(
+        default=False, metadata={"help": "rebuild the base student even if cached"}
     )
-    parser.add_argument(
-        "--threads",
-        type=int,
+    threads: int = dataclasses.field(
         default=1,
-        help="torch CPU threads; the tiny model's matrices are too small to gain from more",
+        metadata={
+            "help": "torch CPU threads; the tiny model's matrices are too small to gain from more"
+        },
     )
-    parser.set_defaults(func=handle)
 
 
-def build_config(args: argparse.Namespace):
+def register(subparsers: argparse._SubParsersAction) -> None:
+    add_commands(subparsers, COMMANDS)
+
+
+def build_config(args: DemoArguments):
     """The demo configuration for these command-line options."""
     from srlkit.demo.evaluate import EvalSettings
     from srlkit.demo.run import DemoConfig, quick_config
@@ -85,7 +88,7 @@ def build_config(args: argparse.Namespace):
     return dataclasses.replace(config, **changes)
 
 
-def handle(args: argparse.Namespace) -> int:
+def handle(args: DemoArguments) -> int:
     import torch
 
     from srlkit.demo.report import HTML_REPORT, write_report
@@ -131,3 +134,14 @@ def print_comparison(results: dict) -> None:
         )
     Console().print(table)
     print(f"Done in {results['total_s']:.0f} s.")
+
+
+COMMANDS = {
+    "demo": Command(
+        "srl demo",
+        "train a tiny student with RLVR, SRL and SRL->RLVR on built-in hard problems and compare",
+        f"{__name__}:DemoArguments",
+        handle,
+        description=(__doc__ or "").strip().split("\n\n")[1].replace("\n", " "),
+    ),
+}
