@@ -37,8 +37,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import SHARED_DATA
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SRLKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = SHARED_DATA
 SOURCES = ["swe_gym_openhands_sampled_trajectories", "swe_smith_trajectories"]
 
 

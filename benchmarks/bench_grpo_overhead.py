@@ -38,6 +38,7 @@ from datasets import Dataset
 from transformers import PrinterCallback, TrainerCallback
 from trl import GRPOConfig, GRPOTrainer
 
+from common import add_data_dir_argument, cpu_grpo_fields
 from srlkit.data.schema import COL_PROMPT, COL_TARGET
 from srlkit.io import write_json
 from srlkit.models.tiny import TinyModelConfig, build_tiny_model
@@ -126,20 +127,9 @@ class TimedSRLGRPOTrainer(SRLGRPOTrainer):
 def run_one(
     name: str, model_dir: Path, data: Dataset, opts: argparse.Namespace, out_dir: Path
 ) -> dict:
-    common = {
-        "use_cpu": not torch.cuda.is_available(),
-        "bf16": False,
-        "per_device_train_batch_size": opts.batch_rows,
-        "num_generations": opts.num_generations,
-        "max_completion_length": opts.max_completion_length,
-        "max_steps": opts.steps,
-        "learning_rate": 1e-3,
-        "logging_steps": 1,
-        "report_to": [],
-        "save_strategy": "no",
-        "disable_tqdm": True,
-        "seed": 0,
-    }
+    common = cpu_grpo_fields(
+        opts.batch_rows, opts.num_generations, opts.max_completion_length, opts.steps
+    )
     reward = step_reward
     if name == "plain":
         args, trainer_cls = GRPOConfig(str(out_dir / name), **common), GRPOTrainer
@@ -185,11 +175,7 @@ def run_one(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(__file__).resolve().parents[1].parent / "shared" / "data",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument("--steps", type=int, default=8, help="optimizer steps per run")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each trainer")
     parser.add_argument(

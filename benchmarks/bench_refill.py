@@ -34,6 +34,7 @@ from transformers import PrinterCallback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_grpo_overhead import StepClock, load_step_task, step_reward
+from common import add_data_dir_argument, cpu_grpo_fields
 from srlkit.io import write_json
 from srlkit.models.tiny import TinyModelConfig, build_tiny_model
 from srlkit.training.dynamic_sampling import fill_batch
@@ -85,22 +86,14 @@ def flag_mastered(data: Dataset, keep_rate: float, seed: int) -> Dataset:
 
 
 def train_one(mode: str, model_dir: Path, data: Dataset, opts, out_dir: Path) -> dict:
+    fields = cpu_grpo_fields(
+        opts.batch_groups * opts.num_generations,
+        opts.num_generations,
+        opts.max_completion_length,
+        opts.steps,
+    )
     args = SRLGRPOConfig(
-        str(out_dir / mode),
-        use_cpu=not torch.cuda.is_available(),
-        bf16=False,
-        per_device_train_batch_size=opts.batch_groups * opts.num_generations,
-        num_generations=opts.num_generations,
-        max_completion_length=opts.max_completion_length,
-        max_steps=opts.steps,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to=[],
-        save_strategy="no",
-        disable_tqdm=True,
-        seed=0,
-        max_generation_rounds=opts.max_rounds,
-        refill_size=mode,
+        str(out_dir / mode), max_generation_rounds=opts.max_rounds, refill_size=mode, **fields
     )
     trainer = SRLGRPOTrainer(
         model=str(model_dir), reward_funcs=mastered_reward, args=args, train_dataset=data
@@ -156,11 +149,7 @@ def run_training(opts) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(__file__).resolve().parents[1].parent / "shared" / "data",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument("--simulate", action="store_true", help="the refill loop alone, no model")
     parser.add_argument("--keep-rate", type=float, default=0.62, help="fraction of groups kept")
     parser.add_argument("--batch-groups", type=int, default=8, help="prompts per step (B)")

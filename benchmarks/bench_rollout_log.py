@@ -37,6 +37,7 @@ from transformers import PrinterCallback
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_grpo_overhead import StepClock, load_step_task, step_reward
+from common import add_data_dir_argument, cpu_grpo_fields
 from srlkit.models.tiny import TinyModelConfig, build_tiny_model
 from srlkit.rewards.srl import make_srl_step_reward
 from srlkit.training.grpo import SRLGRPOConfig, SRLGRPOTrainer
@@ -44,22 +45,14 @@ from srlkit.training.rollout_log import MatchSettings, rollout_entry
 
 
 def run_one(name: str, model_dir: Path, data, opts: argparse.Namespace, out: Path) -> dict:
+    fields = cpu_grpo_fields(
+        opts.batch_rows, opts.num_generations, opts.max_completion_length, opts.steps
+    )
     args = SRLGRPOConfig(
         str(out / name),
-        use_cpu=not torch.cuda.is_available(),
-        bf16=False,
-        per_device_train_batch_size=opts.batch_rows,
-        num_generations=opts.num_generations,
-        max_completion_length=opts.max_completion_length,
-        max_steps=opts.steps,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to=[],
-        save_strategy="no",
-        disable_tqdm=True,
-        seed=0,
         dynamic_sampling_epsilon=0.0,
         rollout_log_groups=0 if name == "log_off" else opts.groups,
+        **fields,
     )
     # srl_step (strict format, as in real runs) plus the format-free step similarity, so that
     # groups have a spread and one generation round per step, as in a healthy run
@@ -93,11 +86,7 @@ def record_cost(target_chars: int, repeats: int = 200) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=Path(__file__).resolve().parents[1].parent / "shared" / "data",
-    )
+    add_data_dir_argument(parser)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-rows", type=int, default=32, help="rollouts per step")

@@ -25,10 +25,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from common import SHARED_DATA
 from srlkit.rewards import similarity
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("SRLKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+DATA = SHARED_DATA
 SIZES = (100, 400, 1600, 6400)
 
 

@@ -27,7 +27,6 @@ import argparse
 import json
 import logging
 import multiprocessing as mp
-import os
 import shutil
 import sys
 import tempfile
@@ -38,12 +37,13 @@ from typing import Any, ClassVar
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from common import SHARED_DATA
 from srlkit.teacher.config import GenerateConfig, RewriteConfig
 from srlkit.teacher.fake_server import FakeChatServer
 from srlkit.teacher.run import run_teacher
 from srlkit.teacher.teachers import Reply
 
-SHARED = Path(os.environ.get("SRLKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = SHARED_DATA
 
 
 def _rewrite_reply(body: dict) -> str:

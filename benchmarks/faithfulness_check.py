@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 from pathlib import Path
 
+from common import SHARED_DATA
 from srlkit.data.segment import segment_solution
 from srlkit.teacher.verify import measure
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SRLKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED = SHARED_DATA
 SETS = {
     "math500": "math500/test.jsonl",
     "minerva": "minerva_math/test.jsonl",
