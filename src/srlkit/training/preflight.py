@@ -19,6 +19,7 @@ from srlkit.io import DataError
 from srlkit.models.reference import check_model_reference
 from srlkit.publish import prepare_output_dir
 from srlkit.training.checkpoints_check import checkpoint_state
+from srlkit.training.logging_backends import check_report_to
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,9 @@ def check_run_options(args: Any, check_model: bool = True) -> None:
     """Every check that needs no model, data or GPU; raises :class:`DataError` (exit 2).
 
     ``check_model=False`` for a pipeline's later stages, whose model the stage before makes.
+    A missing logger package (``report_to``) is checked first: it needs nothing at all.
     """
+    check_report_to(args.train.report_to)
     if check_model:
         check_model_reference(args.model.model_name_or_path, "--model_name_or_path")
     if args.train.max_steps == 0:

@@ -36,7 +36,6 @@ from srlkit.training.callbacks import (
 from srlkit.training.checkpoints import resolve_resume
 from srlkit.training.checkpoints_check import is_final_checkpoint
 from srlkit.training.config import MethodArgs
-from srlkit.training.logging_backends import check_report_to
 from srlkit.training.preflight import (
     check_run_options,
     disk_full_error,
@@ -238,7 +237,6 @@ def build_trainer(args: MethodArgs, callbacks: list[Any] | None = None):
 
     method = args.method
     grpo = method in ("srl", "rlvr", "r3")
-    check_report_to(args.train.report_to)  # before the model loads (run() checks it first too)
     if grpo:
         _check_generation_backend(args.train)  # before any data is read: fail fast
     _absolute_local_model(args)
@@ -289,7 +287,6 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
             "to train again)", out, finished.metrics.get("global_step"),
         )  # fmt: skip
         return finished
-    check_report_to(args.train.report_to)  # a missing logger package: one line, before anything
     check_run_options(args)
     resume = resolve_resume(args.train.resume_from_checkpoint or args.run.resume, out)
     try:
