@@ -167,12 +167,13 @@ class Runner:
         )
 
     def _srl(self, method: str, settings: GRPOSettings):
+        from transformers import AutoTokenizer
+
         from srlkit.rewards.srl import srl_step_reward
 
         instances = prompts.step_instances([p.trajectory() for p in self.train])
-        return self._grpo(
-            method, self.student, srl_dataset(instances), srl_step_reward, settings, "srl"
-        )
+        dataset = srl_dataset(instances, AutoTokenizer.from_pretrained(self.student))
+        return self._grpo(method, self.student, dataset, srl_step_reward, settings, "srl")
 
     def _train_rlvr(self):
         return self._rlvr_from("rlvr", self.student)

@@ -144,6 +144,19 @@ def test_option_values_are_checked_before_anything_is_read(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
+def test_build_writes_continuation_instances_and_refuses_unknown_layouts(tmp_path, capsys):
+    src = tmp_path / "math.jsonl"
+    record = {"problem": "What is 2 + 3?", "solution": "1. Add: 2 + 3 = 5\n2. So \\boxed{5}"}
+    src.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    argv = ["data", "build", str(src), "--out", str(tmp_path / "o"), "--validation_size", "0"]
+    assert main([*argv, "--layout", "continuation", "--answer_opening", "<think></think>\n"]) == 0
+    rows = [json.loads(x) for x in (tmp_path / "o" / "train.jsonl").read_text().splitlines()]
+    assert [r["prompt"][-1]["role"] for r in rows] == ["assistant", "assistant"]
+    assert rows[1]["prompt"][-1]["content"].startswith("<think></think>\n1. ")
+    assert main([*argv[:4], str(tmp_path / "p"), "--layout", "chat"]) == 2
+    assert "--layout must be one of paper, continuation" in capsys.readouterr().err
+
+
 def test_build_takes_a_yaml_recipe_and_saves_the_resolved_one(tmp_path, capsys):
     """Recipe keys = flag names; flags override the recipe; config.yaml reads back the same."""
     import yaml

@@ -12,6 +12,7 @@ from srlkit.data.instances import (
 )
 from srlkit.data.prompts import (
     TRUNCATION_MARKER,
+    build_messages,
     default_system_prompt,
     read_system_prompt,
     truncate_middle,
@@ -72,6 +73,35 @@ def test_title_hint_moves_the_title_into_the_context():
     assert [i.target for i in build_instances(untitled, InstanceOptions(title_hint=True))] == [
         "1. a",
         "2. b",
+    ]
+
+
+def test_continuation_layout_opens_the_answer_with_the_expert_steps():
+    options = InstanceOptions(layout="continuation", answer_opening="<think></think>\n")
+    insts = list(build_instances(MATH, options))
+    assert [i.target for i in insts] == [i.target for i in build_instances(MATH)]
+    assert all(i.continues_answer for i in insts)
+    user, answer = insts[2].prompt
+    assert user == build_messages(MATH.task)[0]  # the solve prompt of `srl eval`
+    assert answer == {
+        "role": "assistant",
+        "content": "<think></think>\n1. **Add** 2 + 3 = 5\n2. **Multiply** 5 * 4 = 20\n",
+    }
+    assert insts[0].prompt[-1]["content"] == "<think></think>\n"
+    assert not any(i.continues_answer for i in build_instances(MATH))
+
+
+def test_continuation_layout_with_title_hint_writes_the_title_into_the_answer():
+    options = InstanceOptions(layout="continuation", title_hint=True)
+    second = list(build_instances(MATH, options))[1]
+    assert second.target == "5 * 4 = 20"
+    assert second.prompt[-1]["content"] == "1. **Add** 2 + 3 = 5\n2. **Multiply** "
+
+
+def test_agent_trajectories_keep_their_turns_in_the_continuation_layout():
+    options = InstanceOptions(layout="continuation")
+    assert [i.prompt for i in build_instances(_agent(), options)] == [
+        i.prompt for i in build_instances(_agent())
     ]
 
 
@@ -159,6 +189,7 @@ def test_token_counter_uses_the_chat_template(tiny_model_dir):
         pytest.param({"targets": "last"}, "targets must be", id="targets"),
         pytest.param({"history_rounds": -1}, "history_rounds", id="rounds"),
         pytest.param({"max_observation_chars": 0}, "max_observation_chars", id="obs"),
+        pytest.param({"layout": "chat"}, "layout must be", id="layout"),
     ],
 )
 def test_bad_options(kwargs, message):

@@ -32,7 +32,7 @@ def _fake_stages(monkeypatch, tmp_path: Path) -> list[str]:
 
     monkeypatch.setattr(demo_run, "build_student", lambda *a, **k: student)
     monkeypatch.setattr(demo_run, "run_grpo", fake_grpo)
-    monkeypatch.setattr(demo_run, "srl_dataset", lambda instances: instances)
+    monkeypatch.setattr(demo_run, "srl_dataset", lambda instances, model_dir: instances)
     monkeypatch.setattr(demo_run, "evaluate_model", fake_evaluate)
     monkeypatch.setattr(demo_run, "_student_summary", lambda path: {})
     return evaluated

@@ -10,24 +10,28 @@ from srlkit.demo.report import comparison_rows, comparison_table, method_rows, w
 from srlkit.demo.student import StudentConfig, warmstart_examples
 from srlkit.demo.tasks import ChainProblem, Operation, generate_problems
 from srlkit.demo.train import whole_solution_reward
-from srlkit.rewards.format import parse_completion
+from srlkit.rewards.format import parse_step
 from srlkit.rewards.outcome import score_answer
 from srlkit.rewards.srl import srl_step_reward
 
 PROBLEM = ChainProblem("p", start=3, operations=(Operation("add", 4), Operation("double")))
 
 
-def test_expert_step_completion_earns_full_step_reward():
+def test_step_instances_continue_the_students_own_solution():
+    """A step instance is the solve prompt with the answer opened by the expert's first steps:
+    the rest of the expert's solution, continued from there, earns the full step reward."""
     instances = prompts.step_instances([PROBLEM.trajectory()])
     assert [i.target for i in instances] == PROBLEM.solution_text().split("\n")
-    assert instances[1].prompt[0]["content"] == prompts.STEP_SYSTEM_PROMPT
-    assert "1. **Add 4** 3 + 4 = 7" in instances[1].prompt[1]["content"]
-    completions = [
-        prompts.step_completion(PROBLEM.steps()[i.step_index - 1], i.step_index) for i in instances
-    ]
-    assert completions[1] == "<think></think>\n2. **Double** 7 * 2 = 14"
-    assert all(parse_completion(c).ok for c in completions)
-    assert srl_step_reward(completions, [i.target for i in instances]) == [1.0, 1.0, 1.0]
+    assert all(i.continues_answer for i in instances)
+    assert instances[1].prompt[:-1] == prompts.solve_messages(PROBLEM.question)
+    whole = prompts.solve_completion(PROBLEM.steps())
+    for inst in instances:
+        opened = inst.prompt[-1]["content"]
+        assert whole.startswith(opened)  # a literal prefix of the student's own answer
+        rest = whole[len(opened) :]
+        assert parse_step(rest, continuation=True).action == inst.target
+    rests = [whole[len(i.prompt[-1]["content"]) :] for i in instances]
+    assert srl_step_reward(rests, [i.target for i in instances], continuation=True) == [1.0] * 3
     assert [step_kind(i.target) for i in instances] == ["add_subtract", "double", "answer"]
 
 
@@ -43,13 +47,15 @@ def test_solve_completion_scores_as_correct_and_is_a_correct_chain():
     assert not is_correct_chain(PROBLEM, text + "\n3. **Give the answer** \\boxed{14}")
 
 
-def test_warmstart_examples_mix_whole_solutions_and_single_steps():
-    problems = generate_problems("easy", 200, seed=0)
-    examples = warmstart_examples(problems, solve_fraction=0.5, seed=0)
+def test_warmstart_examples_are_whole_solutions_in_the_solve_prompt():
+    problems = generate_problems("easy", 20, seed=0)
+    examples = warmstart_examples(problems)
     assert len(examples) == len(problems)  # one example per (fresh) problem
-    solve = [e for e in examples if e.messages[-1]["content"].endswith("\\boxed{}.")]
-    assert 60 < len(solve) < 140
+    assert [list(e.messages) for e in examples] == [
+        prompts.solve_messages(p.question) for p in problems
+    ]
     assert all(e.completion.startswith(prompts.THINK_OPEN) for e in examples)
+    assert score_answer(examples[0].completion, problems[0].answer).score == 1.0
 
 
 def test_student_cache_key_changes_with_the_config():

@@ -128,3 +128,23 @@ def test_loads_a_real_build_directory_and_its_parquet(shared_data, tmp_path):
         i.to_dict() for i in from_parquet
     ]
     assert len({i.trajectory_id for i in from_dir}) == 3
+
+
+def test_continuation_instances_score_the_first_step_written(tmp_path, scripted):
+    """An instance whose prompt opened the answer: the model's prompt ends with the opened
+    answer, and only the step it writes first is compared (the rest of its answer is not)."""
+    opened = _inst(0, "2. **Double** 5 * 2 = 10")
+    opened.prompt = opened.prompt + [{"role": "assistant", "content": "1. **Add** 2 + 3 = 5\n"}]
+    seen = []
+
+    def answers(prompt, call, settings):
+        seen.append(prompt)
+        return "2. **Double** 5 * 2 = 10\n3. **Give the answer** \\boxed{10}"
+
+    data = _instances(tmp_path, [opened])
+    config = StepEvalConfig(model="m", data=str(data), out_dir=str(tmp_path / "out"))
+    summary = run_step_evaluation(config, scripted(answers))
+    assert seen[0].endswith("1. **Add** 2 + 3 = 5\n")
+    assert summary["exact_match_rate"] == 1.0 and summary["format_failure_rate"] == 0.0
+    record = json.loads((tmp_path / "out" / "steps.jsonl").read_text().splitlines()[0])
+    assert record["action"] == "2. **Double** 5 * 2 = 10"

@@ -6,7 +6,13 @@ import time
 
 import pytest
 
-from srlkit.rewards.format import completion_text, format_reward, parse_completion
+from srlkit.rewards.format import (
+    completion_text,
+    format_reward,
+    parse_completion,
+    parse_continuation,
+    parse_step,
+)
 
 OK_CASES = {
     "plain": ("<think>add</think>2 + 3 = 5", "add", "2 + 3 = 5"),
@@ -136,3 +142,43 @@ def test_format_reward_is_a_trl_reward_function():
         1.0,
         0.0,
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "monologue", "action"),
+    [
+        pytest.param("3. a = 1\n4. b = 2\n5. c", "", "3. a = 1", id="later_steps_cut"),
+        pytest.param("3. a = 1", "", "3. a = 1", id="one_step"),
+        pytest.param("<think>plan</think>\n3. a\n4. b", "plan", "3. a", id="thought_first"),
+        pytest.param("3. a\n<think>next</think>\n4. b", "", "3. a", id="interleaved_thought"),
+        pytest.param("\n\n3. a\nstill step 3\n4. b", "", "3. a\nstill step 3", id="two_lines"),
+        pytest.param("3. a<|im_end|>", "", "3. a", id="end_of_turn"),
+        pytest.param("<solution>3. a</solution>\n4. b", "", "3. a", id="solution_wrapper"),
+    ],
+)
+def test_continuation_scores_the_first_step(text, monologue, action):
+    parsed = parse_continuation(text)
+    assert (parsed.ok, parsed.monologue, parsed.action) == (True, monologue, action)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        pytest.param("<think>plan", "unclosed <think>", id="unclosed"),
+        pytest.param("<think>a<think>b</think>3. a", "nested <think>", id="nested"),
+        pytest.param("3. a </think>", "think tag inside the step", id="stray_close"),
+        pytest.param("3. a <|im_start|> b", "special token inside output", id="special"),
+        pytest.param("<think>only</think>", "empty action", id="thought_only"),
+        pytest.param("", "empty action", id="empty"),
+        pytest.param("a\x00b", "NUL byte in output", id="nul"),
+    ],
+)
+def test_continuation_rejects_with_reason(text, reason):
+    parsed = parse_continuation(text)
+    assert not parsed.ok and parsed.reason == reason
+
+
+def test_parse_step_picks_the_rules_by_layout():
+    assert parse_step("3. a", continuation=True).ok
+    assert parse_step("3. a").reason == "missing <think> block"
+    assert parse_continuation([{"role": "assistant", "content": "3. a\n4. b"}]).action == "3. a"

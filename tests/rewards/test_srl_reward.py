@@ -141,3 +141,12 @@ def test_registry_errors_name_the_problem():
         build_reward_funcs({"srl_step": "heavy"})
     with pytest.raises(ValueError, match="already registered"):
         register_reward("srl_step", make_srl_step_reward)
+
+
+def test_continuation_rows_score_only_the_first_step():
+    completions = ["2. **B** y\n3. **C** z", "2. **B** y", "<think>x</think>2. **B** y"]
+    plain = srl_step_reward(completions, "2. **B** y")
+    assert plain[:2] == [-1.0, -1.0] and plain[2] == 1.0
+    assert srl_step_reward(completions, "2. **B** y", continuation=True) == [1.0, 1.0, 1.0]
+    mixed = srl_step_reward(completions[:2], "2. **B** y", ["math"] * 2, [True, False])
+    assert mixed == [1.0, -1.0]

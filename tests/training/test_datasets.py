@@ -34,7 +34,8 @@ def test_srl_instances_keep_only_trainer_columns_and_count_bad_lines(tmp_path, s
     rows, summary = tdata.load_srl_instances(path)
     assert len(rows) == len(good) == summary.kept and summary.records_in == len(good) + 5
     assert _reconciles(summary) and len(summary.dropped) == 5
-    assert set(rows[0]) == {"prompt", "target", "kind", "id"}
+    assert set(rows[0]) == {"prompt", "target", "kind", "continuation", "id"}
+    assert rows[0]["continuation"] is False
     assert rows[0]["target"] == good[0]["target"]
 
 
@@ -188,3 +189,34 @@ def test_sft_counts_prompts_that_leave_no_room_for_the_completion(
     reason = f"prompt leaves no completion token within max_length={max_length}"
     assert len(train) == sum(n <= max_length - 1 for n in lengths) > 0
     assert summary["train"]["dropped"] == {reason: len(rows) - len(train)}
+
+
+def test_continuation_instances_are_rendered_to_text_that_continues_the_answer(
+    tmp_path, tiny_model_dir, shared_data
+):
+    """TRL would close an opened answer; the loader renders every prompt as `srl eval` does."""
+    from transformers import AutoTokenizer
+
+    from srlkit.data.instances import InstanceOptions, build_instances
+    from srlkit.evaluation.prompts import render_prompt
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    trajectories = gsm8k_trajectories(shared_data, 3)
+    options = InstanceOptions(layout="continuation")
+    instances = [i for t in trajectories for i in build_instances(t, options)]
+    write_jsonl(tmp_path / "train.jsonl", (i.to_dict() for i in instances))
+    rows, summary = tdata.load_srl_instances(tmp_path / "train.jsonl")
+    assert all(row["continuation"] for row in rows) and summary.kept == len(instances)
+    rendered = tdata.render_text_prompts(rows, tok)
+    last = instances[-1]
+    opened = last.prompt[-1]["content"]
+    assert rendered[-1]["prompt"] == render_prompt(tok, last.prompt)
+    assert rendered[-1]["prompt"].endswith("<|im_start|>assistant\n" + opened)
+    assert opened.endswith("\n") and opened.count("\n") == last.step_index - 1
+    # Counted in tokens as TRL will tokenize the text; a limit below the longest drops rows.
+    lengths = [len(tok(r["prompt"])["input_ids"]) for r in rendered]
+    kept = tdata.filter_prompt_length(rendered, tok, max(lengths) - 1, summary)
+    assert len(kept) == sum(n < max(lengths) for n in lengths)
+    # Paper-layout rows stay conversational: TRL applies the chat template itself.
+    paper = [tdata.srl_row(i) for t in trajectories for i in build_instances(t)]
+    assert tdata.render_text_prompts(paper, tok) == paper

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -226,3 +227,36 @@ def test_lora_adapter_records_an_absolute_base_path(
     run(args)
     config = json.loads((out / "adapter_config.json").read_text(encoding="utf-8"))
     assert config["base_model_name_or_path"] == str((tmp_path / "base").resolve())
+
+
+def test_srl_trains_on_continuation_instances(tmp_path, tiny_model_dir, srl_data):
+    """`--layout continuation` instances: TRL gets text prompts that continue the answer, and
+    the step reward scores each rollout's first step (the log shows what it compared)."""
+    from transformers import AutoTokenizer
+
+    from srlkit.data.instances import InstanceOptions, build_instances
+    from srlkit.data.schema import Trajectory
+    from srlkit.evaluation.prompts import render_prompt
+    from srlkit.io import iter_jsonl, write_jsonl
+
+    trajectories = [Trajectory.from_dict(r) for _, r in iter_jsonl(srl_data["trajectories"])]
+    options = InstanceOptions(layout="continuation")
+    instances = [i for t in trajectories for i in build_instances(t, options)]
+    train = tmp_path / "continuation.jsonl"
+    write_jsonl(train, (i.to_dict() for i in instances))
+    out = tmp_path / "srl"
+    argv = ["train", "srl", *tiny_argv("srl", tiny_model_dir, out, "--train_file", str(train))]
+    assert main(argv) == 0
+    assert _changed(tiny_model_dir, out), "SRL did not change any parameter"
+    groups = [json.loads(line) for line in (out / "rollouts.jsonl").read_text().splitlines()]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rendered = {i.target: render_prompt(tokenizer, i.prompt) for i in instances}
+    for group in groups:  # the model saw its opened answer, not a fresh assistant turn
+        assert group["prompt"][-40:] == rendered[group["target"]][-40:]
+    rollouts = [r for g in groups for r in g["rollouts"]]
+    assert rollouts and all(r["reward"] is not None for r in rollouts)
+    for r in rollouts:
+        if r["format_ok"]:  # the action stops where the next numbered step would begin
+            assert not re.search(r"\n\s*\d+\.\s", r["action"])
+        else:
+            assert r["reward"] == -1.0

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from srlkit.data.build import BuildConfig
-from srlkit.data.instances import InstanceOptions
+from srlkit.data.instances import LAYOUTS, InstanceOptions
 from srlkit.data.loaders import ALIASES, FORMAT_NAMES, LoaderOptions
 from srlkit.data.prompts import read_system_prompt
 from srlkit.data.segment import METHODS
@@ -69,6 +69,17 @@ class BuildArguments:
     title_hint: bool = field(
         default=_INSTANCES.title_hint,
         metadata={"help": "math: put the next step's title in the context; target = its body"},
+    )
+    layout: str = field(
+        default=_INSTANCES.layout,
+        metadata={
+            "help": "math: 'paper' (problem and earlier steps in a user turn) or 'continuation' "
+            "(the solve prompt of srl eval, the model's answer opened with the earlier steps)"
+        },
+    )
+    answer_opening: str = field(
+        default=_INSTANCES.answer_opening,
+        metadata={"help": "continuation: text the model's answer starts with before the steps"},
     )
     math_system_prompt: str | None = field(
         default=None, metadata={"help": "file with the math system prompt (default: packaged)"}
@@ -127,6 +138,8 @@ class BuildArguments:
     )
 
     def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"--layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
         if self.history_rounds != "all":
             try:
                 int(self.history_rounds)
@@ -159,6 +172,8 @@ class BuildArguments:
         instances = InstanceOptions(
             targets=self.targets,
             title_hint=self.title_hint,
+            layout=self.layout,
+            answer_opening=self.answer_opening,
             history_rounds=None if self.history_rounds == "all" else int(self.history_rounds),
             max_observation_chars=self.max_observation_chars or None,
             math_system_prompt=_prompt(self.math_system_prompt),

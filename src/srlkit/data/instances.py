@@ -10,6 +10,14 @@ Choices the paper leaves open, as options (defaults in :class:`InstanceOptions`)
   target is its body. Steps without a title keep the plain form.
 - agents keep the last ``history_rounds`` (action, observation) rounds, 2 as in the paper
   (``None`` keeps all), each observation cut to ``max_observation_chars`` with a visible marker.
+- ``layout`` (math): ``"paper"`` puts the problem and the expert's steps 1..k-1 into a user turn
+  after a system prompt, and the model answers with step k. ``"continuation"`` uses the solve
+  prompt of ``srl eval`` and opens the model's own answer with the expert's steps 1..k-1
+  (after ``answer_opening``), so the model writes step k exactly where it would in a whole
+  solution of its own; the reward then scores the first step it writes. The paper gives the
+  context's content, not its layout. Continuation is what lets a small model carry what SRL
+  teaches into its whole solutions: the demo's student, trained in the paper layout, improved
+  its next steps there and not at all in its own solutions (docs/paper-table.md, trials 13-16).
 - ``max_prompt_tokens`` with a token counter drops instances whose prompt is too long; they
   are counted (``prompt_too_long``), not silently lost.
 
@@ -24,12 +32,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from srlkit.data.prompts import agent_intro, agent_round, default_system_prompt, math_messages
+from srlkit.data.prompts import (
+    agent_intro,
+    agent_round,
+    continuation_messages,
+    default_system_prompt,
+    math_messages,
+)
 from srlkit.data.schema import KIND_AGENT, KIND_MATH, StepInstance, Trajectory
 
 logger = logging.getLogger(__name__)
 
 TARGET_RULES = ("all", "paper")
+LAYOUTS = ("paper", "continuation")
 TokenCounter = Callable[[list[dict[str, str]]], int]
 
 
@@ -44,6 +59,21 @@ class InstanceOptions:
     title_hint: bool = field(
         default=False,
         metadata={"help": "put the next step's title in the context; target = its body"},
+    )
+    layout: str = field(
+        default="paper",
+        metadata={
+            "help": "math: 'paper': problem and earlier steps in a user turn, the model answers "
+            "with the next step; 'continuation': the solve prompt, the model's answer opened with "
+            "the earlier steps, the model continues it (its first step is scored)"
+        },
+    )
+    answer_opening: str = field(
+        default="",
+        metadata={
+            "help": "continuation: text the model's answer starts with before the expert's "
+            "steps (e.g. an empty think block for a model that always writes one)"
+        },
     )
     history_rounds: int | None = field(
         default=2, metadata={"help": "agent rounds kept in the context (None = all)"}
@@ -67,6 +97,8 @@ class InstanceOptions:
     def __post_init__(self) -> None:
         if self.targets not in TARGET_RULES:
             raise ValueError(f"targets must be one of {TARGET_RULES}, got {self.targets!r}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
         if self.history_rounds is not None and self.history_rounds < 0:
             raise ValueError("history_rounds must be >= 0 (or None for all)")
         if self.max_observation_chars is not None and self.max_observation_chars < 1:
@@ -186,7 +218,12 @@ def _context_and_target(
     if trajectory.kind != KIND_MATH:
         raise ValueError(f"trajectory {trajectory.id}: unknown kind {trajectory.kind!r}")
     hint = step.title if options.title_hint and step.title else None
-    prompt = math_messages(shared.system["content"], trajectory.task, steps[: k - 1], k, hint)
+    if options.layout == "continuation":
+        prompt = continuation_messages(
+            trajectory.task, steps[: k - 1], options.answer_opening, hint, k
+        )
+    else:
+        prompt = math_messages(shared.system["content"], trajectory.task, steps[: k - 1], k, hint)
     target = step.body if hint else step.math_text(k)
     meta["title_hint"] = hint is not None
     if "segmentation" in trajectory.metadata:

@@ -9,6 +9,11 @@ Math: one user message holding the problem and the expert's steps 1..k-1 written
 writes them (``N. **Title** body``), then the request for step k (optionally giving its title:
 the paper's hint). Agents: the task as the first user message, then the last K rounds as real
 assistant (expert action) / user (``OBSERVATION:``) turns, the form agent models are trained on.
+
+The *solve prompt* (``build_messages``: the problem, then "solve step by step ... final answer
+in \\boxed{}") lives here too, because it is shared: ``srl eval`` asks for whole solutions with
+it, and step instances of the ``continuation`` layout (``continuation_messages``) are that very
+prompt with the model's answer opened by the expert's earlier steps.
 """
 
 from __future__ import annotations
@@ -23,6 +28,54 @@ from srlkit.io import DataError
 
 Message = dict[str, str]
 TRUNCATION_MARKER = "[... {n} characters truncated ...]"
+
+DEFAULT_INSTRUCTION = (
+    "Solve the problem step by step. You may think first inside <think> </think> tags. "
+    "Write your final answer within \\boxed{}."
+)
+DEFAULT_TEMPLATE = "{problem}\n\n{instruction}"
+
+
+def build_messages(
+    problem: str,
+    template: str = DEFAULT_TEMPLATE,
+    instruction: str = DEFAULT_INSTRUCTION,
+    system_prompt: str | None = None,
+) -> list[Message]:
+    """The solve prompt for one problem: an optional system turn and one user turn.
+
+    ``template`` may use ``{problem}`` and ``{instruction}``; it is filled with ``str.replace``
+    rather than ``str.format`` because problems are full of LaTeX braces.
+    """
+    if "{problem}" not in template:
+        raise ValueError("the prompt template must contain {problem}")
+    user = template.replace("{instruction}", instruction).replace("{problem}", problem)
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    messages.append({"role": "user", "content": user})
+    return messages
+
+
+def continuation_messages(
+    problem: str,
+    previous: Sequence[Step],
+    opening: str = "",
+    hint: str | None = None,
+    step_number: int | None = None,
+) -> list[Message]:
+    """The solve prompt, then the model's answer opened with the expert's steps 1..k-1.
+
+    The final message is the assistant's, to be *continued* (as ``continue_final_message``
+    does in transformers): the model's next words are its step k. ``opening`` is what the
+    model's answers start with before any step (e.g. an empty think block); with ``hint`` the
+    answer also holds step k's number and title, and the model writes its body.
+
+    >>> continuation_messages("1 + 1?", [Step(title="Add", body="1 + 1 = 2")])[-1]
+    {'role': 'assistant', 'content': '1. **Add** 1 + 1 = 2\\n'}
+    """
+    written = "".join(step.math_text(i) + "\n" for i, step in enumerate(previous, start=1))
+    if hint:
+        written += f"{step_number or len(previous) + 1}. **{hint}** "
+    return build_messages(problem) + [{"role": "assistant", "content": opening + written}]
 
 
 @cache

@@ -23,6 +23,7 @@ COL_NUM_STEPS = "num_steps"  # N, steps in the whole trajectory
 COL_TRAJECTORY_ID = "trajectory_id"
 COL_KIND = "kind"  # "math" or "agent": selects how the reward compares actions
 COL_METADATA = "metadata"
+COL_CONTINUATION = "continuation"  # training rows: the prompt opened the model's answer
 # Columns of an outcome (RLVR / evaluation) dataset.
 COL_ANSWER = "answer"  # gold final answer, as text
 
@@ -143,6 +144,11 @@ class StepInstance:
     trajectory_id: str
     kind: str = KIND_MATH
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def continues_answer(self) -> bool:
+        """The prompt ends in the model's own, opened answer (the ``continuation`` layout)."""
+        return bool(self.prompt) and self.prompt[-1].get("role") == "assistant"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -68,17 +68,20 @@ def step_scores(
     description: str | None = None,
 ) -> dict[str, Any]:
     """Greedy next step for each instance: mean step reward, format failures, exact matches."""
-    from srlkit.rewards.format import parse_completion
+    from srlkit.rewards.format import parse_step
     from srlkit.rewards.srl import srl_step_reward
 
     texts = generate_texts(
         model, tokenizer, [i.prompt for i in instances], STEP_TOKENS, 0.0, batch_size, description
     )
-    rewards = srl_step_reward(texts, [i.target for i in instances], [i.kind for i in instances])
+    continues = [i.continues_answer for i in instances]
+    rewards = srl_step_reward(
+        texts, [i.target for i in instances], [i.kind for i in instances], continues
+    )
     exact_by: dict[str, list[bool]] = defaultdict(list)
     failures = exact = 0
     for inst, text, reward in zip(instances, texts, rewards, strict=True):
-        ok = parse_completion(text).ok
+        ok = parse_step(text, inst.continues_answer).ok
         failures += not ok
         hit = ok and reward == 1.0  # the rule of `srl eval-steps`
         exact += hit

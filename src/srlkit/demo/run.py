@@ -167,7 +167,7 @@ def train_method(
 
     if method == "srl":
         settings = config.srl
-        dataset, reward = srl_dataset(data["train_instances"]), srl_step_reward
+        dataset, reward = srl_dataset(data["train_instances"], start), srl_step_reward
     else:
         settings = config.rlvr
         dataset, reward = solve_dataset(data["train"]), outcome_reward

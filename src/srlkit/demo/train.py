@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from srlkit.data.schema import COL_ANSWER, COL_KIND, COL_PROMPT, COL_TARGET, StepInstance
+from srlkit.data.schema import COL_ANSWER, COL_PROMPT, COL_TARGET, StepInstance
 from srlkit.demo.prompts import THINK_OPEN, solve_messages
 from srlkit.demo.tasks import ChainProblem
 
@@ -85,17 +85,16 @@ def whole_solution_reward(
     return rewards
 
 
-def srl_dataset(instances: Sequence[StepInstance]):
-    """Step instances as the columns the step reward reads (prompt, target, kind)."""
+def srl_dataset(instances: Sequence[StepInstance], model_dir: str | os.PathLike[str]):
+    """Step instances as ``srl train srl`` feeds them to TRL: the same rows, prompts rendered
+    with the chat template of the model in ``model_dir``."""
     from datasets import Dataset
+    from transformers import AutoTokenizer
 
-    return Dataset.from_dict(
-        {
-            COL_PROMPT: [inst.prompt for inst in instances],
-            COL_TARGET: [inst.target for inst in instances],
-            COL_KIND: [inst.kind for inst in instances],
-        }
-    )
+    from srlkit.training.datasets import render_text_prompts, srl_row
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    return Dataset.from_list(render_text_prompts([srl_row(i) for i in instances], tokenizer))
 
 
 def solve_dataset(problems: Sequence[ChainProblem], with_solution: bool = False):

@@ -10,36 +10,28 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_INSTRUCTION = (
-    "Solve the problem step by step. You may think first inside <think> </think> tags. "
-    "Write your final answer within \\boxed{}."
-)
-DEFAULT_TEMPLATE = "{problem}\n\n{instruction}"
+# The solve prompt is shared with the data pipeline's continuation layout, which is why it is
+# defined there (the data package imports nothing else of srlkit).
+from srlkit.data.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE, build_messages
 
-
-def build_messages(
-    problem: str,
-    template: str = DEFAULT_TEMPLATE,
-    instruction: str = DEFAULT_INSTRUCTION,
-    system_prompt: str | None = None,
-) -> list[dict[str, str]]:
-    """Chat messages for one problem: an optional system turn and one user turn.
-
-    ``template`` may use ``{problem}`` and ``{instruction}``; it is filled with ``str.replace``
-    rather than ``str.format`` because problems are full of LaTeX braces.
-    """
-    if "{problem}" not in template:
-        raise ValueError("the prompt template must contain {problem}")
-    user = template.replace("{instruction}", instruction).replace("{problem}", problem)
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    messages.append({"role": "user", "content": user})
-    return messages
+__all__ = ["DEFAULT_INSTRUCTION", "DEFAULT_TEMPLATE", "build_messages", "render_prompt"]
 
 
 def render_prompt(
     tokenizer: Any, messages: list[dict[str, str]], use_chat_template: bool = True
 ) -> str:
-    """The text handed to the model: the chat template with a generation prompt, or plain text."""
+    """The text handed to the model: the chat template with a generation prompt, or plain text.
+
+    A conversation that ends with an assistant message is *continued*: the earlier messages
+    with the generation prompt, then that message's text exactly as written (a step instance
+    of the ``continuation`` layout). transformers' ``continue_final_message`` would strip the
+    text's trailing new line, which is where the model's next step begins.
+    """
+    opened = ""
+    if messages and messages[-1].get("role") == "assistant":
+        messages, opened = messages[:-1], messages[-1]["content"]
     if use_chat_template and getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return "\n\n".join(m["content"] for m in messages) + "\n\n"
+        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    else:
+        text = "\n\n".join(m["content"] for m in messages) + "\n\n"
+    return text + opened

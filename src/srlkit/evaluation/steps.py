@@ -94,13 +94,14 @@ def load_step_instances(path: str | Path, split: str = "validation") -> list[Ste
 def _score_chunk(
     config: StepEvalConfig, chunk: list[StepInstance], texts: list[str]
 ) -> list[dict[str, Any]]:
-    from srlkit.rewards.format import parse_completion
+    from srlkit.rewards.format import parse_step
     from srlkit.rewards.srl import srl_step_reward
 
     rewards = srl_step_reward(
         texts,
         target=[i.target for i in chunk],
         kind=[i.kind for i in chunk],
+        continuation=[i.continues_answer for i in chunk],
         format_penalty=config.format_penalty,
         lenient=config.lenient,
         metric=config.metric,
@@ -108,7 +109,7 @@ def _score_chunk(
     )
     records = []
     for inst, text, reward in zip(chunk, texts, rewards, strict=True):
-        parsed = parse_completion(text, lenient=config.lenient)
+        parsed = parse_step(text, inst.continues_answer, lenient=config.lenient)
         records.append(
             {
                 "id": inst.id,

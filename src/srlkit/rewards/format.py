@@ -24,6 +24,14 @@ omitted (everything before the only ``</think>`` is the monologue), the text is 
 first end-of-turn token (the model ran on into a new turn), and other stray special tokens are
 deleted instead of failing. Everything else stays strict.
 
+Continuation rules (:func:`parse_continuation`, for step instances of the ``continuation``
+layout, whose prompt already opened the model's own answer with the expert's earlier steps): the
+model may think first (an optional leading ``<think>...</think>``; unclosed or nested fails)
+and then writes its next step and, being in the middle of its own answer, usually more. The
+action is that first step: the text up to the next line that starts another step (a step number
+such as ``4.`` or a new ``<think>``). A think tag left inside the action fails, as do the
+special-token and ``<solution>`` rules above; the rest of the answer is never scored.
+
 Completions may be plain strings or TRL's conversational form (a list of message dicts); a
 message's ``reasoning_content`` (set by templates that move the think block out of
 ``content``) becomes the monologue.
@@ -208,6 +216,65 @@ def parse_completion(completion: Any, lenient: bool = False) -> ParsedCompletion
     if not action:
         return _fail("empty action", monologue=monologue)
     return ParsedCompletion(True, monologue, action, None)
+
+
+# Where the next step of an answer begins: a line opening with a step number or a think block.
+_NEXT_STEP_RE = re.compile(r"\n[ \t]*(?:\d+\.\s|<think>)")
+
+
+def parse_continuation(completion: Any, lenient: bool = False) -> ParsedCompletion:
+    """The first step a model writes when it continues its own answer; never raises.
+
+    See the module docstring ("Continuation rules"). ``lenient`` cuts the text at the first
+    end-of-turn token and deletes other special tokens, as in :func:`parse_completion`.
+
+    >>> parse_continuation("3. **Add 2** 5 + 2 = 7\\n4. **Double** 7 * 2 = 14").action
+    '3. **Add 2** 5 + 2 = 7'
+    >>> parse_continuation("<think>add</think>\\n3. **Add 2** 5 + 2 = 7").monologue
+    'add'
+    """
+    try:
+        text = completion_text(completion)
+    except TypeError as err:
+        return _fail(str(err))
+    if "\x00" in text:
+        return _fail("NUL byte in output")
+    text = _strip_trailing_special_tokens(text)
+    if lenient:
+        end = _END_OF_TURN_RE.search(text)
+        text = _SPECIAL_TOKEN_RE.sub("", text if end is None else text[: end.start()])
+    text = text.lstrip()
+    monologue = ""
+    if text.startswith(THINK_OPEN):
+        close = text.find(THINK_CLOSE)
+        if close < 0:
+            return _fail("unclosed <think>", monologue=text[len(THINK_OPEN) :])
+        monologue = text[len(THINK_OPEN) : close]
+        if THINK_OPEN in monologue:
+            return _fail("nested <think>")
+        text = text[close + len(THINK_CLOSE) :].lstrip()
+    boundary = _NEXT_STEP_RE.search(text)
+    action = (text if boundary is None else text[: boundary.start()]).strip()
+    if THINK_OPEN in action or THINK_CLOSE in action:
+        return _fail("think tag inside the step", monologue=monologue, action=action)
+    if not lenient and _SPECIAL_TOKEN_RE.search(action):
+        return _fail("special token inside output", monologue=monologue, action=action)
+    reason, action = _unwrap_solution(action)
+    if reason is not None:
+        return _fail(reason, monologue=monologue, action=action)
+    if not action:
+        return _fail("empty action", monologue=monologue)
+    return ParsedCompletion(True, monologue, action, None)
+
+
+def parse_step(
+    completion: Any, continuation: bool = False, lenient: bool = False
+) -> ParsedCompletion:
+    """The format check of one SRL rollout: :func:`parse_continuation` for an instance whose
+    prompt opened the model's answer, else :func:`parse_completion`."""
+    if continuation:
+        return parse_continuation(completion, lenient=lenient)
+    return parse_completion(completion, lenient=lenient)
 
 
 def format_reward(completions: Sequence[Any], lenient: bool = False, **kwargs: Any) -> list[float]:

@@ -6,8 +6,13 @@ penalty (-1.0 in the paper). Only the action is scored, never the monologue. For
 pipeline stores targets in, so a tool call written as OpenAI JSON, a Hermes ``<tool_call>`` or
 an OpenHands ``<function=...>`` block scores the same.
 
-Works unchanged as a TRL reward function (``completions`` plus the dataset columns ``target``
-and ``kind`` as keyword arguments); :func:`make_srl_step_reward` fixes the options.
+For instances of the ``continuation`` layout (the prompt opened the model's own answer with the
+expert's earlier steps; dataset column ``continuation`` true) only the first step the model
+writes is the action, by :func:`srlkit.rewards.format.parse_continuation`: the model goes on
+writing its answer, and what follows the step is neither rewarded nor penalised.
+
+Works unchanged as a TRL reward function (``completions`` plus the dataset columns ``target``,
+``kind`` and, when present, ``continuation`` as keyword arguments); :func:`make_srl_step_reward` fixes the options.
 
 >>> srl_step_reward(["<think>sum</think>2 + 3 = 5", "2 + 3 = 5"], target=["2 + 3 = 5"] * 2)
 [1.0, -1.0]
@@ -23,7 +28,7 @@ from typing import Any
 
 from srlkit.data.actions import canonicalize_action_text
 from srlkit.data.schema import KIND_AGENT
-from srlkit.rewards.format import parse_completion
+from srlkit.rewards.format import parse_step
 from srlkit.rewards.similarity import DEFAULT_AUTOJUNK, DEFAULT_METRIC, batch_similarity
 
 logger = logging.getLogger(__name__)
@@ -43,7 +48,7 @@ RewardFunc = Callable[..., list]
 
 def _per_item(value: Any, n: int, name: str) -> list[Any]:
     """A dataset column as one value per completion (TRL passes lists; plain callers may pass one)."""
-    if value is None or isinstance(value, str):
+    if value is None or isinstance(value, (str, bool)):
         return [value] * n
     values = list(value)
     if len(values) != n:
@@ -64,6 +69,7 @@ def srl_step_reward(
     completions: Sequence[Any],
     target: Sequence[str] | str,
     kind: Sequence[str | None] | str | None = None,
+    continuation: Sequence[bool] | bool | None = None,
     *,
     format_penalty: float = DEFAULT_FORMAT_PENALTY,
     lenient: bool = False,
@@ -76,17 +82,20 @@ def srl_step_reward(
     """One reward per completion: similarity of its action to ``target``, or ``format_penalty``.
 
     ``kind`` ("math" / "agent") selects canonical action comparison for agent steps; other
-    keyword arguments (further dataset columns, TRL's ``trainer_state`` ...) are ignored.
+    ``continuation`` (per completion, or one value for all) marks prompts that opened the
+    model's answer: the first step written is scored. Other keyword arguments (further dataset
+    columns, TRL's ``trainer_state`` ...) are ignored.
     Actions longer than ``max_action_chars``, and pairs needing more than ``max_steps`` of
     matching work, score 0.0 and are logged: together they bound the time of any output.
     """
     n = len(completions)
     targets = _per_item(target, n, "target")
     kinds = _per_item(kind, n, "kind")
+    continues = [False] * n if continuation is None else _per_item(continuation, n, "continuation")
     rewards = [float(format_penalty)] * n
     scored, predictions, references = [], [], []
     for i, (completion, ref, k) in enumerate(zip(completions, targets, kinds)):
-        parsed = parse_completion(completion, lenient=lenient)
+        parsed = parse_step(completion, bool(continues[i]), lenient=lenient)
         if not parsed.ok:
             continue
         if len(parsed.action) > max_action_chars:

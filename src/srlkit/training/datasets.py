@@ -2,7 +2,10 @@
 
 - SRL reads step instances (``srl data build``'s folder, a JSONL/parquet file or a hub id;
   :func:`srlkit.data.reader.iter_instances`): columns ``prompt`` (chat messages), ``target``,
-  ``kind``; the step reward reads ``target`` and ``kind`` as keyword arguments.
+  ``kind``, ``continuation``; the step reward reads ``target``, ``kind`` and
+  ``continuation`` as keyword arguments. Instances of the ``continuation`` layout end in the
+  model's opened answer, which TRL's chat rendering cannot continue (it always appends a
+  generation prompt), so :func:`render_text_prompts` renders every prompt to text first.
 - RLVR reads problems with a gold ``answer`` (GSM8K, MATH-500, ...) and builds a chat prompt
   asking for step-by-step reasoning and a final ``\\boxed{}``.
 - SFT reads trajectories (a build folder's ``train.trajectories.jsonl``, or any file of
@@ -30,12 +33,14 @@ from srlkit.data.reader import (
 )
 from srlkit.data.schema import (
     COL_ANSWER,
+    COL_CONTINUATION,
     COL_ID,
     COL_KIND,
     COL_PROMPT,
     COL_TARGET,
     KIND_AGENT,
     PROBLEM_FIELDS,
+    StepInstance,
     Trajectory,
 )
 from srlkit.io import ConfigError, DataError
@@ -46,17 +51,53 @@ logger = logging.getLogger(__name__)
 def load_srl_instances(
     source: str | os.PathLike[str], split: str = "train"
 ) -> tuple[list[dict[str, Any]], ReadSummary]:
-    """Step instances -> rows with ``prompt``, ``target``, ``kind``, ``id`` (other columns dropped).
+    """Step instances -> rows with ``prompt``, ``target``, ``kind``, ``continuation``, ``id``.
 
     Only the columns the trainer and the step reward read are kept, so heterogeneous
     ``metadata`` dicts never break Arrow's schema inference.
     """
     summary = ReadSummary(str(source))
-    rows = [
-        {COL_PROMPT: i.prompt, COL_TARGET: i.target, COL_KIND: i.kind, COL_ID: i.id}
-        for i in iter_instances(source, split, summary)
-    ]
+    rows = [srl_row(i) for i in iter_instances(source, split, summary)]
     return rows, summary
+
+
+def srl_row(instance: StepInstance) -> dict[str, Any]:
+    """The columns of one step instance that SRL training and its reward read."""
+    return {
+        COL_PROMPT: instance.prompt,
+        COL_TARGET: instance.target,
+        COL_KIND: instance.kind,
+        COL_CONTINUATION: instance.continues_answer,
+        COL_ID: instance.id,
+    }
+
+
+def render_text_prompts(rows: list[dict[str, Any]], tokenizer: Any) -> list[dict[str, Any]]:
+    """Rows whose prompts continue the model's answer get every prompt rendered to text.
+
+    TRL renders a conversational prompt with a generation prompt appended, which would close
+    an opened answer; a text prompt is used as it is. All rows change together (a dataset's
+    prompt column has one type), with the tokenizer's chat template
+    (:func:`srlkit.evaluation.prompts.render_prompt`, as ``srl eval`` renders). Rows without
+    a continuation are returned unchanged.
+    """
+    from srlkit.evaluation.prompts import render_prompt
+
+    if not any(row.get(COL_CONTINUATION) for row in rows):
+        return rows
+    # TRL tokenizes a text prompt with the tokenizer's special tokens; a template that writes
+    # the BOS itself (Llama 3) would otherwise get it twice.
+    bos = getattr(tokenizer, "bos_token", None)
+    adds_bos = bool(bos) and tokenizer("a")["input_ids"][:1] == [tokenizer.bos_token_id]
+
+    def text(messages: list[dict[str, str]]) -> str:
+        rendered = render_prompt(tokenizer, messages)
+        return rendered[len(bos) :] if adds_bos and rendered.startswith(bos) else rendered
+
+    return [
+        {**row, COL_PROMPT: text(row[COL_PROMPT])} if isinstance(row[COL_PROMPT], list) else row
+        for row in rows
+    ]
 
 
 def load_rlvr_problems(
@@ -178,10 +219,13 @@ def filter_prompt_length(
     for start in range(0, len(rows), chunk_size):
         chunk = rows[start : start + chunk_size]
         conversations = [row.get(COL_PROMPT) or row.get("messages") for row in chunk]
-        encoded = tokenizer.apply_chat_template(
-            conversations, add_generation_prompt=True, tokenize=True
-        )
-        ids = encoded["input_ids"] if hasattr(encoded, "keys") else encoded
+        if all(isinstance(c, str) for c in conversations):  # rendered already
+            ids = tokenizer(conversations)["input_ids"]  # as TRL tokenizes text prompts
+        else:
+            encoded = tokenizer.apply_chat_template(
+                conversations, add_generation_prompt=True, tokenize=True
+            )
+            ids = encoded["input_ids"] if hasattr(encoded, "keys") else encoded
         for row, row_ids in zip(chunk, ids, strict=True):
             if len(row_ids) > max_prompt_length:
                 summary.drop(

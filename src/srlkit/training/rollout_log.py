@@ -37,8 +37,9 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
+from srlkit.data.schema import COL_CONTINUATION
 from srlkit.io import atomic_write, iter_jsonl
-from srlkit.rewards.format import completion_text, parse_completion
+from srlkit.rewards.format import completion_text, parse_step
 from srlkit.rewards.outcome import _final_text, extract_answer
 from srlkit.rewards.srl import comparable_action
 from srlkit.training import dynamic_sampling as ds
@@ -122,7 +123,7 @@ def rollout_entry(
     except TypeError:
         text = str(completion)
     lenient = match.lenient if match is not None else False
-    parsed = parse_completion(completion, lenient=lenient)
+    parsed = parse_step(completion, bool(row.get(COL_CONTINUATION)), lenient=lenient)
     entry: dict[str, Any] = {
         "completion": abridge(text, max_chars),
         "action": abridge(parsed.action, max_chars),

@@ -163,6 +163,7 @@ def _load_split(
     run = args.run
     if args.method == "srl":
         rows, summary = tdata.load_srl_instances(path, split)
+        rows = tdata.render_text_prompts(rows, tokenizer)
     elif args.method == "r3":
         from srlkit.training.r3 import load_r3_rows
 
