@@ -47,15 +47,21 @@ def test_solve_completion_scores_as_correct_and_is_a_correct_chain():
     assert not is_correct_chain(PROBLEM, text + "\n3. **Give the answer** \\boxed{14}")
 
 
-def test_warmstart_examples_are_whole_solutions_in_the_solve_prompt():
-    problems = generate_problems("easy", 20, seed=0)
-    examples = warmstart_examples(problems)
+def test_warmstart_examples_mix_whole_solutions_and_step_exercises():
+    problems = generate_problems("easy", 200, seed=0)
+    examples = warmstart_examples(problems, solve_fraction=0.5, seed=0)
     assert len(examples) == len(problems)  # one example per (fresh) problem
-    assert [list(e.messages) for e in examples] == [
-        prompts.solve_messages(p.question) for p in problems
+    solve = [
+        e
+        for e in examples
+        if list(e.messages) in [prompts.solve_messages(p.question) for p in problems]
     ]
+    assert 60 < len(solve) < 140
+    exercises = [e for e in examples if e not in solve]
+    assert all(e.messages[0]["content"] == prompts.STEP_SYSTEM_PROMPT for e in exercises)
+    assert all(e.messages[-1]["content"].endswith(" only.") for e in exercises)
     assert all(e.completion.startswith(prompts.THINK_OPEN) for e in examples)
-    assert score_answer(examples[0].completion, problems[0].answer).score == 1.0
+    assert all(parse_step(e.completion).ok for e in exercises)
 
 
 def test_student_cache_key_changes_with_the_config():

@@ -43,8 +43,8 @@ KEPT_KEY = "dynamic_sampling/kept_fraction"
 GENERATED_KEY = "dynamic_sampling/rollouts_generated"
 
 
-DEMO_STEPS = 10
-"""GRPO steps per method: what fits a cold demo (student build included) in 10 minutes."""
+DEMO_STEPS = 40
+"""GRPO steps per method (the measured regime of docs/paper-table.md, trials 16-18)."""
 
 
 def default_srl() -> GRPOSettings:

@@ -4,13 +4,13 @@ Why: SRL assumes a student that already follows the step format and gets most si
 right, yet fails the hard problems as a whole (the paper's setting where RLVR sees no signal).
 We build one in a few CPU minutes with no download: a byte-level BPE tokenizer (every number
 0..20 one token) and a ~0.35M-parameter ``Qwen2ForCausalLM``
-(:mod:`srlkit.models.tiny`), then a short SFT on whole solutions of *fresh* easy problems (no
-problem is seen twice: a tiny model shown the same few hundred problems for epochs memorises
-them instead of learning to read, measured in docs/paper-table.md) in ``srl eval``'s prompt.
-That is also the form of SRL's step instances here (the solve prompt with the answer opened by
-the expert's first steps, :mod:`srlkit.demo.prompts`), so one form serves warm start, SRL,
-RLVR and evaluation. Easy problems have every length but seldom a doubling; hard ones are long
-and need two or more doublings, the skill the student barely has.
+(:mod:`srlkit.models.tiny`), then a short SFT on *fresh* easy problems (no problem is seen
+twice: a tiny model shown the same few hundred problems for epochs memorises them instead of
+learning to read, measured in docs/paper-table.md): half whole solutions in ``srl eval``'s
+prompt (the form it is evaluated in, and whose opened answers are SRL's step instances), half
+single-step exercises in the paper's step layout (:mod:`srlkit.demo.prompts` says why). Easy
+problems have every length but seldom a doubling; hard ones are long and need two or more
+doublings, the skill the student barely has.
 
 The result is cached under ``$XDG_CACHE_HOME/srlkit/students/<key>`` (``~/.cache`` by default),
 keyed by a hash of everything that shapes it (config, prompts, task format), so a changed config
@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -44,7 +45,7 @@ from srlkit.models.tiny import CHATML_TEMPLATE, TinyModelConfig
 
 logger = logging.getLogger(__name__)
 
-STUDENT_FORMAT_VERSION = 5
+STUDENT_FORMAT_VERSION = 4
 META_FILE = "student.json"
 
 
@@ -52,8 +53,8 @@ META_FILE = "student.json"
 class StudentConfig:
     """Everything that determines the base student; its hash is the cache key.
 
-    ``sft.epochs`` is 1: the ``sft_steps * sft.batch_size`` warm-start problems are all fresh,
-    each one whole solution.
+    ``sft.epochs`` is 1: the ``sft_steps * sft.batch_size`` warm-start problems are all fresh.
+    ``solve_fraction`` of them are whole solutions, the rest one random step instance each.
     """
 
     model: TinyModelConfig = field(
@@ -77,6 +78,7 @@ class StudentConfig:
             bucket_by_length=False,
         )
     )
+    solve_fraction: float = 0.5
     seed: int = 0
     measure_problems: int = 64
 
@@ -99,17 +101,29 @@ def cache_root() -> Path:
     return Path(base) / "srlkit"
 
 
-def warmstart_examples(problems: list[ChainProblem]) -> list[SFTExample]:
-    """One example per problem: the solve prompt and the whole expert solution."""
-    return [
-        SFTExample(tuple(prompts.solve_messages(p.question)), prompts.solve_completion(p.steps()))
-        for p in problems
-    ]
+def warmstart_examples(
+    problems: list[ChainProblem], solve_fraction: float, seed: int
+) -> list[SFTExample]:
+    """One example per problem: its whole solution or one random step exercise."""
+    rng = random.Random(seed)
+    examples = []
+    for problem in problems:
+        trajectory = problem.trajectory()
+        if rng.random() < solve_fraction:
+            solve = prompts.solve_messages(problem.question)
+            examples.append(SFTExample(tuple(solve), prompts.solve_completion(trajectory.steps)))
+            continue
+        inst = rng.choice(prompts.step_instances([trajectory], prompts.exercise_options()))
+        step = trajectory.steps[inst.step_index - 1]
+        examples.append(
+            SFTExample(tuple(inst.prompt), prompts.step_completion(step, inst.step_index))
+        )
+    return examples
 
 
 def tokenizer_corpus(problems: list[ChainProblem]) -> list[str]:
     """Texts the BPE tokenizer is trained on: prompts, chat roles, problems, worked solutions."""
-    fixed = prompts.prompt_texts() + ["system\n", "user\n", "assistant\n"]
+    fixed = prompts.prompt_texts() + ["system\n", "user\n", "assistant\n", "Steps so far:\n"]
     corpus = []
     for problem in problems:
         corpus += fixed
@@ -135,7 +149,7 @@ def _train_student(out_dir: Path, config: StudentConfig) -> dict:
     build_tiny_model(out_dir, tokenizer_corpus(words), config.model)
     tokenizer = AutoTokenizer.from_pretrained(out_dir)  # think tags decode as text (models.tiny)
     model = AutoModelForCausalLM.from_pretrained(out_dir)
-    examples = warmstart_examples(easy)
+    examples = warmstart_examples(easy, config.solve_fraction, config.seed)
     losses = train_sft(model, tokenizer, examples, config.sft, "warm-start student")
     model.save_pretrained(out_dir)
     seen = held_out | {p.question for p in easy}

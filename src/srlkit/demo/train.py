@@ -32,11 +32,11 @@ _THINK_BLOCK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
 class GRPOSettings:
     """The knobs of one GRPO run on the demo tasks (defaults: the demo's SRL run)."""
 
-    steps: int = 30
+    steps: int = 40
     prompts_per_step: int = 4
     num_generations: int = 8
-    learning_rate: float = 2e-4
-    max_completion_length: int = 40
+    learning_rate: float = 1e-4
+    max_completion_length: int = 24
     temperature: float = 1.0
     dynamic_sampling: bool = True
     dynamic_sampling_epsilon: float | None = None  # None: the trainer's default
