@@ -1,13 +1,15 @@
 """A miniature reproduction of the SRL paper's main table and its two ablations, on CPU.
 
 Every method starts from the same cached base student (``srlkit.demo.student``, warm-started on
-fresh easy lock problems, swaps rare) and is evaluated on the same held-out hard problems (the
-``lock-hard`` benchmark: 6-7 moves, at least two swaps):
+fresh easy chain problems, doubling rare) and is evaluated on the same held-out hard problems
+(the ``chain-hard`` benchmark: 7-8 operations, at least two doublings):
 
     base | SFT (solutions) | RLVR | R3 | SFT -> RLVR | SRL | SRL -> RLVR
     ablations: SRL without dynamic sampling | similarity on the whole solution in one step
 
-RLVR, R3, SRL and the ablations get the same rollout budget (steps x prompts x rollouts).
+RLVR, R3, SRL and the ablations get the same rollout budget (steps x prompts x rollouts) and
+the same GRPO settings as ``srl demo`` (40 steps of 4 prompts x 8 rollouts, lr 1e-4); SRL trains
+on the demo's continuation-layout step instances.
 
 Per seed the hard training problems and every training run's randomness change; the base student
 and the held-out test set stay fixed, so differences between rows are the methods'. Results go to

@@ -6,7 +6,13 @@ import pytest
 
 from srlkit.demo import prompts
 from srlkit.demo.evaluate import is_correct_chain, standard_error, step_kind
-from srlkit.demo.report import comparison_rows, comparison_table, method_rows, write_report
+from srlkit.demo.report import (
+    comparison_rows,
+    comparison_table,
+    method_rows,
+    reading,
+    write_report,
+)
 from srlkit.demo.student import StudentConfig, warmstart_examples
 from srlkit.demo.tasks import ChainProblem, Operation, generate_problems
 from srlkit.demo.train import whole_solution_reward
@@ -145,3 +151,36 @@ def test_report_writes_the_summary_and_shares_its_rows(tmp_path):
         "SRL->RLVR": 0.75,
     }
     assert len(comparison_table(results)) == 2 + 4
+
+
+def _scored(accuracy: float, n: int = 256, wrong_chain: int = 0) -> dict:
+    return {
+        "accuracy": accuracy,
+        "accuracy_se": standard_error(accuracy, n),
+        "correct": round(accuracy * n),
+        "right_answer_wrong_chain": wrong_chain,
+    }
+
+
+def test_reading_calls_a_difference_only_beyond_two_standard_errors():
+    results = {
+        "base": _scored(0.098, wrong_chain=17),
+        "rlvr": _scored(0.043, wrong_chain=11),
+        "srl": _scored(0.199, wrong_chain=26),
+        "srl_rlvr": _scored(0.21, wrong_chain=31),
+    }
+    lines = reading(results)
+    assert lines[0].startswith("SRL is above the base by 10.1 points")
+    assert "(3.2 standard errors of the difference): a measured difference." in lines[0]
+    assert lines[1].startswith("SRL is above RLVR by 15.6 points")
+    assert lines[2].startswith("SRL->RLVR - SRL = +1.1 points (+0.3 standard errors")
+    assert "within noise" in lines[2]
+    assert "base 17 of 25, RLVR 11 of 11, SRL 26 of 51" in lines[3]
+    lower = reading({**results, "srl": _scored(0.02)})
+    assert lower[0].startswith("SRL is below the base by 7.8 points")
+    only_base = reading({"base": _scored(0.1)})
+    expected = (
+        "Right answers reached through a wrong chain (the answer is one of 21 numbers, so a "
+        "wrong solution can end on it): base 0 of 26."
+    )
+    assert only_base == [expected]

@@ -117,7 +117,7 @@ def print_comparison(results: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from srlkit.demo.report import LABELS
+    from srlkit.demo.report import LABELS, reading
 
     n = results["data"]["test"]
     table = Table(title=f"{n} held-out hard problems (greedy)")
@@ -133,6 +133,8 @@ def print_comparison(results: dict) -> None:
             str(r["rollouts"]),
         )
     Console().print(table)
+    for line in reading(results):
+        print(f"- {line}")
     print(f"Done in {results['total_s']:.0f} s.")
 
 

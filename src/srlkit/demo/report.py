@@ -9,6 +9,7 @@ timings, one solution) and the comparison rows both pages share.
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,57 @@ def comparison_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+CONTRASTS = [
+    ("srl", "base", "SRL", "the base"),
+    ("srl", "rlvr", "SRL", "RLVR"),
+    ("srl_rlvr", "srl", "SRL->RLVR", "SRL"),
+]
+
+
+def contrast(results: dict[str, Any], a: str, b: str) -> tuple[float, float]:
+    """Accuracy difference ``a - b`` and its standard error (independent binomial ones)."""
+    diff = results[a]["accuracy"] - results[b]["accuracy"]
+    se = math.hypot(results[a]["accuracy_se"], results[b]["accuracy_se"])
+    return diff, se
+
+
+def reading(results: dict[str, Any]) -> list[str]:
+    """The comparison in plain words, computed from the numbers (so it never says more).
+
+    A difference counts as shown when it exceeds two standard errors of the difference; fully
+    correct solutions and right answers reached by wrong chains are stated beside accuracy,
+    because an answer in 0..20 can be hit by chance.
+    """
+    lines = []
+    for a, b, label_a, label_b in CONTRASTS:
+        if a not in results or b not in results:
+            continue
+        diff, se = contrast(results, a, b)
+        ratio = diff / se if se else 0.0
+        if abs(ratio) > 2:
+            verdict = "above" if diff > 0 else "below"
+            lines.append(
+                f"{label_a} is {verdict} {label_b} by {abs(diff) * 100:.1f} points of accuracy "
+                f"({abs(ratio):.1f} standard errors of the difference): a measured difference."
+            )
+        else:
+            lines.append(
+                f"{label_a} - {label_b} = {diff * 100:+.1f} points ({ratio:+.1f} standard errors "
+                "of the difference): within noise, not a measured difference."
+            )
+    wrong = [
+        f"{LABELS[name]} {results[name]['right_answer_wrong_chain']} of {results[name]['correct']}"
+        for name in LABELS
+        if name in results and "right_answer_wrong_chain" in results[name]
+    ]
+    if wrong:
+        lines.append(
+            "Right answers reached through a wrong chain (the answer is one of 21 numbers, so a "
+            "wrong solution can end on it): " + ", ".join(wrong) + "."
+        )
+    return lines
+
+
 def write_report(out: Path, results: dict[str, Any]) -> Path:
     """Write the Markdown summary ``report.md`` into ``out``; returns its path."""
     page = out / "report.md"
@@ -109,6 +161,10 @@ def summary_markdown(results: dict[str, Any]) -> str:
             "Accuracy ± its binomial standard error. A *fully correct solution* has every step "
             "exactly the expert's."
         ),
+        "",
+        "## Reading",
+        "",
+        *[f"- {line}" for line in reading(results)],
         "",
         f"Time: {results['total_s']:.0f} s in all; per stage: "
         + ", ".join(f"{k} {v:.0f} s" for k, v in results["timings_s"].items())
