@@ -90,3 +90,22 @@ def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
     assert "reusing cached base student" in messages
     for stage in ("train_rlvr", "train_srl", "train_srl_rlvr", "eval_base", "eval_srl_rlvr"):
         assert f"stage {stage}: done earlier" in messages
+
+
+@pytest.mark.slow
+def test_parallel_stages_give_the_numbers_of_one_by_one(tmp_path):
+    """--workers 2 runs trainings and evaluations side by side; every number is unchanged."""
+    cache = tmp_path / "cache"
+    outs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"workers{workers}"
+        argv = ["demo", "--quick", "--out", str(out), "--cache-dir", str(cache)]
+        assert main([*argv, "--workers", str(workers)]) == 0
+        outs[workers] = json.loads((out / "results.json").read_text())
+    for method in ("base", "rlvr", "srl", "srl_rlvr"):
+        one, two = outs[1][method], outs[2][method]
+        for key in ("accuracy", "correct_chains", "exact_step", "step_reward", "mean_tokens"):
+            assert one[key] == two[key], (method, key)
+    for run in ("rlvr", "srl", "srl_rlvr"):
+        rewards = [[h.get("reward") for h in outs[w]["histories"][run]] for w in (1, 2)]
+        assert rewards[0] == rewards[1], run
