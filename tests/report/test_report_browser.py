@@ -174,6 +174,10 @@ def test_demo_report_compares_the_four_methods(runs, tmp_path, open_report):
     )
     assert header == ["run", "metric", "base", "RLVR", "SRL", "SRL->RLVR"]
     assert ["demo", "hard accuracy (greedy)", "0.000", "0.000", "0.250", "0.250"] in rows
+    reading = page.eval_on_selector_all(
+        ".demo-reading li", "items => items.map(i => i.textContent)"
+    )
+    assert reading[0].startswith("SRL is above the base by 25.0 points")
     assert page.locator("#fig-reward").count() == 1 and _count(page) > 0
     assert _count(page, "#sample-count") == 1
 

@@ -99,7 +99,7 @@ def reading(results: dict[str, Any]) -> list[str]:
     """
     lines = []
     for a, b, label_a, label_b in CONTRASTS:
-        if a not in results or b not in results:
+        if not all("accuracy_se" in results.get(m, {}) for m in (a, b)):
             continue
         diff, se = contrast(results, a, b)
         ratio = diff / se if se else 0.0

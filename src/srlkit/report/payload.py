@@ -141,6 +141,17 @@ def demo_table(runs: list[Run]) -> list[dict[str, Any]]:
     ]
 
 
+def demo_reading(runs: list[Run]) -> list[dict[str, Any]]:
+    """Each demo run's comparison in plain words (:func:`srlkit.demo.report.reading`)."""
+    from srlkit.demo.report import reading
+
+    return [
+        {"run": k, "lines": reading(run.summary)}
+        for k, run in enumerate(runs)
+        if run.kind == KIND_DEMO and run.summary
+    ]
+
+
 def build_payload(
     runs: list[Run], title: str, max_rollouts: int, max_samples: int
 ) -> dict[str, Any]:
@@ -165,6 +176,7 @@ def build_payload(
         "result_figures": [{"id": f"results-{i}", "figure": f} for i, f in enumerate(extra) if f],
         "eval_table": eval_table(runs),
         "demo_table": demo_table(runs),
+        "demo_reading": demo_reading(runs),
         "groups": groups,
         "total_rollouts": total_rollouts,
         "samples": samples,

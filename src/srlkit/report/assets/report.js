@@ -80,6 +80,11 @@
     ]);
     t.id = "demo-table";
     container.append(t);
+    (DATA.demo_reading || []).forEach((r) => {
+      const list = el("ul", { cls: "demo-reading" });
+      r.lines.forEach((line) => list.append(el("li", { text: line })));
+      container.append(el("p", { text: `${runLabel(r.run)}, in plain words:` }), list);
+    });
   }
 
   // ---- lazily rendered lists ---------------------------------------------------------------
