@@ -189,24 +189,35 @@ def _unwrap_solution(action: str) -> tuple[str | None, str]:
     return None, action[len(SOLUTION_OPEN) : -len(SOLUTION_CLOSE)].strip()
 
 
+def _output_text(completion: Any, lenient: bool) -> tuple[ParsedCompletion | None, str]:
+    """The completion's text with trailing end-of-turn tokens removed (rule 4), or a failure.
+
+    Lenient mode cuts at the first end-of-turn token and deletes other special tokens.
+    """
+    try:
+        text = completion_text(completion)
+    except TypeError as err:
+        return _fail(str(err)), ""
+    if "\x00" in text:
+        return _fail("NUL byte in output"), ""
+    text = _strip_trailing_special_tokens(text)
+    if lenient:
+        end = _END_OF_TURN_RE.search(text)
+        return None, _SPECIAL_TOKEN_RE.sub("", text if end is None else text[: end.start()])
+    if _SPECIAL_TOKEN_RE.search(text):
+        return _fail("special token inside output"), ""
+    return None, text
+
+
 def parse_completion(completion: Any, lenient: bool = False) -> ParsedCompletion:
     """Split ``completion`` into monologue and action; never raises on any model output.
 
     ``completion`` is a string or TRL's conversational form. See the module docstring for the
     exact rules of the strict and lenient modes.
     """
-    try:
-        text = completion_text(completion)
-    except TypeError as err:
-        return _fail(str(err))
-    if "\x00" in text:
-        return _fail("NUL byte in output")
-    text = _strip_trailing_special_tokens(text)
-    if lenient:
-        end = _END_OF_TURN_RE.search(text)
-        text = _SPECIAL_TOKEN_RE.sub("", text if end is None else text[: end.start()])
-    elif _SPECIAL_TOKEN_RE.search(text):
-        return _fail("special token inside output")
+    failure, text = _output_text(completion, lenient)
+    if failure is not None:
+        return failure
     failure, monologue, rest = _split_think(text, lenient)
     if failure is not None:
         return failure
@@ -233,16 +244,9 @@ def parse_continuation(completion: Any, lenient: bool = False) -> ParsedCompleti
     >>> parse_continuation("<think>add</think>\\n3. **Add 2** 5 + 2 = 7").monologue
     'add'
     """
-    try:
-        text = completion_text(completion)
-    except TypeError as err:
-        return _fail(str(err))
-    if "\x00" in text:
-        return _fail("NUL byte in output")
-    text = _strip_trailing_special_tokens(text)
-    if lenient:
-        end = _END_OF_TURN_RE.search(text)
-        text = _SPECIAL_TOKEN_RE.sub("", text if end is None else text[: end.start()])
+    failure, text = _output_text(completion, lenient)
+    if failure is not None:
+        return failure
     text = text.lstrip()
     monologue = ""
     if text.startswith(THINK_OPEN):
@@ -257,8 +261,6 @@ def parse_continuation(completion: Any, lenient: bool = False) -> ParsedCompleti
     action = (text if boundary is None else text[: boundary.start()]).strip()
     if THINK_OPEN in action or THINK_CLOSE in action:
         return _fail("think tag inside the step", monologue=monologue, action=action)
-    if not lenient and _SPECIAL_TOKEN_RE.search(action):
-        return _fail("special token inside output", monologue=monologue, action=action)
     reason, action = _unwrap_solution(action)
     if reason is not None:
         return _fail(reason, monologue=monologue, action=action)
