@@ -169,12 +169,11 @@ class Runner:
         )
 
     def _srl(self, method: str, settings: GRPOSettings):
-        from transformers import AutoTokenizer
 
         from srlkit.rewards.srl import srl_step_reward
 
         instances = prompts.step_instances([p.trajectory() for p in self.train])
-        dataset = srl_dataset(instances, AutoTokenizer.from_pretrained(self.student))
+        dataset = srl_dataset(instances, self.student)
         return self._grpo(method, self.student, dataset, srl_step_reward, settings, "srl")
 
     def _train_rlvr(self):
