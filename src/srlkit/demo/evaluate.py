@@ -41,6 +41,7 @@ class EvalSettings:
     samples: int = 0
     batch_size: int = 64
     seed: int = 0
+    show_progress: bool = True
 
 
 def load_model(model_dir: str | os.PathLike[str]):
@@ -122,13 +123,17 @@ def evaluate_model(
 ) -> dict[str, Any]:
     """All demo metrics of one model on held-out problems and their step instances."""
     model, tokenizer = load_model(model_dir)
+
+    def bar(text: str) -> str | None:
+        return f"evaluate {label}: {text}" if settings.show_progress else None
+
     greedy = solve_accuracy(
         model,
         tokenizer,
         problems,
         SOLVE_TOKENS,
         batch_size=settings.batch_size,
-        description=f"evaluate {label}: solve (greedy)",
+        description=bar("solve (greedy)"),
     )
     texts = [c["completion"] for c in greedy.completions]
     chains = [is_correct_chain(p, t) for p, t in zip(problems, texts, strict=True)]
@@ -155,7 +160,7 @@ def evaluate_model(
             temperature=1.0,
             samples=settings.samples,
             batch_size=settings.batch_size,
-            description=f"evaluate {label}: solve (avg@{settings.samples})",
+            description=bar(f"solve (avg@{settings.samples})"),
         )
         result[f"accuracy_avg@{settings.samples}"] = sampled.accuracy
         k = settings.samples
@@ -163,9 +168,5 @@ def evaluate_model(
         groups = [any(hits[i : i + k]) for i in range(0, len(hits), k)]
         result[f"groups_with_a_correct_rollout@{k}"] = sum(groups) / max(1, len(groups))
     if instances:
-        result.update(
-            step_scores(
-                model, tokenizer, instances, settings.batch_size, f"evaluate {label}: steps"
-            )
-        )
+        result.update(step_scores(model, tokenizer, instances, settings.batch_size, bar("steps")))
     return result

@@ -288,6 +288,7 @@ def run_stages(
         config,
         srl=dataclasses.replace(config.srl, show_progress=False),
         rlvr=dataclasses.replace(config.rlvr, show_progress=False),
+        eval=dataclasses.replace(config.eval, show_progress=False),
     )
     pending = [(name, needs) for name, needs in STAGE_PLAN if name not in results]
     running: dict[Any, str] = {}

@@ -190,6 +190,12 @@ def run_grpo(
     )
     if settings.show_progress:
         _quiet_progress(trainer)
+    else:
+        # With its bar off, transformers prints every step's metrics instead; they stay in the
+        # log history only (the demo's workers and the paper table run many trainings).
+        from transformers.trainer_callback import PrinterCallback
+
+        trainer.remove_callback(PrinterCallback)
     trainer.train()
     final = Path(out_dir) / "model"
     trainer.save_model(str(final))
