@@ -230,13 +230,15 @@ def _value(row: dict[str, Any], key: str) -> float | None:
 def accuracy_cell(rows: list[dict[str, Any]]) -> str:
     """Mean over seeds ± its standard error, then the per-seed values.
 
-    The standard error is the larger of the binomial one (all seeds' problems pooled) and the
-    seed-to-seed one (sample std / sqrt(seeds)), so neither test-set nor training noise is hidden.
+    The standard error is the larger of the binomial one on the test set and the seed-to-seed
+    one (sample std / sqrt(seeds)), so neither test-set nor training noise is hidden. The
+    binomial one is *not* pooled over seeds: every seed is scored on the same problems, so
+    test-set noise does not average out (pooling would give the untrained base, identical in
+    every seed, a standard error sqrt(seeds) times too small).
     """
     values = [float(r["accuracy"]) for r in rows]
     mean = statistics.fmean(values)
-    n = sum(int(r["n"]) for r in rows)
-    se = standard_error(mean, n)
+    se = standard_error(mean, int(rows[0]["n"]))
     if len(values) > 1:
         se = max(se, statistics.stdev(values) / len(values) ** 0.5)
     seeds = ", ".join(f"{100 * v:.1f}" for v in values)
@@ -267,8 +269,8 @@ def table_markdown(results: dict[str, list[dict[str, Any]]], seeds: list[int]) -
         lines.append(f"| {LABELS[method]} | " + " | ".join(cells) + f" | {len(rows)} |")
     lines.append("")
     lines.append(
-        "Accuracy: mean over seeds ± standard error (the larger of the pooled binomial and the "
-        f"seed-to-seed one), per-seed values in brackets; seeds {', '.join(map(str, seeds))}. "
+        "Accuracy: mean over seeds ± standard error (the larger of the test set's binomial one and "
+        f"the seed-to-seed one), per-seed values in brackets; seeds {', '.join(map(str, seeds))}. "
         "Fully correct: solutions whose every step is the expert's, per seed."
     )
     return "\n".join(lines)

@@ -52,3 +52,11 @@ def test_every_row_runs_resumes_and_is_tabulated(tmp_path, capsys):
     for label in paper_table.LABELS.values():
         assert f"| {label} |" in table
     assert "Not finished" not in table
+
+
+def test_accuracy_standard_error_is_not_pooled_over_seeds():
+    """Same test problems for every seed: the untrained base keeps its one-test-set error."""
+    same = [{"accuracy": 0.1, "n": 256}] * 3
+    assert paper_table.accuracy_cell(same) == "10.0 ± 1.9 (10.0, 10.0, 10.0)"
+    spread = [{"accuracy": a, "n": 256} for a in (0.1, 0.2, 0.3)]
+    assert paper_table.accuracy_cell(spread) == "20.0 ± 5.8 (10.0, 20.0, 30.0)"
