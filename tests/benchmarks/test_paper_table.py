@@ -17,7 +17,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 import paper_table
-
 from srlkit.demo.run import quick_config
 from srlkit.demo.sft import SFTSettings
 from srlkit.demo.student import build_student
