@@ -245,6 +245,52 @@ def accuracy_cell(rows: list[dict[str, Any]]) -> str:
     return f"{100 * mean:.1f} ± {100 * se:.1f} ({seeds})"
 
 
+CONTRASTS = [("srl", "base"), ("srl", "rlvr"), ("srl_rlvr", "srl"), ("srl", "sft")]
+
+
+def paired_contrast(
+    rows_a: list[dict[str, Any]], rows_b: list[dict[str, Any]], key: str = "correct_by_problem"
+) -> tuple[float, float] | None:
+    """Mean difference of two methods over seeds and its paired standard error.
+
+    Both are scored on the same problems, so the comparison is paired by problem: for problem
+    i, d_i = (a's mean over seeds) - (b's mean over seeds) of its 0/1 outcome; the difference
+    is mean(d_i) and its standard error stdev(d_i) / sqrt(n). Problems both solve or both miss
+    add no noise, which the unpaired error (two independent binomials) would count. Seeds are
+    matched by their seed; None when a run lacks per-problem outcomes (scored before they were
+    kept: ``--rescore`` adds them).
+    """
+    by_seed = {r["seed"]: r.get(key) for r in rows_b}
+    pairs = [(a.get(key), by_seed.get(a["seed"])) for a in rows_a if a["seed"] in by_seed]
+    if not pairs or any(x is None or y is None or len(x) != len(y) for x, y in pairs):
+        return None
+    n = len(pairs[0][0])
+    diffs = [statistics.fmean(x[i] - y[i] for x, y in pairs) for i in range(n)]
+    return statistics.fmean(diffs), statistics.stdev(diffs) / n**0.5
+
+
+def contrast_lines(results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The table's key comparisons in points, with their paired standard errors."""
+    lines = []
+    for a, b in CONTRASTS:
+        if not results.get(a) or not results.get(b):
+            continue
+        for key, what in (
+            ("correct_by_problem", "accuracy"),
+            ("chain_by_problem", "fully correct"),
+        ):
+            contrast = paired_contrast(results[a], results[b], key)
+            if contrast is None:
+                continue
+            diff, se = contrast
+            ratio = diff / se if se else float("inf") if diff else 0.0
+            lines.append(
+                f"- {LABELS[a]} - {LABELS[b]}, {what}: {100 * diff:+.1f} points "
+                f"(paired SE {100 * se:.1f}; {ratio:+.1f} SE)"
+            )
+    return lines
+
+
 def table_markdown(results: dict[str, list[dict[str, Any]]], seeds: list[int]) -> str:
     """The paper's layout: one row per method; accuracy as mean ± SE (per seed), others mean."""
     header = "| method | " + " | ".join(name for _, name in COLUMNS) + " | runs |"
@@ -273,6 +319,9 @@ def table_markdown(results: dict[str, list[dict[str, Any]]], seeds: list[int]) -
         f"the seed-to-seed one), per-seed values in brackets; seeds {', '.join(map(str, seeds))}. "
         "Fully correct: solutions whose every step is the expert's, per seed."
     )
+    contrasts = contrast_lines(results)
+    if contrasts:
+        lines += ["", "Differences (mean over seeds; paired by test problem):", *contrasts]
     return "\n".join(lines)
 
 

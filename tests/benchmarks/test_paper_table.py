@@ -7,6 +7,7 @@ a broken row fails here rather than twenty minutes into a real run.
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -59,3 +60,21 @@ def test_accuracy_standard_error_is_not_pooled_over_seeds():
     assert paper_table.accuracy_cell(same) == "10.0 ± 1.9 (10.0, 10.0, 10.0)"
     spread = [{"accuracy": a, "n": 256} for a in (0.1, 0.2, 0.3)]
     assert paper_table.accuracy_cell(spread) == "20.0 ± 5.8 (10.0, 20.0, 30.0)"
+
+
+def test_paired_contrast_counts_only_the_problems_where_methods_differ():
+    base = [{"seed": s, "correct_by_problem": [1, 0, 0, 0]} for s in (0, 1)]
+    better = [
+        {"seed": 0, "correct_by_problem": [1, 1, 0, 0]},
+        {"seed": 1, "correct_by_problem": [1, 1, 1, 0]},
+    ]
+    diff, se = paper_table.paired_contrast(better, base)
+    # per-problem differences averaged over seeds: 0, 1, 0.5, 0 -> mean 0.375
+    assert diff == pytest.approx(0.375)
+    assert se == pytest.approx(statistics.stdev([0, 1, 0.5, 0]) / 2)
+    # seeds are matched by number, not position; a run without outcomes gives no contrast
+    assert paper_table.paired_contrast(list(reversed(better)), base) == (diff, se)
+    assert paper_table.paired_contrast(better, [{"seed": 0}, {"seed": 1}]) is None
+    results = {"srl": better, "base": base}
+    line = paper_table.contrast_lines(results)[0]
+    assert line.startswith("- SRL - base student, accuracy: +37.5 points (paired SE")

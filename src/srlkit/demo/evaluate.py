@@ -148,6 +148,9 @@ def evaluate_model(
         "correct": greedy.correct,
         "correct_chains": sum(chains),
         "right_answer_wrong_chain": sum(r and not c for r, c in zip(right, chains, strict=True)),
+        # Per problem, in the test set's order: what paired comparisons of two models need.
+        "correct_by_problem": [int(r) for r in right],
+        "chain_by_problem": [int(c) for c in chains],
         "mean_tokens": sum(lengths) / max(1, n),
         "greedy": greedy.to_dict(keep_completions=3),
     }
