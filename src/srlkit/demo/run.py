@@ -3,13 +3,16 @@
 Each stage writes its result into the output directory and is skipped when a later run with
 the same configuration finds it there, so an interrupted demo resumes where it stopped and a
 warm run (student cached, stages done) is quick. A changed configuration starts the output
-directory's stages afresh (the student cache is keyed separately).
+directory's stages afresh (the student cache is keyed separately). The stages after the
+student (three trainings, four evaluations) can run side by side in worker processes
+(:func:`run_stages`), with the same numbers as one by one.
 
 Methods (all from the same base student, RLVR and SRL with the same rollout budget):
 
 - ``base``: the warm-started student;
 - ``rlvr``: GRPO on the hard training problems with the outcome reward (the paper's RLVR);
-- ``srl``: GRPO on the same problems' step instances with the step-similarity reward;
+- ``srl``: GRPO on the same problems' step instances (continuation layout) with the
+  step-similarity reward;
 - ``srl_rlvr``: the RLVR run started from the SRL model (the paper's best recipe).
 """
 
