@@ -220,3 +220,31 @@ def test_continuation_instances_are_rendered_to_text_that_continues_the_answer(
     # Paper-layout rows stay conversational: TRL applies the chat template itself.
     paper = [tdata.srl_row(i) for t in trajectories for i in build_instances(t)]
     assert tdata.render_text_prompts(paper, tok) == paper
+
+
+class _BosTemplateTokenizer:
+    """A Llama-3-like tokenizer: its chat template writes the BOS, and tokenizing adds one."""
+
+    chat_template = "template"
+    bos_token, bos_token_id = "<s>", 1
+
+    def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+        return "<s>" + "".join(f"[{m['role']}]{m['content']}" for m in messages) + "[assistant]"
+
+    def __call__(self, text):
+        return {"input_ids": [self.bos_token_id, 7]}
+
+
+def test_a_bos_written_by_the_template_is_not_doubled():
+    """TRL tokenizes text prompts with special tokens: the rendered BOS would come twice."""
+    rows = [
+        {
+            "prompt": [
+                {"role": "user", "content": "Q"},
+                {"role": "assistant", "content": "1. a\n"},
+            ],
+            "continuation": True,
+        }
+    ]
+    rendered = tdata.render_text_prompts(rows, _BosTemplateTokenizer())
+    assert rendered[0]["prompt"] == "[user]Q[assistant]1. a\n"
