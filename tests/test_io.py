@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from srlkit.io import DataError, atomic_write, iter_jsonl, write_jsonl
+from srlkit.io import DataError, atomic_write, iter_jsonl, read_text_file, write_jsonl
 
 
 def test_jsonl_round_trip(tmp_path):
@@ -31,3 +31,15 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
         raise RuntimeError("interrupted")
     assert json.loads(path.read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_read_text_file_names_the_file_and_what_it_should_be(tmp_path):
+    good = tmp_path / "p.txt"
+    good.write_text("  a prompt \n", encoding="utf-8")
+    assert read_text_file(good, "prompt file") == "a prompt"
+    with pytest.raises(DataError, match=r"missing\.txt: prompt file not found"):
+        read_text_file(tmp_path / "missing.txt", "prompt file")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok \xff")
+    with pytest.raises(DataError, match=r"system prompt file is not valid UTF-8 \(byte 3\)"):
+        read_text_file(bad, "system prompt file")

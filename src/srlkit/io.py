@@ -155,6 +155,17 @@ def atomic_write(
         raise
 
 
+def read_text_file(path: str | os.PathLike[str], what: str) -> str:
+    """A user's UTF-8 text file, stripped; a missing or undecodable file is a :class:`DataError`
+    naming the file and ``what`` it should have been (e.g. "prompt file")."""
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise DataError(path, f"{what} not found") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"{what} is not valid UTF-8 (byte {exc.start})") from None
+
+
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_write(path) as f:

@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from srlkit.data.schema import KIND_AGENT, Step
-from srlkit.io import DataError
+from srlkit.io import DataError, read_text_file
 
 Message = dict[str, str]
 TRUNCATION_MARKER = "[... {n} characters truncated ...]"
@@ -87,12 +87,7 @@ def default_system_prompt(kind: str) -> str:
 
 def read_system_prompt(path: str | Path) -> str:
     """A user's system prompt file (UTF-8 text, not empty)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise DataError(path, "system prompt file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"system prompt file is not valid UTF-8 (byte {exc.start})") from None
+    text = read_text_file(path, "system prompt file")
     if not text:
         raise DataError(path, "system prompt file is empty")
     return text

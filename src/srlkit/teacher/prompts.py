@@ -17,7 +17,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
-from srlkit.io import DataError
+from srlkit.io import DataError, read_text_file
 
 TASKS = ("generate", "rewrite")
 PLACEHOLDERS = {"generate": ("{problem}",), "rewrite": ("{problem}", "{solution}")}
@@ -49,12 +49,7 @@ def load_prompt(task: str, path: str | Path | None = None) -> PromptTemplate:
     if path is None:
         text = resources.files("srlkit.teacher").joinpath("prompts", f"{task}.txt")
         return PromptTemplate(task, text.read_text(encoding="utf-8").strip(), "builtin")
-    try:
-        text = Path(path).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise DataError(path, "prompt file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(path, f"prompt file is not valid UTF-8 (byte {exc.start})") from None
+    text = read_text_file(path, "prompt file")
     missing = [p for p in PLACEHOLDERS[task] if p not in text]
     if missing:
         raise DataError(path, f"the {task} prompt must contain {' and '.join(missing)}")
