@@ -68,32 +68,24 @@ def step_scores(
     batch_size: int = 64,
     description: str | None = None,
 ) -> dict[str, Any]:
-    """Greedy next step for each instance: mean step reward, format failures, exact matches."""
-    from srlkit.rewards.format import parse_step
-    from srlkit.rewards.srl import srl_step_reward
+    """Greedy next step for each instance: mean step reward, format failures, exact matches,
+    scored by ``srl eval-steps``' scorer (:func:`srlkit.evaluation.steps.score_steps`)."""
+    from srlkit.evaluation.steps import score_steps
 
     texts = generate_texts(
         model, tokenizer, [i.prompt for i in instances], STEP_TOKENS, 0.0, batch_size, description
     )
-    continues = [i.continues_answer for i in instances]
-    rewards = srl_step_reward(
-        texts, [i.target for i in instances], [i.kind for i in instances], continues
-    )
+    records = score_steps(list(instances), texts)
     exact_by: dict[str, list[bool]] = defaultdict(list)
-    failures = exact = 0
-    for inst, text, reward in zip(instances, texts, rewards, strict=True):
-        ok = parse_step(text, inst.continues_answer).ok
-        failures += not ok
-        hit = ok and reward == 1.0  # the rule of `srl eval-steps`
-        exact += hit
-        exact_by[step_kind(inst.target)].append(hit)
-    n = max(1, len(texts))
+    for record in records:
+        exact_by[step_kind(record["target"])].append(record["exact_match"])
+    n = max(1, len(records))
     return {
-        "step_reward": sum(rewards) / n,
-        "format_failure_rate": failures / n,
-        "exact_step": exact / n,
+        "step_reward": sum(r["reward"] for r in records) / n,
+        "format_failure_rate": sum(not r["format_ok"] for r in records) / n,
+        "exact_step": sum(r["exact_match"] for r in records) / n,
         "exact_step_by_kind": {k: sum(v) / len(v) for k, v in sorted(exact_by.items())},
-        "step_instances": len(texts),
+        "step_instances": len(records),
     }
 
 

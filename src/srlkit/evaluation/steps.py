@@ -91,25 +91,29 @@ def load_step_instances(path: str | Path, split: str = "validation") -> list[Ste
     return instances
 
 
-def _score_chunk(
-    config: StepEvalConfig, chunk: list[StepInstance], texts: list[str]
+def score_steps(
+    instances: list[StepInstance], texts: list[str], **reward_options: Any
 ) -> list[dict[str, Any]]:
+    """One record per instance: the step written, its format verdict, reward and exact match.
+
+    The one scorer of step-level evaluation (``srl eval-steps`` and the demo): the reward SRL
+    trains on (``reward_options`` go to :func:`srlkit.rewards.srl.srl_step_reward`), and
+    "exact" meaning a well-formed step whose reward is 1.0.
+    """
     from srlkit.rewards.format import parse_step
     from srlkit.rewards.srl import srl_step_reward
 
     rewards = srl_step_reward(
         texts,
-        target=[i.target for i in chunk],
-        kind=[i.kind for i in chunk],
-        continuation=[i.continues_answer for i in chunk],
-        format_penalty=config.format_penalty,
-        lenient=config.lenient,
-        metric=config.metric,
-        autojunk=config.autojunk,
+        target=[i.target for i in instances],
+        kind=[i.kind for i in instances],
+        continuation=[i.continues_answer for i in instances],
+        **reward_options,
     )
+    lenient = bool(reward_options.get("lenient", False))
     records = []
-    for inst, text, reward in zip(chunk, texts, rewards, strict=True):
-        parsed = parse_step(text, inst.continues_answer, lenient=config.lenient)
+    for inst, text, reward in zip(instances, texts, rewards, strict=True):
+        parsed = parse_step(text, inst.continues_answer, lenient=lenient)
         records.append(
             {
                 "id": inst.id,
@@ -177,7 +181,14 @@ def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) 
         for start in range(0, len(pending), size):
             chunk = pending[start : start + size]
             gens = backend.generate([prompts[i.id] for i in chunk], settings)
-            records = _score_chunk(config, chunk, [g.text for g in gens])
+            records = score_steps(
+                chunk,
+                [g.text for g in gens],
+                format_penalty=config.format_penalty,
+                lenient=config.lenient,
+                metric=config.metric,
+                autojunk=config.autojunk,
+            )
             for rec, gen in zip(records, gens, strict=True):
                 rec.update(
                     num_tokens=gen.num_tokens,
