@@ -275,15 +275,14 @@ def run_stages(
     """
     models: dict[str, str] = {}
     results: dict[str, dict[str, Any]] = {}
-    finished = [name for name, _ in STAGE_PLAN if _stage_path(out, name).is_file()]
-    if workers <= 1 or len(finished) == len(STAGE_PLAN):  # a warm run starts no process
-        for name, _ in STAGE_PLAN:
-            results[name] = run_stage(out, name, student, models, data, config, STAGE_THREADS)
-            _record_stage(out, name, results[name], models)
-        return results
-    for name in finished:  # reused in this process; only the missing stages go to workers
-        results[name] = run_stage(out, name, student, models, data, config)
+    # In this process: every stage when one by one, else the finished ones (reused), so only
+    # missing stages go to workers and a warm run starts no process.
+    here = [n for n, _ in STAGE_PLAN if workers <= 1 or _stage_path(out, n).is_file()]
+    for name in here:
+        results[name] = run_stage(out, name, student, models, data, config, STAGE_THREADS)
         _record_stage(out, name, results[name], models)
+    if len(results) == len(STAGE_PLAN):
+        return results
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
