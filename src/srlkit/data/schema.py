@@ -148,7 +148,7 @@ class StepInstance:
     @property
     def continues_answer(self) -> bool:
         """The prompt ends in the model's own, opened answer (the ``continuation`` layout)."""
-        return bool(self.prompt) and self.prompt[-1].get("role") == "assistant"
+        return ends_in_answer(self.prompt)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -174,6 +174,11 @@ class StepInstance:
             kind=str(d.get(COL_KIND, KIND_MATH)),
             metadata=_metadata(d.get(COL_METADATA)),
         )
+
+
+def ends_in_answer(messages: list[dict[str, str]]) -> bool:
+    """A conversation whose last message is the assistant's: the model is to continue it."""
+    return bool(messages) and messages[-1].get("role") == "assistant"
 
 
 def _metadata(value: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 # The solve prompt is shared with the data pipeline's continuation layout, which is why it is
 # defined there (the data package imports nothing else of srlkit).
 from srlkit.data.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE, build_messages
+from srlkit.data.schema import ends_in_answer
 
 __all__ = ["DEFAULT_INSTRUCTION", "DEFAULT_TEMPLATE", "build_messages", "render_prompt"]
 
@@ -28,7 +29,7 @@ def render_prompt(
     text's trailing new line, which is where the model's next step begins.
     """
     opened = ""
-    if messages and messages[-1].get("role") == "assistant":
+    if ends_in_answer(messages):
         messages, opened = messages[:-1], messages[-1]["content"]
     if use_chat_template and getattr(tokenizer, "chat_template", None):
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
