@@ -1,11 +1,11 @@
 """``srl demo``: the whole method on a built-in task, on a CPU, in minutes.
 
-Builds (or reuses) a tiny base student that gets single steps of hard multi-step problems right
-but whole solutions almost never; trains it with RLVR (outcome reward), SRL (step reward on
-expert steps) and SRL then RLVR, each through the toolkit's GRPO trainer with dynamic sampling;
-evaluates all four on the same held-out hard problems, prints the comparison and writes
-``results.json`` and its report (``report.html``, by ``srl report``; and a Markdown summary,
-``report.md``).
+Starts from the shipped tiny base student, measures it to build the paper's regime (the mildest
+hard split where its pass@8 is at most 1/8), then for each seed draws fresh training and test
+problems at that difficulty, trains RLVR (outcome reward), SRL (step reward on expert steps) and
+SRL then RLVR with ``srl train``, evaluates every model with ``srl eval`` and ``srl eval-steps``,
+prints the comparison with paired errors and writes ``results.json`` and its report
+(``report.html``, by ``srl report``; and a Markdown summary, ``report.md``).
 """
 
 from __future__ import annotations
@@ -31,12 +31,26 @@ class DemoArguments:
     out: str = dataclasses.field(
         default=DEFAULT_OUT, metadata={"help": "output folder (report, data, models)"}
     )
-    seed: int = dataclasses.field(default=0, metadata={"help": "seed of the problems and of RL"})
+    seed: int = dataclasses.field(
+        default=0, metadata={"help": "seed of the problems and of training (one seed)"}
+    )
+    seeds: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "several seeds, e.g. 0,1,2: the comparison over each seed's draw and "
+            "training runs, with paired errors (overrides --seed)"
+        },
+    )
+    methods: str = dataclasses.field(
+        default="default",
+        metadata={
+            "help": "methods to compare: default (base, rlvr, srl, srl_rlvr), table (adds sft, "
+            "r3, sft_rlvr and the ablations srl_no_ds, srl_whole) or a comma list"
+        },
+    )
     quick: bool = dataclasses.field(
         default=False,
-        metadata={
-            "help": "a few-minute version (smaller student, 2 steps per method), as CI runs it"
-        },
+        metadata={"help": "a few-minute version (16 problems, 2 steps per method), as CI runs it"},
     )
     train_problems: int | None = dataclasses.field(
         default=None, metadata={"help": "hard training problems (default 256; quick 16)"}
@@ -55,11 +69,15 @@ class DemoArguments:
         metadata={"help": "where base students are cached (default $XDG_CACHE_HOME/srlkit)"},
     )
     rebuild_student: bool = dataclasses.field(
-        default=False, metadata={"help": "rebuild the base student even if cached"}
+        default=False,
+        metadata={
+            "help": "build the base student on this machine instead of using the shipped one "
+            "(about 6 minutes; cached)"
+        },
     )
     threads: int = dataclasses.field(
         default=2,
-        metadata={"help": "torch CPU threads of the student's warm start (2: 1.5x faster than 1)"},
+        metadata={"help": "torch CPU threads of a student's warm start (--rebuild_student)"},
     )
     workers: int = dataclasses.field(
         default=2,
@@ -74,18 +92,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_commands(subparsers, COMMANDS)
 
 
+def parse_seeds(args: DemoArguments) -> tuple[int, ...]:
+    """``--seeds 0,1,2`` (or the one ``--seed``) as a tuple; a bad list is a one-line error."""
+    if args.seeds is None:
+        return (args.seed,)
+    try:
+        seeds = tuple(int(s) for s in str(args.seeds).split(",") if s.strip())
+    except ValueError:
+        raise SystemExit(f"srl demo: --seeds expects integers separated by commas, got {args.seeds!r}")
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise SystemExit(f"srl demo: --seeds expects distinct integers, got {args.seeds!r}")
+    return seeds
+
+
 def build_config(args: DemoArguments):
     """The demo configuration for these command-line options."""
-    from srlkit.demo.evaluate import EvalSettings
+    from srlkit.demo.methods import resolve_methods
     from srlkit.demo.run import DemoConfig, quick_config
+    from srlkit.demo.stages import EvalSettings
 
-    config = quick_config(args.seed) if args.quick else DemoConfig(seed=args.seed)
-    steps = {} if args.steps is None else {"steps": args.steps}
-    changes = {
-        "srl": dataclasses.replace(config.srl, seed=args.seed, **steps),
-        "rlvr": dataclasses.replace(config.rlvr, seed=args.seed, **steps),
-        "eval": EvalSettings(samples=args.samples, seed=args.seed),
-    }
+    seeds = parse_seeds(args)
+    try:
+        methods = resolve_methods(args.methods)
+    except ValueError as err:
+        raise SystemExit(f"srl demo: --methods: {err}") from None
+    config = quick_config(seeds) if args.quick else DemoConfig(seeds=seeds)
+    changes: dict = {"methods": methods, "eval": EvalSettings(samples=args.samples)}
+    if args.steps is not None:
+        changes["grpo"] = dataclasses.replace(config.grpo, steps=args.steps)
     if args.train_problems is not None:
         changes["train_problems"] = args.train_problems
     if args.test_problems is not None:
@@ -126,24 +160,36 @@ def print_comparison(results: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from srlkit.demo.report import LABELS, reading
-
-    n = results["data"]["test"]
-    table = Table(title=f"{n} held-out hard problems (greedy)")
-    for column in ("method", "accuracy ± SE", "fully correct", "exact next step", "rollouts"):
+    seeds = list(results["seeds"])
+    first = results["seeds"][seeds[0]]
+    n = first[results["methods"][0]["name"]]["n"]
+    where = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over seeds {', '.join(seeds)}"
+    table = Table(title=f"{n} held-out hard problems per seed, greedy ({where})")
+    columns = ["method", "accuracy ± SE", "fully correct", "exact next step", "rollouts"]
+    if len(seeds) > 1:
+        columns.insert(2, "by seed")
+    for column in columns:
         table.add_column(column, justify="left" if column == "method" else "right")
-    for name, label in LABELS.items():
-        r = results[name]
-        table.add_row(
-            label,
+    for method in results["methods"]:
+        r = results[method["name"]]
+        row = [
+            method["label"],
             f"{r['accuracy']:.3f} ± {r['accuracy_se']:.3f}",
             f"{r['correct_chains']}/{r['n']}",
-            f"{r.get('exact_step', 0):.3f}",
+            f"{r['exact_step']:.3f}",
             str(r["rollouts"]),
-        )
+        ]
+        if len(seeds) > 1:
+            row.insert(2, " ".join(f"{v:.3f}" for v in r["accuracy_by_seed"].values()))
+        table.add_row(*row)
     Console().print(table)
-    for line in reading(results):
+    for line in results["reading"]:
         print(f"- {line}")
+    print(f"\nRerun any training of seed {seeds[0]} on its own (its `srl train` command):")
+    for method in results["methods"]:
+        commands = first[method["name"]]["commands"]
+        if commands:
+            print(f"  {method['label']}: {commands[-1]}")
     print(f"Done in {results['total_s']:.0f} s.")
 
 

@@ -1,324 +1,267 @@
-"""``srl demo`` end to end: student -> expert steps on hard problems -> RLVR, SRL, SRL->RLVR.
+"""``srl demo`` end to end: student -> regime calibration -> per seed: data, trainings, evaluations.
 
-Each stage writes its result into the output directory and is skipped when a later run with
-the same configuration finds it there, so an interrupted demo resumes where it stopped and a
-warm run (student cached, stages done) is quick. A changed configuration starts the output
-directory's stages afresh (the student cache is keyed separately). The stages after the
-student (three trainings, four evaluations) can run side by side in worker processes
-(:func:`run_stages`), with the same numbers as one by one.
+1. The base student: the one shipped in the package (:mod:`srlkit.demo.student`), so every
+   machine starts from the same weights; ``--rebuild_student`` builds one instead.
+2. The regime (:mod:`srlkit.demo.regime`): the mildest hard split at which the student's
+   pass@8 is at most the threshold, measured on a fresh calibration draw.
+3. For each seed: fresh training and test problems at that difficulty
+   (:mod:`srlkit.demo.data`), every method's ``srl train`` run and every model's ``srl eval``
+   and ``srl eval-steps`` (:mod:`srlkit.demo.stages`), side by side in worker processes.
+4. ``results.json``: every seed's numbers, their means with paired errors
+   (:mod:`srlkit.demo.compare`), the calibration, the machine and the library versions.
 
-Methods (all from the same base student, RLVR and SRL with the same rollout budget):
-
-- ``base``: the warm-started student;
-- ``rlvr``: GRPO on the hard training problems with the outcome reward (the paper's RLVR);
-- ``srl``: GRPO on the same problems' step instances (continuation layout) with the
-  step-similarity reward;
-- ``srl_rlvr``: the RLVR run started from the SRL model (the paper's best recipe).
+Resume is the toolkit's own: a finished ``srl train`` run is not trained again and ``srl eval``
+generates only missing samples, so an interrupted demo continues where it stopped and a finished
+one re-run generates nothing. A seed folder made with other settings is started afresh.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
 import os
 import shutil
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.demo import prompts
-from srlkit.demo.evaluate import EvalSettings, evaluate_model
+from srlkit.demo import compare, machine
+from srlkit.demo.data import DemoData, write_demo_data
+from srlkit.demo.methods import DEFAULT_METHODS, METHODS, resolve_methods
+from srlkit.demo.regime import (
+    CALIBRATION_PROBLEMS,
+    REGIME_THRESHOLD,
+    calibrate,
+    difficulty_of,
+)
+from srlkit.demo.stages import (
+    SOLVE_TOKENS,
+    EvalSettings,
+    GRPOSettings,
+    SFTSettings,
+    command_line,
+    evaluate,
+    train,
+    train_argv,
+)
 from srlkit.demo.student import StudentConfig, build_student, read_student_meta
-from srlkit.demo.tasks import HARD, generate_problems, held_out_problems
-from srlkit.demo.train import GRPOSettings, TrainResult, run_grpo, solve_dataset, srl_dataset
-from srlkit.io import write_json, write_jsonl
+from srlkit.io import write_json
 
 logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "demo_config.json"
 RESULTS_FILE = "results.json"
-
-
-METHODS = ("base", "rlvr", "srl", "srl_rlvr")
-KEPT_KEY = "dynamic_sampling/kept_fraction"
-GENERATED_KEY = "dynamic_sampling/rollouts_generated"
-
-
-DEMO_STEPS = 40
-"""GRPO steps per method (the measured regime of docs/paper-table.md, trials 16-18)."""
-
-
-def default_srl() -> GRPOSettings:
-    return GRPOSettings(steps=DEMO_STEPS)
-
-
-def default_rlvr() -> GRPOSettings:
-    """RLVR with the SRL run's rollout budget; whole solutions need longer completions."""
-    return GRPOSettings(steps=DEMO_STEPS, max_completion_length=160)
+STAGE_THREADS = 1
+"""Torch threads of every stage, in the main process or a worker: the same count either way
+keeps the numbers the same, and a second thread does not speed up a tiny model's rollouts
+(3.0 s vs 3.2 s to generate 128 solutions, measured)."""
 
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Everything a demo run depends on (saved as ``demo_config.json`` in the output dir)."""
+    """Everything a demo run depends on (saved as ``demo_config.json`` in the output folder)."""
 
-    seed: int = 0
+    seeds: tuple[int, ...] = (0,)
+    methods: tuple[str, ...] = DEFAULT_METHODS
     train_problems: int = 256
     test_problems: int = 256
     student: StudentConfig = field(default_factory=StudentConfig)
-    srl: GRPOSettings = field(default_factory=default_srl)
-    rlvr: GRPOSettings = field(default_factory=default_rlvr)
+    grpo: GRPOSettings = field(default_factory=GRPOSettings)
+    sft: SFTSettings = field(default_factory=SFTSettings)
     eval: EvalSettings = field(default_factory=EvalSettings)
+    regime_threshold: float = REGIME_THRESHOLD
+    calibration_problems: int = CALIBRATION_PROBLEMS
 
-    def key(self) -> str:
-        blob = json.dumps(asdict(self), sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+    def seed_key(self) -> str:
+        """What a seed's results depend on (not the list of seeds or methods: adding either
+        reuses the finished ones)."""
+        blob = asdict(self)
+        blob.pop("seeds")
+        blob.pop("methods")
+        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def quick_config(seed: int = 0) -> DemoConfig:
-    """A demo in a few minutes: a smaller student, a few steps of each method (CI, ``--quick``)."""
-    from srlkit.demo.sft import SFTSettings
-
-    def tiny(tokens: int) -> GRPOSettings:
-        return GRPOSettings(
-            steps=2,
-            prompts_per_step=2,
-            num_generations=4,
-            max_generation_rounds=2,
-            max_completion_length=tokens,
-            seed=seed,
-        )
-
+def quick_config(seeds: tuple[int, ...] = (0,)) -> DemoConfig:
+    """A demo in a few minutes (CI, ``--quick``): fewer problems, 2 GRPO steps per method,
+    a smaller calibration. The student is the shipped one."""
     return DemoConfig(
-        seed=seed,
+        seeds=seeds,
         train_problems=16,
         test_problems=16,
-        student=StudentConfig(
-            sft_steps=40,
-            sft=SFTSettings(epochs=1.0, learning_rate=3e-3, batch_size=16, warmup_ratio=0.2),
-            measure_problems=8,
-        ),
-        srl=tiny(default_srl().max_completion_length),
-        rlvr=tiny(48),
+        grpo=GRPOSettings(steps=2, prompts_per_step=2, num_generations=4, max_generation_rounds=2),
+        sft=SFTSettings(epochs=1.0),
+        calibration_problems=8,
     )
 
 
-def _prepare_out_dir(out: Path, config: DemoConfig) -> None:
-    """Keep finished stages only when they were made with this very configuration."""
-    saved = out / CONFIG_FILE
-    if saved.is_file():
-        previous = json.loads(saved.read_text(encoding="utf-8")).get("key")
-        if previous != config.key():
-            logger.info(
-                "configuration changed since the last run in %s: starting its stages afresh", out
-            )
-            for name in ("stages", "runs", "data"):
-                shutil.rmtree(out / name, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(saved, {"key": config.key(), "config": asdict(config)})
+def seed_dir(out: Path, seed: int) -> Path:
+    return out / f"seed-{seed}"
 
 
-def _stage_path(out: Path, name: str) -> Path:
-    return out / "stages" / f"{name}.json"
+def _prepare_seed(out: Path, seed: int, config: DemoConfig) -> Path:
+    """The seed's folder, emptied when it holds results of other settings."""
+    folder = seed_dir(out, seed)
+    saved = folder / CONFIG_FILE
+    if saved.is_file() and json.loads(saved.read_text("utf-8")).get("key") != config.seed_key():
+        logger.info("settings changed since the last run in %s: starting it afresh", folder)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(saved, {"key": config.seed_key(), "seed": seed})
+    return folder
 
 
-def _stage(out: Path, name: str, compute) -> Any:
-    """Run ``compute()`` once per output dir; its JSON result is reused by later runs."""
-    path = _stage_path(out, name)
-    if path.is_file():
-        logger.info("stage %s: done earlier, reusing %s", name, path)
-        return json.loads(path.read_text(encoding="utf-8"))
-    start = time.monotonic()
-    result = compute()
-    result = {"seconds": round(time.monotonic() - start, 1), **result}
-    write_json(path, result)
-    return result
+def _stage_plan(methods: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
+    """``(kind, method, needs)`` for every stage: trainings first (the long ones, so workers
+    overlap them), each after the training it starts from; each evaluation after its model."""
+    trains = [
+        ("train", m, (f"train:{METHODS[m].start}",) if METHODS[m].start != "base" else ())
+        for m in methods
+        if METHODS[m].trains
+    ]
+    evals = [
+        ("eval", m, (f"train:{m}",) if METHODS[m].trains else ()) for m in methods
+    ]
+    return trains + evals
 
 
-def make_data(out: Path, config: DemoConfig) -> dict[str, Any]:
-    """Hard training problems (expert trajectories -> step instances) and held-out test problems.
+@dataclass(frozen=True)
+class StageJob:
+    """One stage of one seed, as a worker process runs it."""
 
-    The test problems are the first ``test_problems`` of the ``chain-hard`` benchmark, so
-    ``srl eval MODEL --benchmarks chain-hard`` scores a saved demo model on the same problems.
-    """
-    test = held_out_problems()[: config.test_problems]
-    train = generate_problems(
-        HARD,
-        config.train_problems,
-        seed=config.seed,
-        prefix="hard-train",
-        exclude={p.question for p in held_out_problems()},
-    )
-    train_instances = prompts.step_instances([p.trajectory() for p in train])
-    test_instances = prompts.step_instances([p.trajectory() for p in test])
-    data = out / "data"
-    write_jsonl(data / "train_problems.jsonl", (p.to_record() for p in train))
-    write_jsonl(data / "test_problems.jsonl", (p.to_record() for p in test))
-    write_jsonl(data / "train_instances.jsonl", (i.to_dict() for i in train_instances))
-    write_jsonl(data / "test_instances.jsonl", (i.to_dict() for i in test_instances))
-    return {
-        "train": train,
-        "test": test,
-        "train_instances": train_instances,
-        "test_instances": test_instances,
-    }
+    kind: str
+    method: str
+    seed: int
+    folder: str
+    student: str
+    data: str
+    config: DemoConfig
+    progress: bool
 
+    @property
+    def name(self) -> str:
+        return f"{self.kind}:{self.method}"
 
-def train_method(
-    method: str, start: str | Path, run_dir: Path, data: dict[str, Any], config: DemoConfig
-) -> dict[str, Any]:
-    """One GRPO run of ``method`` ("srl" or "rlvr") from ``start``; its model and training log."""
-    from srlkit.rewards.outcome import outcome_reward
-    from srlkit.rewards.srl import srl_step_reward
+    def model_dir(self, method: str) -> str:
+        return self.student if method == "base" else str(Path(self.folder) / "runs" / method)
 
-    if method == "srl":
-        settings = config.srl
-        dataset, reward = srl_dataset(data["train_instances"], start), srl_step_reward
-    else:
-        settings = config.rlvr
-        dataset, reward = solve_dataset(data["train"]), outcome_reward
-    result: TrainResult = run_grpo(start, run_dir, dataset, reward, settings, method)
-    kept = result.series(KEPT_KEY)
-    return {
-        "model_dir": str(result.model_dir),  # run_demo stores it relative to the demo folder
-        "history": result.history,
-        "rollouts_budget": settings.rollouts,
-        "rollouts_generated": int(sum(result.series(GENERATED_KEY))),
-        "kept_fraction": sum(kept) / len(kept) if kept else None,
-    }
-
-
-def _relative_model(out: Path, trained: dict[str, Any]) -> dict[str, Any]:
-    """``trained`` with its ``model_dir`` relative to the demo folder ``out``."""
-    model = Path(trained["model_dir"]).resolve()
-    return {**trained, "model_dir": os.path.relpath(model, out.resolve())}
-
-
-STAGE_PLAN: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("train_rlvr", ()),
-    ("train_srl", ()),
-    ("train_srl_rlvr", ("train_srl",)),
-    ("eval_base", ()),
-    ("eval_rlvr", ("train_rlvr",)),
-    ("eval_srl", ("train_srl",)),
-    ("eval_srl_rlvr", ("train_srl_rlvr",)),
-)
-"""Every stage after the student, with the stages it needs; in an order that runs them one by
-one, trainings (the long stages) first so that two workers overlap them."""
-STAGE_THREADS = 1
-"""Torch threads of every stage, in the main process or a worker: the same count either way
-keeps the numbers the same, and a second thread does not speed up rollouts (3.0 s vs 3.2 s to
-generate 128 solutions, measured)."""
-
-
-def run_stage(
-    out: Path,
-    name: str,
-    student: str,
-    models: dict[str, str],
-    data: dict[str, Any],
-    config: DemoConfig,
-    threads: int | None = None,
-) -> dict[str, Any]:
-    """Run one stage of :data:`STAGE_PLAN` (or reuse its saved result); ``models`` maps each
-    finished training (``rlvr``, ``srl`` ...) to its model directory.
-
-    Module-level so that a worker process can run it: ``threads`` is then that process's
-    torch thread count.
-    """
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    kind, method = name.split("_", 1)
-    if kind == "train":
-        algorithm = "srl" if method == "srl" else "rlvr"
-        origin = models["srl"] if method == "srl_rlvr" else student
-        return _stage(
-            out,
-            name,
-            lambda: _relative_model(
-                out, train_method(algorithm, origin, out / "runs" / method, data, config)
-            ),
+    def argv(self) -> list[str]:
+        spec = METHODS[self.method]
+        data = DemoData(Path(self.data), {})
+        run_dir = Path(self.folder) / "runs" / self.method
+        c = self.config
+        return train_argv(
+            spec, self.model_dir(spec.start), data, run_dir, c.grpo, c.sft, self.seed, self.progress
         )
-    model_dir = student if method == "base" else models[method]
-    return _stage(
-        out,
-        name,
-        lambda: evaluate_model(
-            model_dir, data["test"], data["test_instances"], config.eval, method
-        ),
-    )
 
 
-def _record_stage(out: Path, name: str, result: dict[str, Any], models: dict[str, str]) -> None:
-    """Note a finished training's model directory (stage files hold it relative to ``out``, so a
-    moved or copied folder evaluates its own model and resumes from any working directory)."""
-    if name.startswith("train_"):
-        models[name.removeprefix("train_")] = str(out / result["model_dir"])
+def run_job(job: StageJob) -> dict[str, Any]:
+    """Run one stage (module-level so a worker process can); returns its timed result.
 
-
-def run_stages(
-    out: Path, student: str, data: dict[str, Any], config: DemoConfig, workers: int = 1
-) -> dict[str, dict[str, Any]]:
-    """Run every stage of :data:`STAGE_PLAN`; returns each stage's result by name.
-
-    With ``workers`` > 1 the stages run in that many worker processes (one torch thread each),
-    each started as soon as the stages it needs are done. Why: generating a tiny model's
-    rollouts is bound by Python's per-token work, not by arithmetic, so a second thread does
-    not speed it up, while a second process runs a second stage at full speed: on two cores
-    RLVR and SRL train side by side. Results are the same as one by one (every stage is seeded,
-    runs on :data:`STAGE_THREADS` threads and reads only finished stages), and finished stages
-    are reused either way.
+    Without progress bars (in a worker), what the stage prints (transformers prints each
+    step's metrics when its bar is off) goes to ``logs/<kind>_<method>.log`` in the seed's
+    folder instead of the shared terminal.
     """
-    models: dict[str, str] = {}
-    results: dict[str, dict[str, Any]] = {}
-    # In this process: every stage when one by one, else the finished ones (reused), so only
-    # missing stages go to workers and a warm run starts no process.
-    here = [n for n, _ in STAGE_PLAN if workers <= 1 or _stage_path(out, n).is_file()]
-    for name in here:
-        results[name] = run_stage(out, name, student, models, data, config, STAGE_THREADS)
-        _record_stage(out, name, results[name], models)
-    if len(results) == len(STAGE_PLAN):
+    if job.progress:
+        return _run_job(job)
+    log = Path(job.folder) / "logs" / f"{job.kind}_{job.method}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a", encoding="utf-8") as f, redirect_stdout(f), redirect_stderr(f):
+        return _run_job(job)
+
+
+def _run_job(job: StageJob) -> dict[str, Any]:
+    import torch
+
+    torch.set_num_threads(STAGE_THREADS)
+    start = time.monotonic()
+    if job.kind == "train":
+        result = train(METHODS[job.method].algorithm or "", job.argv())
+    else:
+        result = evaluate(
+            job.model_dir(job.method),
+            DemoData(Path(job.data), {}),
+            Path(job.folder) / "evals" / job.method,
+            job.config.eval,
+            job.seed,
+        )
+    return {"seconds": round(time.monotonic() - start, 1), **result}
+
+
+def run_jobs(jobs: list[tuple[StageJob, tuple[str, ...]]], workers: int) -> dict[tuple, dict]:
+    """Run every job after the ones it needs; ``workers`` > 1 runs them in worker processes.
+
+    Why processes: generating a tiny model's rollouts is bound by Python's per-token work, so a
+    second thread does not speed it up, while a second process runs a second stage at full
+    speed. Every stage is seeded and runs on :data:`STAGE_THREADS` threads, so the numbers are
+    the same either way.
+    """
+    results: dict[tuple, dict] = {}
+    if workers <= 1:
+        for job, _ in jobs:
+            results[(job.seed, job.name)] = run_job(job)
         return results
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    quiet = dataclasses.replace(
-        config,
-        srl=dataclasses.replace(config.srl, show_progress=False),
-        rlvr=dataclasses.replace(config.rlvr, show_progress=False),
-        eval=dataclasses.replace(config.eval, show_progress=False),
-    )
-    pending = [(name, needs) for name, needs in STAGE_PLAN if name not in results]
-    running: dict[Any, str] = {}
+    pending = list(jobs)
+    running: dict[Any, StageJob] = {}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker) as pool:
         while pending or running:
-            for name, needs in list(pending):
-                if len(running) < workers and all(n in results for n in needs):
-                    pending.remove((name, needs))
-                    logger.info("stage %s: started", name)
-                    future = pool.submit(
-                        run_stage, out, name, student, dict(models), data, quiet, STAGE_THREADS
-                    )
-                    running[future] = name
+            for job, needs in list(pending):
+                if len(running) < workers and all((job.seed, n) in results for n in needs):
+                    pending.remove((job, needs))
+                    logger.info("seed %d %s: started", job.seed, job.name)
+                    running[pool.submit(run_job, job)] = job
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                name = running.pop(future)
-                results[name] = future.result()
-                _record_stage(out, name, results[name], models)
-                logger.info("stage %s: done in %.0f s", name, results[name]["seconds"])
+                job = running.pop(future)
+                results[(job.seed, job.name)] = future.result()
+                logger.info(
+                    "seed %d %s: done in %.0f s",
+                    job.seed,
+                    job.name,
+                    results[(job.seed, job.name)]["seconds"],
+                )
     return results
 
 
 def _quiet_worker() -> None:
-    """Worker processes draw no progress bars: two processes' bars would garble one terminal
-    (the parent logs each stage's start and end instead)."""
+    """Worker processes draw no progress bars (two processes' bars would garble one terminal);
+    the parent logs each stage's start and end instead."""
     os.environ["TQDM_DISABLE"] = "1"
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+
+
+def _calibration(out: Path, student: str, config: DemoConfig) -> dict[str, Any]:
+    folder = out / "calibration"
+    key = json.dumps([student, config.regime_threshold, config.calibration_problems])
+    marker = folder / "key.json"
+    if marker.is_file() and json.loads(marker.read_text("utf-8")).get("key") != key:
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(marker, {"key": key})
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(STAGE_THREADS)  # the stages' thread count: the same sampling path
+    try:
+        return _calibrate(student, folder, config)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _calibrate(student: str, folder: Path, config: DemoConfig) -> dict[str, Any]:
+    return calibrate(
+        student,
+        folder,
+        SOLVE_TOKENS,
+        threshold=config.regime_threshold,
+        problems=config.calibration_problems,
+    )
 
 
 def run_demo(
@@ -328,71 +271,134 @@ def run_demo(
     rebuild_student: bool = False,
     workers: int = 1,
 ) -> dict[str, Any]:
-    """Run (or resume) the whole demo; returns the results also written to ``results.json``.
-
-    ``workers`` > 1 runs the stages after the student in parallel processes (:func:`run_stages`).
-    """
+    """Run (or resume) the whole demo; returns the results also written to ``results.json``."""
     out = Path(out_dir)
-    _prepare_out_dir(out, config)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / CONFIG_FILE, {"config": asdict(config)})
     started = time.monotonic()
     timings: dict[str, float] = {}
-
     t = time.monotonic()
-    student = build_student(config.student, cache_dir, rebuild=rebuild_student)
+    student = str(build_student(config.student, cache_dir, rebuild=rebuild_student))
     timings["student"] = round(time.monotonic() - t, 1)
-    data = make_data(out, config)
-    logger.info(
-        "hard split: %d training problems -> %d step instances; %d held-out problems (%d instances)",
-        len(data["train"]),
-        len(data["train_instances"]),
-        len(data["test"]),
-        len(data["test_instances"]),
-    )
     t = time.monotonic()
-    stages = run_stages(out, str(student), data, config, workers)
+    calibration = _calibration(out, student, config)
+    timings["calibration"] = round(time.monotonic() - t, 1)
+    difficulty = difficulty_of(calibration)
+    logger.info("regime: %s (%s)", calibration["describe"], _regime_words(calibration))
+    methods = resolve_methods(config.methods)
+    jobs: list[tuple[StageJob, tuple[str, ...]]] = []
+    counts: dict[int, dict[str, int]] = {}
+    for seed in config.seeds:
+        folder = _prepare_seed(out, seed, config)
+        data = write_demo_data(
+            folder / "data", difficulty, config.train_problems, config.test_problems, seed
+        )
+        counts[seed] = data.counts
+        for kind, method, needs in _stage_plan(methods):
+            job = StageJob(
+                kind, method, seed, str(folder), student, str(data.folder), config, workers <= 1
+            )
+            jobs.append((job, needs))
+    t = time.monotonic()
+    stage_results = run_jobs(jobs, workers)
     timings["stages_wall"] = round(time.monotonic() - t, 1)
-    trained: dict[str, dict[str, Any]] = {}
-    for name in ("rlvr", "srl", "srl_rlvr"):
-        trained[name] = {**stages[f"train_{name}"]}
-        trained[name]["model_dir"] = str(out / trained[name]["model_dir"])
-        timings[f"train_{name}"] = trained[name]["seconds"]
-    methods: dict[str, dict[str, Any]] = {}
-    for name in METHODS:
-        model_dir = str(student) if name == "base" else trained[name]["model_dir"]
-        evaluated = stages[f"eval_{name}"]
-        timings[f"eval_{name}"] = evaluated["seconds"]
-        # results.json is rewritten by every run, so an absolute path names this folder's model
-        # (from_pretrained works from any working directory).
-        methods[name] = {
-            **evaluated,
-            "model": str(Path(model_dir).resolve()),
-            **_training_summary(name, trained, config),
-        }
+    per_seed = {
+        seed: _seed_results(seed, methods, stage_results, counts[seed], config.grpo.rollouts)
+        for seed in config.seeds
+    }
     results = {
         "config": asdict(config),
-        "student": {"path": str(student), **_student_summary(student)},
-        "data": {k: len(v) for k, v in data.items()},
-        **methods,
-        "histories": {name: run["history"] for name, run in trained.items()},
+        "machine": machine.describe(),
+        "student": {"path": student, **_student_summary(student)},
+        "calibration": calibration,
+        "regime": _regime_summary(calibration, per_seed),
+        "methods": [{"name": m, "label": METHODS[m].label} for m in methods],
+        "seeds": {str(seed): r for seed, r in per_seed.items()},
+        **compare.aggregate(per_seed, methods),
         "timings_s": timings,
         "total_s": round(time.monotonic() - started, 1),
     }
-    write_json(out / RESULTS_FILE, results)
+    results["reading"] = compare.reading(results)
+    write_json(out / "results.json", results)
     return results
 
 
-def _training_summary(
-    name: str, trained: dict[str, dict[str, Any]], config: DemoConfig
+def _seed_results(
+    seed: int,
+    methods: tuple[str, ...],
+    stages: dict[tuple, dict],
+    counts: dict[str, int],
+    rollouts_per_run: int,
 ) -> dict[str, Any]:
-    """Rollouts budgeted and kept fractions of the runs that made model ``name``."""
-    chain = {"base": [], "rlvr": ["rlvr"], "srl": ["srl"], "srl_rlvr": ["srl", "srl_rlvr"]}[name]
+    """One seed's numbers per method: its evaluation and the trainings that made its model."""
+    out: dict[str, Any] = {"data": counts}
+    for method in methods:
+        chain = _training_chain(method)
+        trained = [stages[(seed, f"train:{m}")] for m in chain]
+        evaluated = stages[(seed, f"eval:{method}")]
+        out[method] = {
+            **{k: v for k, v in evaluated.items() if k != "seconds"},
+            "eval_seconds": evaluated["seconds"],
+            "train_seconds": sum(t["seconds"] for t in trained),
+            "commands": [t["command"] for t in trained],
+            "rollouts": rollouts_per_run
+            * sum(METHODS[m].algorithm != "sft" for m in chain),
+            "rollouts_generated": sum(t["rollouts_generated"] for t in trained),
+            "kept_fraction": {m: t["kept_fraction"] for m, t in zip(chain, trained, strict=True)},
+        }
+        if trained:
+            out[method]["history"] = trained[-1]["history"]
+    return out
+
+
+def _training_chain(method: str) -> list[str]:
+    """The trainings that made ``method``'s model, first to last (empty for the base)."""
+    chain: list[str] = []
+    while METHODS[method].trains:
+        chain.insert(0, method)
+        method = METHODS[method].start
+    return chain
+
+
+def _regime_summary(calibration: dict[str, Any], per_seed: dict[int, dict]) -> dict[str, Any]:
+    """The chosen split and how starved RLVR was: the share of its groups that held a
+    correct rollout (with a 0/1 reward, exactly the groups dynamic sampling kept)."""
+    kept = [
+        r["rlvr"]["kept_fraction"]["rlvr"]
+        for r in per_seed.values()
+        if "rlvr" in r and r["rlvr"]["kept_fraction"].get("rlvr") is not None
+    ]
     return {
-        "rollouts": sum(trained[n]["rollouts_budget"] for n in chain),
-        "rollouts_generated": sum(trained[n]["rollouts_generated"] for n in chain),
-        "kept_fraction": {n: trained[n]["kept_fraction"] for n in chain},
+        "difficulty": calibration["describe"],
+        "threshold": calibration["threshold"],
+        "base_pass_at_8": calibration["levels"][calibration["chosen"]][calibration["metric"]],
+        "regime_met": calibration["regime_met"],
+        "rlvr_groups_with_signal": sum(kept) / len(kept) if kept else None,
     }
 
 
-def _student_summary(path: Path) -> dict[str, Any]:
+def _regime_words(calibration: dict[str, Any]) -> str:
+    level = calibration["levels"][calibration["chosen"]]
+    met = "met" if calibration["regime_met"] else "NOT met at the hardest level"
+    return (
+        f"base {calibration['metric']} {level[calibration['metric']]:.3f}, threshold "
+        f"{calibration['threshold']}: {met}"
+    )
+
+
+def _student_summary(path: str) -> dict[str, Any]:
     meta = read_student_meta(path)
-    return {"accuracy": meta["accuracy"], "parameters": meta["parameters"], "key": meta["key"]}
+    return {
+        "accuracy": meta["accuracy"],
+        "parameters": meta["parameters"],
+        "key": meta["key"],
+        "built_on": meta.get("built_on"),
+    }
+
+
+def stage_command(results: dict[str, Any], seed: int, method: str) -> list[str]:
+    """The ``srl train`` commands that made a method's model for a seed (to rerun them)."""
+    return list(results["seeds"][str(seed)][method]["commands"])
+
+
+__all__ = ["DemoConfig", "command_line", "quick_config", "run_demo", "stage_command"]

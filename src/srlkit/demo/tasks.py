@@ -6,18 +6,25 @@ and whose difficulty can be set so that a small student gets single steps right 
 solutions almost never, all without a download. A problem is a chain of operations applied to a
 start number::
 
-    Start with 7. Operations: (1) double, (2) subtract 4, (3) add 5. What is the result?
+    Start with 7. Operations: (1) double, (2) subtract 4, (3) add 5. What is the value after each
+    operation?
 
 and its expert solution is one numbered step per operation, then the answer::
 
     1. **Double** 7 * 2 = 14
     2. **Subtract 4** 14 - 4 = 10
     3. **Add 5** 10 + 5 = 15
-    4. **Give the answer** \\boxed{15}
+    4. **Give the answer** \\boxed{(14, 10, 15)}
 
 Every value stays in 0..20, one token each, so a tiny model can learn the arithmetic in CPU
-minutes. There are two kinds of operation step. Adding and subtracting (operands 1..5) are
-common in every split; *doubling* is rare in the ``easy`` split the student is warm-started on
+minutes. The answer is the ordered tuple of every value (graded by math-verify, which compares
+tuples in order), not the last value alone: with a last value in 0..20 a wrong chain ended on
+the right number by chance in about a third of right answers (docs/paper-table.md), so outcome
+rewards fed on guesses. A tuple of seven or eight values is practically never guessed, so a
+right answer means a right chain, as on real hard problems.
+
+There are two kinds of operation step. Adding and subtracting (operands 1..5) are common in
+every split; *doubling* is rare in the ``easy`` split the student is warm-started on
 (0.5% of operations) and frequent in ``hard`` (at least two per problem, 7-8 operations). A hard
 problem thus needs, several times in one long solution, a skill the student barely has: the
 paper's setting in which whole solutions are almost never right (RLVR has no signal) while the
@@ -39,7 +46,7 @@ from typing import Any
 from srlkit.data.schema import KIND_MATH, Step, Trajectory
 
 ANSWER_TITLE = "Give the answer"
-SOURCE_FORMAT = "srlkit-demo-chain-v2"
+SOURCE_FORMAT = "srlkit-demo-chain-v3"
 MAX_VALUE = 20
 MAX_OPERAND = 5
 DOUBLE = "double"
@@ -62,6 +69,11 @@ class Difficulty:
     double_rate: float = 0.005
     min_doubles: int = 0
 
+    def describe(self) -> str:
+        """One line for people: ``7-8 operations, >= 2 doublings (rate 0.3)``."""
+        ops = f"{self.min_ops}" if self.min_ops == self.max_ops else f"{self.min_ops}-{self.max_ops}"
+        return f"{ops} operations, >= {self.min_doubles} doublings (rate {self.double_rate:g})"
+
     def __post_init__(self) -> None:
         if not 1 <= self.min_ops <= self.max_ops:
             raise ValueError(f"need 1 <= min_ops <= max_ops, got {self.min_ops}..{self.max_ops}")
@@ -75,6 +87,20 @@ class Difficulty:
 EASY = Difficulty(min_ops=1, max_ops=8, double_rate=0.005)
 HARD = Difficulty(min_ops=7, max_ops=8, double_rate=0.3, min_doubles=2)
 DIFFICULTIES: dict[str, Difficulty] = {"easy": EASY, "hard": HARD}
+
+LADDER: tuple[Difficulty, ...] = (
+    Difficulty(min_ops=4, max_ops=5, double_rate=0.3, min_doubles=1),
+    Difficulty(min_ops=5, max_ops=6, double_rate=0.3, min_doubles=2),
+    Difficulty(min_ops=6, max_ops=7, double_rate=0.3, min_doubles=2),
+    HARD,
+    Difficulty(min_ops=7, max_ops=8, double_rate=0.5, min_doubles=3),
+    Difficulty(min_ops=8, max_ops=8, double_rate=0.6, min_doubles=4),
+    Difficulty(min_ops=8, max_ops=8, double_rate=0.8, min_doubles=5),
+)
+"""Hard splits from mild to severe, for :mod:`srlkit.demo.regime`: the demo trains and tests on
+the mildest one at which the base student is starved of right whole solutions. Every level
+stays within the easy split's lengths (at most 8 operations): longer chains would test length
+generalisation, a different question than the one SRL answers."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +145,7 @@ class ChainProblem:
     @property
     def question(self) -> str:
         ops = ", ".join(f"({i}) {op.phrase}" for i, op in enumerate(self.operations, start=1))
-        return f"Start with {self.start}. Operations: {ops}. What is the result?"
+        return f"Start with {self.start}. Operations: {ops}. What is the value after each operation?"
 
     def values(self) -> list[int]:
         """The start number followed by every intermediate result."""
@@ -130,7 +156,8 @@ class ChainProblem:
 
     @property
     def answer(self) -> str:
-        return str(self.values()[-1])
+        """The value after each operation, in order, as a tuple: ``(14, 10, 15)``."""
+        return "(" + ", ".join(str(v) for v in self.values()[1:]) + ")"
 
     @property
     def num_doubles(self) -> int:

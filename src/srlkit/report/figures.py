@@ -218,7 +218,7 @@ def eval_figure(runs: list[Run]) -> dict[str, Any] | None:
 
 def demo_figure(run: Run) -> dict[str, Any] | None:
     """The demo's methods on its held-out hard problems (grouped bars, one group per metric)."""
-    from srlkit.demo.report import comparison_rows
+    from srlkit.report.comparison import comparison_rows
 
     if run.kind != KIND_DEMO or not run.summary:
         return None

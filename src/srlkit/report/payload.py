@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from srlkit.report import figures
+from srlkit.report.comparison import comparison_rows, reading
 from srlkit.report.runs import KIND_DEMO, KIND_EVAL, Run
 from srlkit.rewards.similarity import matching_blocks
 
@@ -131,8 +132,6 @@ def eval_table(runs: list[Run]) -> list[dict[str, Any]]:
 
 
 def demo_table(runs: list[Run]) -> list[dict[str, Any]]:
-    from srlkit.demo.report import comparison_rows
-
     return [
         {"run": k, "metric": name, "values": values}
         for k, run in enumerate(runs)
@@ -142,9 +141,7 @@ def demo_table(runs: list[Run]) -> list[dict[str, Any]]:
 
 
 def demo_reading(runs: list[Run]) -> list[dict[str, Any]]:
-    """Each demo run's comparison in plain words (:func:`srlkit.demo.report.reading`)."""
-    from srlkit.demo.report import reading
-
+    """Each demo run's comparison in plain words, as its results file states it."""
     return [
         {"run": k, "lines": reading(run.summary)}
         for k, run in enumerate(runs)

@@ -5,8 +5,9 @@ Four kinds of folder are recognised by the files they hold (so nothing has to be
 - **train**: ``srl train`` output: ``metrics.jsonl`` (and ``rollouts.jsonl``,
   ``best_checkpoint.json``, ``run_summary.json`` when present);
 - **eval**: ``srl eval`` output: ``summary.json`` with ``benchmarks`` and ``samples/*.jsonl``;
-- **demo**: ``srl demo`` output: ``results.json`` beside ``demo_config.json`` (each method's
-  training run is in ``runs/<method>/``; the page shows the SRL run's curves and rollouts);
+- **demo**: ``srl demo`` output: ``results.json`` beside ``demo_config.json`` (each seed's
+  training runs are in ``seed-<s>/runs/<method>/``; the page shows the first seed's SRL curves
+  and rollouts);
 - a folder holding none of these but run folders one level down (a pipeline's stages) is
   expanded into those runs.
 
@@ -97,19 +98,30 @@ def _load_eval(path: Path, run: Run) -> None:
 
 
 def _load_demo(path: Path, run: Run) -> None:
+    """A demo folder: its results, the SRL training of its first seed (curves, rollouts), and
+    each method's example solutions. Methods and labels are the ones the results file lists."""
     run.summary = _read_json(path / "results.json")
-    run.history = list((run.summary.get("histories") or {}).get("srl") or [])
-    _load_rollouts(path / "runs" / "srl", run)
-    for label in ("base", "rlvr", "srl", "srl_rlvr"):
-        examples = ((run.summary.get(label) or {}).get("greedy") or {}).get("examples") or []
-        for i, ex in enumerate(examples):
+    if not isinstance(run.summary, dict):
+        raise DataError(path / "results.json", "expected a JSON object of demo results")
+    seeds = run.summary.get("seeds") if isinstance(run.summary.get("seeds"), dict) else {}
+    first = next(iter(seeds), None)
+    srl = (seeds.get(first) or {}).get("srl") if first is not None else None
+    if isinstance(srl, dict) and isinstance(srl.get("history"), list):
+        run.history = [h for h in srl["history"] if isinstance(h, dict)]
+        _load_rollouts(path / f"seed-{first}" / "runs" / "srl", run)
+    for method in run.summary.get("methods") or []:
+        if not isinstance(method, dict):
+            continue
+        name, label = str(method.get("name")), str(method.get("label", method.get("name")))
+        examples = (run.summary.get(name) or {}).get("examples") or []
+        for i, ex in enumerate(e for e in examples if isinstance(e, dict)):
             run.samples.append(
                 {
                     "benchmark": f"{label} (held-out hard)",
                     "problem_id": ex.get("id", f"example {i + 1}"),
                     "mode": "greedy",
                     "sample_index": 0,
-                    "prompt": ex.get("question", ""),
+                    "prompt": ex.get("problem", ""),
                     "completion": ex.get("completion", ""),
                     "extracted": ex.get("extracted"),
                     "gold": ex.get("answer"),

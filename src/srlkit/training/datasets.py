@@ -10,7 +10,8 @@
   asking for step-by-step reasoning and a final ``\\boxed{}``.
 - SFT reads trajectories (a build folder's ``train.trajectories.jsonl``, or any file of
   trajectories in the data contract) and writes TRL's prompt-completion or multi-turn
-  ``messages`` form.
+  ``messages`` form; a file already in TRL's conversational prompt-completion form (``prompt``
+  and ``completion`` chat messages, e.g. a prompt other than the bare problem) is used as is.
 
 Every loader returns the kept rows and a :class:`ReadSummary` (records in = kept + dropped,
 with a reason per drop) that the runner writes to ``data_summary.json``. A build folder gives
@@ -155,8 +156,36 @@ def load_sft_examples(
         raise ConfigError(f"sft_mode must be 'full' or 'outline', got {mode!r}")
     summary = ReadSummary(str(source))
     _refuse_instances(source, split)
+    if _holds_prompt_completion(source, split):
+        return _prompt_completion_rows(source, split, summary), summary
     rows = [sft_row(t, mode) for t in iter_trajectories(source, split, summary)]
     return rows, summary
+
+
+def _is_prompt_completion(record: dict[str, Any]) -> bool:
+    return is_chat_messages(record.get(COL_PROMPT)) and is_chat_messages(record.get("completion"))
+
+
+def _holds_prompt_completion(source: str | os.PathLike[str], split: str) -> bool:
+    """Whether a file's first record is a TRL prompt-completion example (not a trajectory)."""
+    path = Path(source)
+    if path.is_dir() or not path.is_file():
+        return False
+    first = next(iter(iter_records(path, split, ReadSummary(str(path)))), None)
+    return first is not None and _is_prompt_completion(first.record)
+
+
+def _prompt_completion_rows(
+    source: str | os.PathLike[str], split: str, summary: ReadSummary
+) -> list[dict[str, Any]]:
+    """TRL prompt-completion records, kept as they are; any other record is a counted drop."""
+    rows = []
+    for raw in iter_records(source, split, summary):
+        if _is_prompt_completion(raw.record):
+            rows.append({COL_PROMPT: raw.record[COL_PROMPT], "completion": raw.record["completion"]})
+        else:
+            summary.drop("not a prompt-completion example (chat messages in both)")
+    return rows
 
 
 def _refuse_instances(source: str | os.PathLike[str], split: str) -> None:

@@ -1,0 +1,295 @@
+"""One demo stage = one toolkit command: ``srl train METHOD`` or ``srl eval`` + ``srl eval-steps``.
+
+The demo builds no trainer and computes no metric of its own beyond its task's process check:
+a training stage is :func:`srlkit.training.runner.run` on the argument list that the printed
+``srl train`` command carries (so a user can rerun any stage from the terminal, and the run
+folder holds what every ``srl train`` run holds: ``config.yaml``, ``metrics.jsonl``,
+``rollouts.jsonl``, ``run_summary.json``), and resume and "finished, nothing to do" are the
+runner's. An evaluation stage is ``srl eval`` on the seed's test file and ``srl eval-steps`` on
+its step instances (both resumable sample stores); from their sample records the demo adds what
+only its task can check: whether every line of a solution is the expert's (a *correct chain*).
+
+Why the demo's settings differ from the recipes' (which follow the paper): a 0.36M-parameter
+student on a CPU needs a far larger learning rate than a 7B model (1e-4, not 5e-7), short
+completions and a few prompts per step. Everything else is the trainer's default.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from srlkit.demo.data import DemoData
+from srlkit.demo.methods import MethodSpec
+from srlkit.demo.prompts import THINK_OPEN
+from srlkit.io import iter_jsonl
+
+logger = logging.getLogger(__name__)
+
+SOLVE_TOKENS = 192
+"""Tokens of a whole solution (8 operations and the tuple answer take about 150)."""
+STEP_TOKENS = 48
+"""Tokens of one step (the answer step, a tuple of up to 8 values, takes about 35)."""
+KEPT_KEY = "dynamic_sampling/kept_fraction"
+GENERATED_KEY = "dynamic_sampling/rollouts_generated"
+SAMPLES_BENCHMARK = "chain"
+
+
+@dataclass(frozen=True)
+class GRPOSettings:
+    """The knobs of one GRPO run on the demo task (the same for every RL method)."""
+
+    steps: int = 40
+    prompts_per_step: int = 4
+    num_generations: int = 8
+    learning_rate: float = 1e-4
+    step_completion_length: int = STEP_TOKENS
+    solution_completion_length: int = SOLVE_TOKENS
+    max_generation_rounds: int = 4
+    r3_stages: int = 4
+
+    @property
+    def rollouts(self) -> int:
+        """Rollouts a run is budgeted (dynamic sampling may generate more to refill)."""
+        return self.steps * self.prompts_per_step * self.num_generations
+
+
+@dataclass(frozen=True)
+class SFTSettings:
+    """The SFT baseline: TRL's SFTTrainer on the expert's whole solutions."""
+
+    epochs: float = 2.0
+    learning_rate: float = 1e-3
+    batch_size: int = 16
+    warmup_ratio: float = 0.05
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """``samples`` > 0 adds avg@samples and pass@samples at temperature 1.0."""
+
+    samples: int = 0
+    batch_size: int = 64
+
+
+def _solve_template() -> str:
+    from srlkit.evaluation.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE
+
+    return DEFAULT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION)
+
+
+def train_argv(
+    spec: MethodSpec,
+    start_model: str,
+    data: DemoData,
+    run_dir: Path,
+    grpo: GRPOSettings,
+    sft: SFTSettings,
+    seed: int,
+    progress: bool = True,
+) -> list[str]:
+    """The ``srl train`` options of one method's run (``spec.flags`` last, so they win)."""
+    options: dict[str, Any] = {
+        "model_name_or_path": start_model,
+        "train_file": str(data.path(spec.data)),
+        "output_dir": str(run_dir),
+        "use_cpu": "true",
+        "bf16": "false",
+        "report_to": "none",
+        "save_strategy": "no",
+        "seed": seed,
+        "disable_tqdm": str(not progress).lower(),
+    }
+    if spec.algorithm == "sft":
+        options.update(
+            num_train_epochs=sft.epochs,
+            learning_rate=sft.learning_rate,
+            per_device_train_batch_size=sft.batch_size,
+            warmup_steps=sft.warmup_ratio,
+            logging_steps=10,
+        )
+    else:
+        whole = spec.algorithm != "srl"
+        options.update(
+            per_device_train_batch_size=grpo.prompts_per_step * grpo.num_generations,
+            num_generations=grpo.num_generations,
+            max_completion_length=(
+                grpo.solution_completion_length if whole else grpo.step_completion_length
+            ),
+            max_steps=grpo.steps,
+            learning_rate=grpo.learning_rate,
+            max_generation_rounds=grpo.max_generation_rounds,
+            logging_steps=1,
+        )
+        if spec.algorithm == "r3":
+            options.update(
+                r3_stages=grpo.r3_stages,
+                r3_prefix_open=THINK_OPEN,
+                rlvr_prompt_template=_solve_template(),
+            )
+    options.update(spec.flags)
+    argv: list[str] = []
+    for key, value in options.items():
+        argv += [f"--{key}", str(value)]
+    return argv
+
+
+def command_line(algorithm: str, argv: list[str]) -> str:
+    """The shell command that reruns a stage (as printed in the terminal and results.json)."""
+    return shlex.join(["srl", "train", algorithm, *argv])
+
+
+def train(algorithm: str, argv: list[str]) -> dict[str, Any]:
+    """Run ``srl train ALGORITHM argv`` in this process; the run's summary for the results."""
+    from srlkit.training.config import parse_method_args
+    from srlkit.training.runner import run
+
+    args = parse_method_args(algorithm, argv)
+    result = run(args)
+    history = [rec for _, rec in iter_jsonl(Path(result.output_dir) / "metrics.jsonl")]
+    kept = [float(h[KEPT_KEY]) for h in history if KEPT_KEY in h]
+    generated = [float(h[GENERATED_KEY]) for h in history if GENERATED_KEY in h]
+    return {
+        "model_dir": str(result.final_model_dir),
+        "command": command_line(algorithm, argv),
+        "history": history,
+        "rollouts_generated": int(sum(generated)),
+        "kept_fraction": sum(kept) / len(kept) if kept else None,
+    }
+
+
+def evaluate(
+    model_dir: str, data: DemoData, out_dir: Path, settings: EvalSettings, seed: int
+) -> dict[str, Any]:
+    """``srl eval`` (whole solutions) and ``srl eval-steps`` (next steps) of one model."""
+    from srlkit.evaluation.runner import EvalConfig, run_evaluation
+    from srlkit.evaluation.steps import StepEvalConfig, run_step_evaluation
+
+    common = {"batch_size": settings.batch_size, "seed": seed, "device": "cpu", "dtype": "float32"}
+    solve = run_evaluation(
+        EvalConfig(
+            model=model_dir,
+            out_dir=str(out_dir / "solve"),
+            benchmarks=[f"{SAMPLES_BENCHMARK}={data.path('test_problems')}"],
+            k=settings.samples,
+            greedy=True,
+            max_new_tokens=SOLVE_TOKENS,
+            **common,
+        )
+    )
+    steps = run_step_evaluation(
+        StepEvalConfig(
+            model=model_dir,
+            data=str(data.path("test_instances")),
+            out_dir=str(out_dir / "steps"),
+            max_new_tokens=STEP_TOKENS,
+            temperature=0.0,
+            **common,
+        )
+    )
+    samples = [
+        rec
+        for _, rec in iter_jsonl(out_dir / "solve" / "samples" / f"{SAMPLES_BENCHMARK}.jsonl")
+    ]
+    step_records = [rec for _, rec in iter_jsonl(out_dir / "steps" / "steps.jsonl")]
+    problems = [rec for _, rec in iter_jsonl(data.path("test_problems"))]
+    benchmark = solve["benchmarks"][SAMPLES_BENCHMARK]
+    return {
+        "model": model_dir,
+        **solution_metrics(problems, samples, benchmark, settings.samples),
+        **step_metrics(steps, step_records),
+    }
+
+
+def expert_lines(solution: str) -> list[str]:
+    return [line.strip() for line in solution.splitlines() if line.strip()]
+
+
+def solution_lines(text: str) -> list[str]:
+    """The non-empty lines a solution writes outside its think blocks."""
+    import re
+
+    text = re.sub(r"<think>.*?</think>", "", text, flags=re.DOTALL)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def solution_metrics(
+    problems: list[dict[str, Any]],
+    samples: list[dict[str, Any]],
+    benchmark: dict[str, Any],
+    k: int,
+) -> dict[str, Any]:
+    """Accuracy (``srl eval``'s), correct chains and right answers from wrong chains, per problem.
+
+    ``problems`` are the test file's records in order (``srl eval`` numbers them 0, 1, ...).
+    """
+    greedy = {r["problem_id"]: r for r in samples if r["mode"] == "greedy"}
+    right, chains, tokens = [], [], []
+    for index, problem in enumerate(problems):
+        record = greedy.get(str(index), {})
+        text = record.get("completion", "")
+        right.append(int(record.get("correct") is True))
+        chains.append(int(solution_lines(text) == expert_lines(problem["solution"])))
+        tokens.append(int(record.get("num_tokens", 0)))
+    n = len(problems)
+    accuracy = float(benchmark["greedy"]["accuracy"])
+    result: dict[str, Any] = {
+        "accuracy": accuracy,
+        "accuracy_se": (accuracy * (1 - accuracy) / n) ** 0.5 if n else 0.0,
+        "n": n,
+        "correct": sum(right),
+        "correct_chains": sum(chains),
+        "right_answer_wrong_chain": sum(r and not c for r, c in zip(right, chains, strict=True)),
+        "correct_by_problem": right,
+        "chain_by_problem": chains,
+        "mean_tokens": sum(tokens) / max(1, n),
+        "examples": [
+            {"id": problems[i]["id"], "problem": problems[i]["problem"], **_example(greedy, i)}
+            for i in range(min(3, n))
+        ],
+    }
+    if k > 0 and "sampled" in benchmark:
+        result[f"accuracy_avg@{k}"] = benchmark["sampled"]["avg"]
+        result[f"pass@{k}"] = benchmark["sampled"]["pass@k"][str(k)]
+    return result
+
+
+def _example(greedy: dict[str, dict[str, Any]], index: int) -> dict[str, Any]:
+    record = greedy.get(str(index), {})
+    return {
+        "answer": record.get("gold"),
+        "extracted": record.get("extracted"),
+        "correct": record.get("correct") is True,
+        "completion": record.get("completion", ""),
+    }
+
+
+def step_kind(target: str) -> str:
+    """``double``, ``add_subtract`` or ``answer`` from an expert step's title."""
+    title = target.split("**")[1] if target.count("**") >= 2 else ""
+    if title == "Double":
+        return "double"
+    return "add_subtract" if title.startswith(("Add", "Subtract")) else "answer"
+
+
+def step_metrics(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """``srl eval-steps``' numbers, with exact next steps split by the task's step kinds."""
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    for record in records:
+        by_kind[step_kind(record["target"])].append(bool(record["exact_match"]))
+    return {
+        "step_reward": summary["mean_reward"],
+        "format_failure_rate": summary["format_failure_rate"],
+        "exact_step": summary["exact_match_rate"],
+        "exact_step_by_kind": {k: sum(v) / len(v) for k, v in sorted(by_kind.items())},
+        "step_instances": summary["n_instances"],
+    }
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
