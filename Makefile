@@ -10,12 +10,13 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: venv browser demo test test-fast bench style quality clean
 
-$(STAMP): pyproject.toml $(wildcard setup.py) $(wildcard src/srlkit/rewards/_csimilarity.c)
+$(STAMP): pyproject.toml constraints.txt $(wildcard setup.py) $(wildcard src/srlkit/rewards/_csimilarity.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch 2.13.0 is pinned for the set-up: a CPU wheel of it is on this machine's disk.
 	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[test]"
+	# constraints.txt pins every package to the versions this commit was tested with.
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -1,12 +1,17 @@
-"""`srl demo --quick` end to end on CPU: student build and cache, RLVR, SRL, SRL->RLVR, results, resume."""
+"""`srl demo --quick` end to end on CPU, on the shipped student: the regime calibration, every
+method as an `srl train` run, every evaluation as `srl eval` / `srl eval-steps`, results over
+seeds, resume, and the printed commands reproducing the demo's runs exactly."""
 
 from __future__ import annotations
 
 import json
+import shlex
+from pathlib import Path
 
 import pytest
 
 from srlkit.cli.main import main
+from srlkit.io import iter_jsonl
 
 
 def test_demo_help_documents_the_options(capsys):
@@ -14,7 +19,17 @@ def test_demo_help_documents_the_options(capsys):
         main(["demo", "--help"])
     text = capsys.readouterr().out
     assert info.value.code == 0
-    for option in ("--config", "--out", "--seed", "--quick", "--steps", "--train_problems"):
+    for option in (
+        "--config",
+        "--out",
+        "--seed",
+        "--seeds",
+        "--methods",
+        "--quick",
+        "--steps",
+        "--train_problems",
+        "--rebuild_student",
+    ):
         assert option in text
 
 
@@ -24,88 +39,127 @@ def test_demo_options_are_a_recipe_too(tmp_path):
     from srlkit.cli.options import parse_options
 
     recipe = tmp_path / "demo.yaml"
-    recipe.write_text("quick: true\nsteps: 3\ntrain_problems: 12\n")
+    recipe.write_text("quick: true\nsteps: 3\ntrain_problems: 12\nseeds: 0,2\nmethods: srl_rlvr\n")
     command = COMMANDS["demo"]
     args = parse_options(
         DemoArguments, ["--config", str(recipe), "--test-problems", "8"], prog=command.prog
     )
     config = build_config(args)
-    assert (config.srl.steps, config.rlvr.steps) == (3, 3)
+    assert config.grpo.steps == 3
     assert (config.train_problems, config.test_problems) == (12, 8)
+    assert config.seeds == (0, 2)
+    assert config.methods == ("base", "srl", "srl_rlvr")
+
+
+def _metrics(run_dir: Path, key: str) -> list:
+    return [rec[key] for _, rec in iter_jsonl(run_dir / "metrics.jsonl") if key in rec]
 
 
 @pytest.mark.slow
-def test_quick_demo_runs_resumes_and_reports(tmp_path, caplog):
-    out, cache = tmp_path / "demo", tmp_path / "cache"
-    argv = ["demo", "--quick", "--out", str(out), "--cache-dir", str(cache)]
+def test_quick_demo_runs_on_the_product_and_resumes(tmp_path, caplog):
+    out = tmp_path / "demo"
+    argv = ["demo", "--quick", "--out", str(out), "--workers", "1"]
     assert main(argv) == 0
 
     results = json.loads((out / "results.json").read_text())
-    student_dir = results["student"]["path"]
-    assert student_dir.startswith(str(cache / "students"))
+    assert results["student"]["path"].endswith("demo/student")  # the shipped student
     assert (out / "report.md").is_file()
-    page = (out / "report.html").read_text(encoding="utf-8")  # srl report's page (tests/report)
-    assert page.startswith("<!DOCTYPE html>") and "SRL->RLVR" in page
-    history = results["histories"]["srl"]
-    steps = [h for h in history if "reward" in h]
-    assert len(steps) == results["config"]["srl"]["steps"]
-    assert all("dynamic_sampling/kept_fraction" in h for h in steps)
-    n = results["data"]["test"]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "SRL-&gt;RLVR" in page or "SRL->RLVR" in page
+    calibration = results["calibration"]
+    assert calibration["levels"] and calibration["metric"] == "pass@8"
+    assert results["regime"]["difficulty"] == calibration["describe"]
+    assert {"cpu", "versions", "torch_cpu_capability"} <= set(results["machine"])
+    seed = results["seeds"]["0"]
+    assert seed["data"]["test_problems"] == results["config"]["test_problems"]
     for method in ("base", "rlvr", "srl", "srl_rlvr"):
         r = results[method]
         for key in ("accuracy", "correct_chains", "exact_step", "step_reward", "mean_tokens"):
             assert key in r, (method, key)
-        assert r["n"] == n and 0 <= r["correct_chains"] <= n
+        assert 0 <= r["correct_chains"] <= r["n"] == results["config"]["test_problems"]
     assert results["base"]["rollouts"] == 0
-    assert (
-        results["srl_rlvr"]["rollouts"] == results["srl"]["rollouts"] + results["rlvr"]["rollouts"]
-    )
-    assert set(results["srl_rlvr"]["kept_fraction"]) == {"srl", "srl_rlvr"}
-    # Instances on disk are the data pipeline's format, one per expert step.
-    lines = (out / "data" / "train_instances.jsonl").read_text().splitlines()
-    assert len(lines) == results["data"]["train_instances"]
-    assert {"prompt", "target", "step_index", "num_steps"} <= set(json.loads(lines[0]))
-    # Every trained model is saved, loadable, and changed by its training.
-    from safetensors.torch import load_file
-    from transformers import AutoModelForCausalLM
+    assert results["srl_rlvr"]["rollouts"] == 2 * results["srl"]["rollouts"]
+    assert set(seed["srl_rlvr"]["kept_fraction"]) == {"srl", "srl_rlvr"}
+    assert len(seed["srl_rlvr"]["commands"]) == 2
 
-    def changed(path: str) -> bool:
-        before = load_file(f"{student_dir}/model.safetensors")
-        after = load_file(f"{path}/model.safetensors")
-        return any(not before[k].equal(after[k]) for k in before)
+    # Every training is an `srl train` run folder; every evaluation an `srl eval` folder.
+    srl_run = out / "seed-0" / "runs" / "srl"
+    for name in ("config.yaml", "resolved_config.json", "metrics.jsonl", "run_summary.json"):
+        assert (srl_run / name).is_file(), name
+    assert (out / "seed-0" / "evals" / "srl" / "solve" / "summary.json").is_file()
+    assert (out / "seed-0" / "evals" / "srl" / "steps" / "steps.jsonl").is_file()
 
-    for method in ("rlvr", "srl", "srl_rlvr"):
-        AutoModelForCausalLM.from_pretrained(results[method]["model"])
-    assert changed(results["srl"]["model"]), "SRL's dense step reward always moves the weights"
-    # RLVR learns only from groups with a right and a wrong answer; when dynamic sampling kept
-    # none (the quick student solves nothing), the model must come out unchanged.
-    rlvr_kept = results["rlvr"]["kept_fraction"]["rlvr"]
-    assert changed(results["rlvr"]["model"]) == (rlvr_kept > 0)
+    # The printed command reruns the stage exactly: same code path, same numbers.
+    command = shlex.split(seed["srl"]["commands"][0])
+    assert command[:3] == ["srl", "train", "srl"]
+    rerun = tmp_path / "rerun"
+    options = command[3:]
+    options[options.index("--output_dir") + 1] = str(rerun)
+    assert main(["train", "srl", *options]) == 0
+    for key in ("reward", "dynamic_sampling/kept_fraction", "loss"):
+        assert _metrics(rerun, key) == _metrics(srl_run, key), key
 
-    # A second run reuses the cached student and every finished stage.
+    # A second run trains nothing and generates nothing: the runner's and srl eval's resume.
+    samples = out / "seed-0" / "evals" / "srl" / "solve" / "samples" / "chain.jsonl"
+    before = samples.read_text()
     caplog.clear()
     with caplog.at_level("INFO"):
         assert main(argv) == 0
     messages = " ".join(r.getMessage() for r in caplog.records)
-    assert "reusing cached base student" in messages
-    for stage in ("train_rlvr", "train_srl", "train_srl_rlvr", "eval_base", "eval_srl_rlvr"):
-        assert f"stage {stage}: done earlier" in messages
+    assert messages.count("already holds a finished run") == 3
+    assert samples.read_text() == before
+    assert json.loads((out / "results.json").read_text())["srl"] == results["srl"]
 
 
 @pytest.mark.slow
-def test_parallel_stages_give_the_numbers_of_one_by_one(tmp_path):
-    """--workers 2 runs trainings and evaluations side by side; every number is unchanged."""
-    cache = tmp_path / "cache"
+def test_parallel_stages_and_seeds_give_the_numbers_of_one_by_one(tmp_path):
+    """--workers 2 runs trainings and evaluations side by side; every number is unchanged, and
+    a second seed adds its runs without redoing the first's."""
     outs = {}
-    for workers in (1, 2):
+    for workers, seeds in ((1, "0"), (2, "0,1")):
         out = tmp_path / f"workers{workers}"
-        argv = ["demo", "--quick", "--out", str(out), "--cache-dir", str(cache)]
+        argv = ["demo", "--quick", "--out", str(out), "--seeds", seeds]
         assert main([*argv, "--workers", str(workers)]) == 0
         outs[workers] = json.loads((out / "results.json").read_text())
+    one, two = outs[1]["seeds"]["0"], outs[2]["seeds"]["0"]
     for method in ("base", "rlvr", "srl", "srl_rlvr"):
-        one, two = outs[1][method], outs[2][method]
         for key in ("accuracy", "correct_chains", "exact_step", "step_reward", "mean_tokens"):
-            assert one[key] == two[key], (method, key)
+            assert one[method][key] == two[method][key], (method, key)
     for run in ("rlvr", "srl", "srl_rlvr"):
-        rewards = [[h.get("reward") for h in outs[w]["histories"][run]] for w in (1, 2)]
+        rewards = [[h.get("reward") for h in o["seeds"]["0"][run]["history"]] for o in outs.values()]
         assert rewards[0] == rewards[1], run
+    both = outs[2]
+    assert set(both["seeds"]) == {"0", "1"}
+    assert both["srl"]["accuracy"] == pytest.approx(
+        (both["seeds"]["0"]["srl"]["accuracy"] + both["seeds"]["1"]["srl"]["accuracy"]) / 2
+    )
+    assert all(c["se_seeds"] is not None for c in both["contrasts"])
+
+
+@pytest.mark.slow
+def test_the_table_methods_all_run(tmp_path):
+    """`--methods table` (the miniature paper table): SFT, R3, the curricula and the ablations
+    go through the same commands; each made a model that was evaluated."""
+    out = tmp_path / "table"
+    assert main(["demo", "--quick", "--out", str(out), "--methods", "table"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    names = [m["name"] for m in results["methods"]]
+    assert names == [
+        "base",
+        "sft",
+        "rlvr",
+        "r3",
+        "sft_rlvr",
+        "srl",
+        "srl_rlvr",
+        "srl_no_ds",
+        "srl_whole",
+    ]
+    seed = results["seeds"]["0"]
+    for name in names[1:]:
+        assert (out / "seed-0" / "runs" / name / "run_summary.json").is_file(), name
+        assert seed[name]["n"] == results["config"]["test_problems"]
+    no_ds = _metrics(out / "seed-0" / "runs" / "srl_no_ds", "dynamic_sampling/kept_fraction")
+    assert no_ds == []  # dynamic sampling off: no keep rule logged
+    assert "--dynamic_sampling false" in seed["srl_no_ds"]["commands"][0]
+    assert "whole_solution_reward" in seed["srl_whole"]["commands"][0]

@@ -1,21 +1,19 @@
-"""Fast checks of the demo's pieces: prompts and completions, the ablation reward, the report."""
+"""Fast checks of the demo's pieces: prompts, completions, methods, the ablation reward, the
+numbers over seeds and their reading, the report."""
 
 from __future__ import annotations
 
 import pytest
 
 from srlkit.demo import prompts
-from srlkit.demo.evaluate import is_correct_chain, standard_error, step_kind
-from srlkit.demo.report import (
-    comparison_rows,
-    comparison_table,
-    method_rows,
-    reading,
-    write_report,
-)
-from srlkit.demo.student import StudentConfig, warmstart_examples
+from srlkit.demo.compare import aggregate, contrast, paired, reading
+from srlkit.demo.methods import DEFAULT_METHODS, METHODS, resolve_methods
+from srlkit.demo.report import comparison_table, write_report
+from srlkit.demo.rewards import whole_solution_reward
+from srlkit.demo.stages import expert_lines, solution_lines, step_kind
+from srlkit.demo.student import StudentConfig, warmstart_records
 from srlkit.demo.tasks import ChainProblem, Operation, generate_problems
-from srlkit.demo.train import whole_solution_reward
+from srlkit.report.comparison import comparison_rows, method_rows
 from srlkit.rewards.format import parse_step
 from srlkit.rewards.outcome import score_answer
 from srlkit.rewards.srl import srl_step_reward
@@ -41,43 +39,57 @@ def test_step_instances_continue_the_students_own_solution():
     assert [step_kind(i.target) for i in instances] == ["add_subtract", "double", "answer"]
 
 
+def is_correct_chain(problem: ChainProblem, text: str) -> bool:
+    return solution_lines(text) == expert_lines(problem.solution_text())
+
+
 def test_solve_completion_scores_as_correct_and_is_a_correct_chain():
     text = prompts.solve_completion(PROBLEM.steps())
     assert text.startswith(prompts.THINK_OPEN) and text.count("<think>") == 1
     assert score_answer(text, PROBLEM.answer).score == 1.0
-    assert score_answer(text, "15").score == 0.0
+    assert score_answer(text, "(7, 15)").score == 0.0
     assert is_correct_chain(PROBLEM, text)
     # Right answer, wrong route: not a correct chain.
     assert not is_correct_chain(PROBLEM, text.replace("3 + 4 = 7", "3 + 4 = 8"))
     # A solution that repeats a correct step is not a correct chain either.
-    assert not is_correct_chain(PROBLEM, text + "\n3. **Give the answer** \\boxed{14}")
+    assert not is_correct_chain(PROBLEM, text + "\n3. **Give the answer** \\boxed{(7, 14)}")
 
 
-def test_warmstart_examples_mix_whole_solutions_and_step_exercises():
+def test_warmstart_records_mix_whole_solutions_and_step_exercises():
     problems = generate_problems("easy", 200, seed=0)
-    examples = warmstart_examples(problems, solve_fraction=0.5, seed=0)
-    assert len(examples) == len(problems)  # one example per (fresh) problem
-    solve = [
-        e
-        for e in examples
-        if list(e.messages) in [prompts.solve_messages(p.question) for p in problems]
-    ]
+    records = warmstart_records(problems, solve_fraction=0.5, seed=0)
+    assert len(records) == len(problems)  # one example per (fresh) problem
+    solve_prompts = [prompts.solve_messages(p.question) for p in problems]
+    solve = [r for r in records if r["prompt"] in solve_prompts]
     assert 60 < len(solve) < 140
-    exercises = [e for e in examples if e not in solve]
-    assert all(e.messages[0]["content"] == prompts.STEP_SYSTEM_PROMPT for e in exercises)
-    assert all(e.messages[-1]["content"].endswith(" only.") for e in exercises)
-    assert all(e.completion.startswith(prompts.THINK_OPEN) for e in examples)
-    assert all(parse_step(e.completion).ok for e in exercises)
+    exercises = [r for r in records if r not in solve]
+    assert all(r["prompt"][0]["content"] == prompts.STEP_SYSTEM_PROMPT for r in exercises)
+    assert all(r["prompt"][-1]["content"].endswith(" only.") for r in exercises)
+    completions = [r["completion"][0]["content"] for r in records]
+    assert all(c.startswith(prompts.THINK_OPEN) for c in completions)
+    assert all(r["completion"][0]["role"] == "assistant" for r in records)
+    assert all(parse_step(r["completion"][0]["content"]).ok for r in exercises)
 
 
-def test_student_cache_key_changes_with_the_config():
+def test_student_cache_key_changes_with_the_config_and_the_environment(monkeypatch):
+    from srlkit.demo import student
+
     assert StudentConfig().key() == StudentConfig().key()
     assert StudentConfig().key() != StudentConfig(sft_steps=7).key()
+    here = student.cache_key(StudentConfig())
+    monkeypatch.setattr(
+        student, "build_environment", lambda: {"torch": "x", "cpu_capability": "AVX2"}
+    )
+    assert student.cache_key(StudentConfig()) != here  # another kernel path, another student
 
 
-def test_standard_error():
-    assert standard_error(0.5, 100) == pytest.approx(0.05)
-    assert standard_error(0.0, 0) == 0.0
+def test_methods_resolve_with_the_starts_they_need():
+    assert resolve_methods("default") == DEFAULT_METHODS
+    assert resolve_methods("srl_rlvr") == ("base", "srl", "srl_rlvr")
+    assert resolve_methods("sft_rlvr,rlvr") == ("base", "sft", "rlvr", "sft_rlvr")
+    assert resolve_methods("table") == tuple(METHODS)
+    with pytest.raises(ValueError, match="unknown method 'ppo'"):
+        resolve_methods("srl,ppo")
 
 
 @pytest.mark.parametrize(
@@ -103,84 +115,134 @@ def test_whole_solution_reward_is_one_for_the_expert_solution():
     assert whole_solution_reward([full], [PROBLEM.solution_text()]) == [1.0]
 
 
-def _method(accuracy: float, chains: int) -> dict:
-    return {
-        "accuracy": accuracy,
-        "accuracy_se": standard_error(accuracy, 4),
-        "n": 4,
-        "correct_chains": chains,
-        "exact_step": 0.5,
-        "exact_step_by_kind": {"double": 0.25},
-        "step_reward": 0.7,
-        "mean_tokens": 60.0,
-        "rollouts": 32,
-    }
+def test_paired_difference_by_hand():
+    # differences 1, 0, 0, -1, 1: mean 0.2, sample sd 0.8367, se 0.8367 / sqrt(5)
+    diff, se = paired([1, 1, 0, 0, 1], [0, 1, 0, 1, 0])
+    assert diff == pytest.approx(0.2)
+    assert se == pytest.approx(0.83666 / 5**0.5, rel=1e-4)
 
 
-def test_report_writes_the_summary_and_shares_its_rows(tmp_path):
-    history = [
-        {"step": s, "reward": 0.1 * s, "dynamic_sampling/kept_fraction": 1 - 0.1 * s}
-        for s in range(1, 6)
-    ]
-    srl = _method(0.5, 2)
-    srl["greedy"] = {
-        "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
+def _seed(outcomes: dict[str, list[int]], wrong: int = 0) -> dict:
+    out = {}
+    for method, right in outcomes.items():
+        n, acc = len(right), sum(right) / len(right)
+        out[method] = {
+            "accuracy": acc,
+            "accuracy_se": (acc * (1 - acc) / n) ** 0.5,
+            "n": n,
+            "correct": sum(right),
+            "correct_chains": sum(right) - wrong,
+            "right_answer_wrong_chain": wrong,
+            "correct_by_problem": right,
+            "exact_step": 0.5,
+            "exact_step_by_kind": {"double": 0.25},
+            "step_reward": 0.7,
+            "format_failure_rate": 0.0,
+            "mean_tokens": 60.0,
+            "rollouts": 0 if method == "base" else 32,
+            "rollouts_generated": 0,
+            "examples": [],
+        }
+    return out
+
+
+def test_contrast_over_seeds_takes_the_larger_of_test_and_seed_errors():
+    # Seed 0: SRL right on 3 more of 4 problems; seed 1: on 1 more. Seed-to-seed spread
+    # (stdev of 0.75 and 0.25 over sqrt 2 = 0.25) exceeds the problems' error here.
+    per_seed = {
+        0: _seed({"base": [0, 0, 0, 1], "srl": [1, 1, 1, 1]}),
+        1: _seed({"base": [0, 0, 1, 1], "srl": [0, 1, 1, 1]}),
     }
+    c = contrast(per_seed, "srl", "base")
+    assert c["difference"] == pytest.approx(0.5)
+    assert c["se_seeds"] == pytest.approx(0.25)
+    se0 = paired([1, 1, 1, 1], [0, 0, 0, 1])[1]
+    se1 = paired([0, 1, 1, 1], [0, 0, 1, 1])[1]
+    assert c["se_problems"] == pytest.approx((se0**2 + se1**2) ** 0.5 / 2)
+    assert c["se"] == max(c["se_problems"], c["se_seeds"])
+    assert c["ratio"] == pytest.approx(0.5 / c["se"])
+    assert c["by_seed"] == {"0": 0.75, "1": 0.25}
+
+
+def _results(per_seed: dict, methods: tuple[str, ...]) -> dict:
     results = {
-        "config": {"srl": {"steps": 5, "prompts_per_step": 2, "num_generations": 4}},
-        "student": {"parameters": 1000, "accuracy": {"easy": 0.9, "hard": 0.0}},
-        "data": {"train": 10, "train_instances": 60, "test": 4, "test_instances": 24},
-        "base": _method(0.0, 0),
-        "rlvr": _method(0.25, 0),
-        "srl": srl,
-        "srl_rlvr": _method(0.75, 3),
-        "histories": {"srl": history},
-        "timings_s": {"student": 1.0},
-        "total_s": 3.0,
+        "seeds": {str(s): r for s, r in per_seed.items()},
+        "methods": [{"name": m, "label": METHODS[m].label} for m in methods],
+        "regime": {
+            "difficulty": "7-8 operations, >= 2 doublings (rate 0.3)",
+            "threshold": 0.125,
+            "base_pass_at_8": 0.1,
+            "regime_met": True,
+            "rlvr_groups_with_signal": 0.05,
+        },
+        **aggregate(per_seed, methods),
     }
-    page = write_report(tmp_path, results)
-    text = page.read_text()
-    assert "| SRL | 0.500 ± 0.250 | 2/4 | 0.500 | 0.250 | 0.700 | 60 | 32 |" in text
-    assert "[report.html](report.html)" in text
-    assert method_rows(results)["SRL->RLVR"]["correct_chains_rate"] == 0.75
-    rows = dict(comparison_rows(results))  # what srl report's demo table and bars show
-    assert rows["fully correct solutions"] == {
-        "base": 0.0,
-        "RLVR": 0.0,
-        "SRL": 0.5,
-        "SRL->RLVR": 0.75,
-    }
-    assert len(comparison_table(results)) == 2 + 4
-
-
-def _scored(accuracy: float, n: int = 256, wrong_chain: int = 0) -> dict:
-    return {
-        "accuracy": accuracy,
-        "accuracy_se": standard_error(accuracy, n),
-        "correct": round(accuracy * n),
-        "right_answer_wrong_chain": wrong_chain,
-    }
+    results["reading"] = reading(results)
+    return results
 
 
 def test_reading_calls_a_difference_only_beyond_two_standard_errors():
-    results = {
-        "base": _scored(0.098, wrong_chain=17),
-        "rlvr": _scored(0.043, wrong_chain=11),
-        "srl": _scored(0.199, wrong_chain=26),
-        "srl_rlvr": _scored(0.21, wrong_chain=31),
-    }
-    lines = reading(results)
-    assert lines[0].startswith("SRL is above the base by 10.1 points")
-    assert "(3.2 standard errors of the difference): a measured difference." in lines[0]
-    assert lines[1].startswith("SRL is above RLVR by 15.6 points")
-    assert lines[2].startswith("SRL->RLVR - SRL = +1.1 points (+0.3 standard errors")
-    assert "within noise" in lines[2]
-    assert "base 17 of 25, RLVR 11 of 11, SRL 26 of 51" in lines[3]
-    lower = reading({**results, "srl": _scored(0.02)})
-    assert lower[0].startswith("SRL is below the base by 7.8 points")
-    only_base = reading({"base": _scored(0.1)})
-    expected = (
-        "Right answers reached through a wrong chain (the answer is one of 21 numbers, so a "
-        "wrong solution can end on it): base 0 of 26."
+    n = 100
+    base = [1] * 10 + [0] * 90
+    rlvr = [1] * 5 + [0] * 95
+    srl = [1] * 30 + [0] * 70
+    per_seed = {0: _seed({"base": base, "rlvr": rlvr, "srl": srl, "srl_rlvr": srl}, wrong=1)}
+    lines = _results(per_seed, DEFAULT_METHODS)["reading"]
+    assert lines[0].startswith("Regime: hard split 7-8 operations") and lines[0].endswith("built.")
+    assert lines[1] == "RLVR's groups with a correct rollout (kept by dynamic sampling): 5.0%."
+    se = paired(srl, base)[1]
+    assert lines[2].startswith("SRL is above base by 20.0 points of accuracy")
+    assert f"({0.2 / se:.1f} standard errors of the paired difference; one seed" in lines[2]
+    assert lines[3].startswith("SRL is above RLVR by 25.0 points")
+    assert lines[4].startswith("SRL->RLVR - SRL = +0.0 points") and "within noise" in lines[4]
+    assert lines[5] == (
+        "Right answers reached through a wrong chain: base 1 of 10, RLVR 1 of 5, SRL 1 of 30, "
+        "SRL->RLVR 1 of 30."
     )
-    assert only_base == [expected]
+    assert "--seeds 0,1,2" in lines[6]
+    assert len(base) == n
+
+
+def test_report_writes_the_summary_and_the_report_reads_the_same_rows(tmp_path):
+    per_seed = {
+        0: _seed({"base": [0, 0, 0, 0], "rlvr": [1, 0, 0, 0], "srl": [1, 1, 0, 0]}),
+        1: _seed({"base": [0, 0, 0, 1], "rlvr": [0, 0, 0, 0], "srl": [1, 1, 1, 0]}),
+    }
+    for seed in per_seed.values():
+        for method in seed.values():
+            method["commands"] = []
+    results = _results(per_seed, ("base", "rlvr", "srl"))
+    results.update(
+        config={
+            "train_problems": 8,
+            "test_problems": 4,
+            "grpo": {"steps": 5, "prompts_per_step": 2, "num_generations": 4},
+        },
+        student={"parameters": 1000, "accuracy": {"easy": 0.9, "hard": 0.0}},
+        calibration={
+            "metric": "pass@8",
+            "chosen": 1,
+            "levels": [
+                {"level": 0, "describe": "mild", "pass@8": 0.5},
+                {"level": 1, "describe": "hard", "pass@8": 0.1},
+            ],
+        },
+        machine={
+            "cpu": "a CPU",
+            "cores": 2,
+            "torch_cpu_capability": "AVX2",
+            "versions": {"torch": "2.13.0"},
+            "date": "2026-12-07",
+        },
+        timings_s={"student": 1.0},
+        total_s=3.0,
+    )
+    page = write_report(tmp_path, results)
+    text = page.read_text()
+    assert "| SRL | 0.625 ± 0.165 | 0.500 / 0.750 | 5/8 | 0.500 | 0.250 | 0.700 | 60 | 32 |" in text
+    assert "| 1 | hard | 0.100 | yes |" in text
+    assert "[report.html](report.html)" in text and "Machine: a CPU" in text
+    assert method_rows(results)["SRL"]["correct_chains_rate"] == 5 / 8
+    rows = dict(comparison_rows(results))  # what srl report's demo table and bars show
+    assert rows["hard accuracy (greedy)"] == {"base": 0.125, "RLVR": 0.125, "SRL": 0.625}
+    assert len(comparison_table(results)) == 2 + 3

@@ -31,14 +31,15 @@ def test_hand_computed_problem():
         operations=(Operation("double"), Operation("subtract", 4), Operation("add", 5)),
     )
     assert problem.question == (
-        "Start with 7. Operations: (1) double, (2) subtract 4, (3) add 5. What is the result?"
+        "Start with 7. Operations: (1) double, (2) subtract 4, (3) add 5. What is the value "
+        "after each operation?"
     )
-    assert problem.answer == "15"
+    assert problem.answer == "(14, 10, 15)"
     assert problem.solution_text() == (
         "1. **Double** 7 * 2 = 14\n"
         "2. **Subtract 4** 14 - 4 = 10\n"
         "3. **Add 5** 10 + 5 = 15\n"
-        "4. **Give the answer** \\boxed{15}"
+        "4. **Give the answer** \\boxed{(14, 10, 15)}"
     )
 
 
@@ -47,7 +48,7 @@ def test_solutions_are_numbered_paper_steps_with_checked_arithmetic(difficulty):
     for problem in generate_problems(difficulty, 200, seed=3):
         lines = problem.solution_text().split("\n")
         assert len(lines) == len(problem.operations) + 1
-        value = problem.start
+        value, values = problem.start, []
         for number, line in enumerate(lines[:-1], start=1):
             match = STEP_RE.match(line)
             assert match and int(match.group(1)) == number, line
@@ -56,8 +57,37 @@ def test_solutions_are_numbered_paper_steps_with_checked_arithmetic(difficulty):
             assert int(a) == value  # each step starts from the previous result
             value = {"+": int(a) + int(b), "-": int(a) - int(b), "*": int(a) * int(b)}[op]
             assert int(result) == value and 0 <= value <= 20
+            values.append(value)
         assert STEP_RE.match(lines[-1]).group(2) == ANSWER_TITLE
-        assert extract_answer(problem.solution_text()) == problem.answer == str(value)
+        expected = "(" + ", ".join(map(str, values)) + ")"
+        assert extract_answer(problem.solution_text()) == problem.answer == expected
+
+
+def test_the_answer_is_graded_as_an_ordered_tuple():
+    """Every value in order: a permutation, a missing value or the last value alone is wrong,
+    so a wrong chain cannot end on a right answer by chance."""
+    from srlkit.rewards.outcome import score_answer
+
+    problem = generate_problems("hard", 1, seed=5)[0]
+    values = problem.values()[1:]
+    right = "\\boxed{(" + ", ".join(map(str, values)) + ")}"
+    assert score_answer(right, problem.answer).score == 1.0
+    swapped = values[:-2] + [values[-1], values[-2]]
+    assert swapped != values
+    for wrong in (swapped, values[:-1], values[-1:]):
+        text = "\\boxed{(" + ", ".join(map(str, wrong)) + ")}"
+        assert score_answer(text, problem.answer).score == 0.0, wrong
+
+
+def test_ladder_runs_from_mild_to_severe_within_the_easy_lengths():
+    from srlkit.demo.tasks import LADDER
+
+    assert HARD in LADDER
+    assert all(d.max_ops <= EASY.max_ops for d in LADDER)
+    doubles = [d.min_doubles for d in LADDER]
+    assert doubles == sorted(doubles)
+    assert [d.min_ops for d in LADDER] == sorted(d.min_ops for d in LADDER)
+    assert HARD.describe() == "7-8 operations, >= 2 doublings (rate 0.3)"
 
 
 def test_splits_differ_in_length_and_in_doublings():

@@ -153,13 +153,11 @@ def write_eval_run(path: Path, shared_data: Path, benchmarks=("aime24", "gsm8k")
 
 
 def write_demo_run(path: Path) -> Path:
-    """A demo output folder: results.json as `srl demo` writes it, and its SRL run's rollouts."""
-    write_train_run(path / "runs" / "srl", steps=4)
-    history = [
-        json.loads(line)
-        for line in (path / "runs" / "srl" / "metrics.jsonl").read_text().splitlines()
-    ]
-    (path / "runs" / "srl" / "metrics.jsonl").unlink()  # the demo keeps histories in results.json
+    """A demo output folder: results.json as `srl demo` writes it (its method list, numbers and
+    reading), and its first seed's SRL run (rollouts on disk, history in results.json)."""
+    run = path / "seed-0" / "runs" / "srl"
+    write_train_run(run, steps=4)
+    history = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
     def method(accuracy: float, correct: int, exact: float, reward: float) -> dict:
         return {
@@ -174,19 +172,29 @@ def write_demo_run(path: Path) -> Path:
         }
 
     srl = method(0.25, 1, 0.3, 0.7)
-    srl["greedy"] = {
-        "examples": [{"completion": "1. **Add 4** 3 + 4 = 7", "answer": "14", "extracted": "7"}]
-    }
-    write_json(path / "demo_config.json", {"key": "test", "config": {}})
+    srl["examples"] = [
+        {
+            "id": "test-00000",
+            "problem": "Start with 3. Operations: (1) add 4. What is the value after each operation?",
+            "completion": "1. **Add 4** 3 + 4 = 7",
+            "answer": "(7)",
+            "extracted": "7",
+            "correct": False,
+        }
+    ]
+    names = {"base": "base", "rlvr": "RLVR", "srl": "SRL", "srl_rlvr": "SRL->RLVR"}
+    write_json(path / "demo_config.json", {"config": {}})
     write_json(
         path / "results.json",
         {
-            "config": {"srl": {"steps": 4}},
+            "config": {"grpo": {"steps": 4}},
+            "methods": [{"name": k, "label": v} for k, v in names.items()],
+            "seeds": {"0": {"srl": {"history": history}}},
             "base": method(0.0, 0, 0.1, 0.4),
             "rlvr": method(0.0, 0, 0.05, 0.3),
             "srl": srl,
             "srl_rlvr": method(0.25, 1, 0.2, 0.6),
-            "histories": {"srl": history},
+            "reading": ["SRL - base = +25.0 points (+1.0 standard errors): within noise."],
         },
     )
     return path

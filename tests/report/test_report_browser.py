@@ -177,7 +177,7 @@ def test_demo_report_compares_the_four_methods(runs, tmp_path, open_report):
     reading = page.eval_on_selector_all(
         ".demo-reading li", "items => items.map(i => i.textContent)"
     )
-    assert reading[0].startswith("SRL is above the base by 25.0 points")
+    assert reading == ["SRL - base = +25.0 points (+1.0 standard errors): within noise."]
     assert page.locator("#fig-reward").count() == 1 and _count(page) > 0
     assert _count(page, "#sample-count") == 1
 

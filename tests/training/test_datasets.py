@@ -100,6 +100,27 @@ def test_sft_reads_a_build_folder_and_refuses_instances(tmp_path, shared_data):
         tdata.load_sft_examples(out / "train.jsonl", "outline")
 
 
+def test_sft_reads_trl_prompt_completion_files_as_they_are(tmp_path):
+    """A file already in TRL's conversational prompt-completion form (a prompt other than the
+    bare problem, as the demo's warm start writes) is used as is; a record of another shape in
+    it is a counted drop, not a crash."""
+    prompt = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "1+1?"}]
+    completion = [{"role": "assistant", "content": "2"}]
+    path = tmp_path / "pc.jsonl"
+    write_jsonl(
+        path,
+        [
+            {"id": "a", "prompt": prompt, "completion": completion},
+            {"id": "b", "problem": "2+2?", "solution": "4"},
+        ],
+    )
+    rows, summary = tdata.load_sft_examples(path)
+    assert rows == [{"prompt": prompt, "completion": completion}]
+    counts = summary.to_dict()
+    assert counts["records_in"] == 2 and counts["kept"] == 1
+    assert counts["dropped"] == {"not a prompt-completion example (chat messages in both)": 1}
+
+
 def test_sft_agent_trajectory_is_multi_turn():
     traj = Trajectory(
         id="t",

@@ -1,0 +1,80 @@
+"""The regime calibration: the mildest level at which the base is starved, measured, and the
+fresh draws that follow it (no problem chosen by how a model did on it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from srlkit.demo import regime
+from srlkit.demo.data import FILES, draw_problems, write_demo_data
+from srlkit.demo.tasks import HARD, LADDER, Difficulty
+from srlkit.io import iter_jsonl
+
+
+def _stub_measure(monkeypatch, pass_rates: list[float]) -> list[Difficulty]:
+    measured: list[Difficulty] = []
+
+    def measure(student, difficulty, out_dir, problems, samples, max_new_tokens, batch_size=64):
+        measured.append(difficulty)
+        rate = pass_rates[len(measured) - 1]
+        return {
+            "difficulty": {},
+            "describe": difficulty.describe(),
+            "problems": problems,
+            f"pass@{samples}": rate,
+            f"avg@{samples}": rate / 4,
+        }
+
+    monkeypatch.setattr(regime, "measure_level", measure)
+    return measured
+
+
+def test_the_first_level_at_or_below_the_threshold_is_chosen(monkeypatch, tmp_path):
+    measured = _stub_measure(monkeypatch, [0.9, 0.4, 0.125, 0.0])
+    result = regime.calibrate("student", tmp_path, 192)
+    assert measured == list(LADDER[:3])  # stops at the first starved level (0.125 <= 0.125)
+    assert result["chosen"] == 2 and result["regime_met"] is True
+    assert regime.difficulty_of(result) == LADDER[2]
+    assert [lvl["pass@8"] for lvl in result["levels"]] == [0.9, 0.4, 0.125]
+
+
+def test_no_starved_level_uses_the_hardest_and_says_so(monkeypatch, tmp_path):
+    _stub_measure(monkeypatch, [0.9] * len(LADDER))
+    result = regime.calibrate("student", tmp_path, 192, threshold=0.05)
+    assert result["chosen"] == len(LADDER) - 1
+    assert result["regime_met"] is False
+    assert result["threshold"] == 0.05
+
+
+def test_draws_are_fresh_disjoint_and_fixed_by_the_seed(tmp_path: Path):
+    train, test = draw_problems(HARD, 40, 30, seed=3)
+    assert not {p.question for p in train} & {p.question for p in test}
+    again = draw_problems(HARD, 40, 30, seed=3)
+    assert [p.question for p in again[1]] == [p.question for p in test]
+    other = draw_problems(HARD, 40, 30, seed=4)
+    assert [p.question for p in other[1]] != [p.question for p in test]
+
+
+def test_demo_data_files_hold_what_each_command_reads(tmp_path: Path):
+    data = write_demo_data(tmp_path, HARD, 6, 5, seed=0)
+    records = {k: [r for _, r in iter_jsonl(tmp_path / f)] for k, f in FILES.items()}
+    assert {k: len(v) for k, v in records.items()} == data.counts
+    assert data.counts["trajectories"] == 6 and data.counts["test_problems"] == 5
+    steps = sum(len(r["steps"]) for r in records["trajectories"])
+    assert data.counts["instances"] == steps  # one SRL instance per expert step
+    sft = records["sft"][0]
+    assert sft["prompt"] == records["solve"][0]["prompt"]
+    assert sft["completion"][0]["content"].endswith(records["solve"][0]["answer"] + "}")
+    from srlkit.data.schema import StepInstance
+
+    assert all(StepInstance.from_dict(r).continues_answer for r in records["instances"])
+
+
+@pytest.mark.parametrize("bad", ["0,x", "1,1", ","])
+def test_bad_seed_lists_are_one_line_errors(bad):
+    from srlkit.cli.demo import DemoArguments, parse_seeds
+
+    with pytest.raises(SystemExit, match="--seeds expects"):
+        parse_seeds(DemoArguments(seeds=bad))
