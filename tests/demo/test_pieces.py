@@ -246,3 +246,16 @@ def test_report_writes_the_summary_and_the_report_reads_the_same_rows(tmp_path):
     rows = dict(comparison_rows(results))  # what srl report's demo table and bars show
     assert rows["hard accuracy (greedy)"] == {"base": 0.125, "RLVR": 0.125, "SRL": 0.625}
     assert len(comparison_table(results)) == 2 + 3
+
+
+def test_the_shipped_student_is_the_default_configs():
+    """The package ships the student of the default config; a change to anything in its key
+    (config, prompts, chat template, task format) must come with a rebuilt student
+    (`python -m srlkit.demo.student --out src/srlkit/demo/student`), or the demo would
+    silently build another one on each machine."""
+    from srlkit.demo.student import PACKAGED_STUDENT, packaged_student, read_student_meta
+
+    assert packaged_student(StudentConfig()) == PACKAGED_STUDENT
+    meta = read_student_meta(PACKAGED_STUDENT)
+    assert meta["accuracy"]["easy"] > meta["accuracy"]["hard"]
+    assert {"torch", "cpu_capability", "threads"} <= set(meta["built_on"])

@@ -32,12 +32,12 @@ def _stub_measure(monkeypatch, pass_rates: list[float]) -> list[Difficulty]:
 
 
 def test_the_first_level_at_or_below_the_threshold_is_chosen(monkeypatch, tmp_path):
-    measured = _stub_measure(monkeypatch, [0.9, 0.4, 0.125, 0.0])
+    measured = _stub_measure(monkeypatch, [0.9, 0.4, 1 / 32, 0.0])
     result = regime.calibrate("student", tmp_path, 192)
-    assert measured == list(LADDER[:3])  # stops at the first starved level (0.125 <= 0.125)
+    assert measured == list(LADDER[:3])  # stops at the first starved level (1/32 <= 1/32)
     assert result["chosen"] == 2 and result["regime_met"] is True
     assert regime.difficulty_of(result) == LADDER[2]
-    assert [lvl["pass@8"] for lvl in result["levels"]] == [0.9, 0.4, 0.125]
+    assert [lvl["pass@8"] for lvl in result["levels"]] == [0.9, 0.4, 1 / 32]
 
 
 def test_no_starved_level_uses_the_hardest_and_says_so(monkeypatch, tmp_path):

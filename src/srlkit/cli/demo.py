@@ -1,7 +1,7 @@
 """``srl demo``: the whole method on a built-in task, on a CPU, in minutes.
 
 Starts from the shipped tiny base student, measures it to build the paper's regime (the mildest
-hard split where its pass@8 is at most 1/8), then for each seed draws fresh training and test
+hard split where its pass@8 is at most 1/32), then for each seed draws fresh training and test
 problems at that difficulty, trains RLVR (outcome reward), SRL (step reward on expert steps) and
 SRL then RLVR with ``srl train``, evaluates every model with ``srl eval`` and ``srl eval-steps``,
 prints the comparison with paired errors and writes ``results.json`` and its report

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shlex
 from collections import defaultdict
 from dataclasses import dataclass
@@ -206,16 +207,28 @@ def evaluate(
     }
 
 
+_THINK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
+_NUMBER_RE = re.compile(r"^\d+\.\s*")
+
+
+def _steps(text: str) -> list[str]:
+    """Non-empty lines without their leading step number (``3. ``)."""
+    return [_NUMBER_RE.sub("", line.strip()) for line in text.splitlines() if line.strip()]
+
+
 def expert_lines(solution: str) -> list[str]:
-    return [line.strip() for line in solution.splitlines() if line.strip()]
+    """The expert's steps (title and equation, or the answer), in order, numbers dropped."""
+    return _steps(solution)
 
 
 def solution_lines(text: str) -> list[str]:
-    """The non-empty lines a solution writes outside its think blocks."""
-    import re
+    """The steps a solution writes outside its think blocks, in order, numbers dropped.
 
-    text = re.sub(r"<think>.*?</think>", "", text, flags=re.DOTALL)
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    The process check compares what each step does (its title and its equation), not how it is
+    numbered: the student sometimes numbers two steps alike (``5.`` twice) in an otherwise right
+    chain, a slip of counting, not of reasoning.
+    """
+    return _steps(_THINK_RE.sub("", text))
 
 
 def solution_metrics(
