@@ -126,7 +126,9 @@ def test_parallel_stages_and_seeds_give_the_numbers_of_one_by_one(tmp_path):
         for key in ("accuracy", "correct_chains", "exact_step", "step_reward", "mean_tokens"):
             assert one[method][key] == two[method][key], (method, key)
     for run in ("rlvr", "srl", "srl_rlvr"):
-        rewards = [[h.get("reward") for h in o["seeds"]["0"][run]["history"]] for o in outs.values()]
+        rewards = [
+            [h.get("reward") for h in o["seeds"]["0"][run]["history"]] for o in outs.values()
+        ]
         assert rewards[0] == rewards[1], run
     both = outs[2]
     assert set(both["seeds"]) == {"0", "1"}

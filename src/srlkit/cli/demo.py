@@ -99,7 +99,9 @@ def parse_seeds(args: DemoArguments) -> tuple[int, ...]:
     try:
         seeds = tuple(int(s) for s in str(args.seeds).split(",") if s.strip())
     except ValueError:
-        raise SystemExit(f"srl demo: --seeds expects integers separated by commas, got {args.seeds!r}")
+        raise SystemExit(
+            f"srl demo: --seeds expects integers separated by commas, got {args.seeds!r}"
+        )
     if not seeds or len(set(seeds)) != len(seeds):
         raise SystemExit(f"srl demo: --seeds expects distinct integers, got {args.seeds!r}")
     return seeds

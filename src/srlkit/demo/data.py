@@ -65,9 +65,7 @@ def sft_record(problem: ChainProblem) -> dict:
     return {
         "id": problem.id,
         "prompt": prompts.solve_messages(problem.question),
-        "completion": [
-            {"role": "assistant", "content": prompts.solve_completion(problem.steps())}
-        ],
+        "completion": [{"role": "assistant", "content": prompts.solve_completion(problem.steps())}],
     }
 
 

@@ -104,9 +104,7 @@ def calibrate(
             student, difficulty, out_dir / f"level-{index}", problems, samples, max_new_tokens
         )
         levels.append({"level": index, **level})
-        logger.info(
-            "calibration level %d (%s): %s %.3f", index, level["describe"], key, level[key]
-        )
+        logger.info("calibration level %d (%s): %s %.3f", index, level["describe"], key, level[key])
         if level[key] <= threshold:
             chosen = index
             break

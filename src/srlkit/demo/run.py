@@ -121,9 +121,7 @@ def _stage_plan(methods: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...
         for m in methods
         if METHODS[m].trains
     ]
-    evals = [
-        ("eval", m, (f"train:{m}",) if METHODS[m].trains else ()) for m in methods
-    ]
+    evals = [("eval", m, (f"train:{m}",) if METHODS[m].trains else ()) for m in methods]
     return trains + evals
 
 
@@ -341,8 +339,7 @@ def _seed_results(
             "eval_seconds": evaluated["seconds"],
             "train_seconds": sum(t["seconds"] for t in trained),
             "commands": [t["command"] for t in trained],
-            "rollouts": rollouts_per_run
-            * sum(METHODS[m].algorithm != "sft" for m in chain),
+            "rollouts": rollouts_per_run * sum(METHODS[m].algorithm != "sft" for m in chain),
             "rollouts_generated": sum(t["rollouts_generated"] for t in trained),
             "kept_fraction": {m: t["kept_fraction"] for m, t in zip(chain, trained, strict=True)},
         }

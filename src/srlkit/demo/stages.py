@@ -194,8 +194,7 @@ def evaluate(
         )
     )
     samples = [
-        rec
-        for _, rec in iter_jsonl(out_dir / "solve" / "samples" / f"{SAMPLES_BENCHMARK}.jsonl")
+        rec for _, rec in iter_jsonl(out_dir / "solve" / "samples" / f"{SAMPLES_BENCHMARK}.jsonl")
     ]
     step_records = [rec for _, rec in iter_jsonl(out_dir / "steps" / "steps.jsonl")]
     problems = [rec for _, rec in iter_jsonl(data.path("test_problems"))]

@@ -135,9 +135,7 @@ def cache_root() -> Path:
     return Path(base) / "srlkit"
 
 
-def warmstart_records(
-    problems: list[ChainProblem], solve_fraction: float, seed: int
-) -> list[dict]:
+def warmstart_records(problems: list[ChainProblem], solve_fraction: float, seed: int) -> list[dict]:
     """One TRL prompt-completion example per problem: its whole solution or one step exercise."""
     rng = random.Random(seed)
     records = []
@@ -242,7 +240,6 @@ def _train_student(out_dir: Path, work: Path, config: StudentConfig) -> dict:
         if (out_dir / name).exists():
             shutil.move(str(out_dir / name), work / name)  # the run's records, not the model's
     import torch
-
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(out_dir)

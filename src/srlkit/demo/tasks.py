@@ -71,7 +71,9 @@ class Difficulty:
 
     def describe(self) -> str:
         """One line for people: ``7-8 operations, >= 2 doublings (rate 0.3)``."""
-        ops = f"{self.min_ops}" if self.min_ops == self.max_ops else f"{self.min_ops}-{self.max_ops}"
+        ops = (
+            f"{self.min_ops}" if self.min_ops == self.max_ops else f"{self.min_ops}-{self.max_ops}"
+        )
         return f"{ops} operations, >= {self.min_doubles} doublings (rate {self.double_rate:g})"
 
     def __post_init__(self) -> None:
@@ -145,7 +147,9 @@ class ChainProblem:
     @property
     def question(self) -> str:
         ops = ", ".join(f"({i}) {op.phrase}" for i, op in enumerate(self.operations, start=1))
-        return f"Start with {self.start}. Operations: {ops}. What is the value after each operation?"
+        return (
+            f"Start with {self.start}. Operations: {ops}. What is the value after each operation?"
+        )
 
     def values(self) -> list[int]:
         """The start number followed by every intermediate result."""

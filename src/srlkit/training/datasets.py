@@ -182,7 +182,9 @@ def _prompt_completion_rows(
     rows = []
     for raw in iter_records(source, split, summary):
         if _is_prompt_completion(raw.record):
-            rows.append({COL_PROMPT: raw.record[COL_PROMPT], "completion": raw.record["completion"]})
+            rows.append(
+                {COL_PROMPT: raw.record[COL_PROMPT], "completion": raw.record["completion"]}
+            )
         else:
             summary.drop("not a prompt-completion example (chat messages in both)")
     return rows
