@@ -35,6 +35,10 @@ class ConfigError(SrlkitError):
         self.detail = message
         super().__init__(f"invalid option: {message}")
 
+    def __reduce__(self):
+        """Pickle with the constructor's argument (see :meth:`DataError.__reduce__`)."""
+        return (type(self), (self.detail,))
+
 
 class DataError(SrlkitError):
     """Bad input, located: names the file, the line or record, and what was expected.
@@ -51,6 +55,11 @@ class DataError(SrlkitError):
         if line is not None:
             where = f"{where}:{line}"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):
+        """Pickle with the constructor's own arguments, so an error raised in a worker process
+        (``srl demo``'s stages) reaches the parent as itself, not as a broken process pool."""
+        return (type(self), (self.path, self.detail, self.line))
 
 
 class RawNumber(str):

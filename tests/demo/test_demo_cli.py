@@ -99,9 +99,17 @@ def test_quick_demo_runs_on_the_product_and_resumes(tmp_path, caplog):
     for key in ("reward", "dynamic_sampling/kept_fraction", "loss"):
         assert _metrics(rerun, key) == _metrics(srl_run, key), key
 
-    # A second run trains nothing and generates nothing: the runner's and srl eval's resume.
+    # The printed evaluation commands are srl eval / srl eval-steps on the same folders: run
+    # again, they find every sample there and generate nothing.
     samples = out / "seed-0" / "evals" / "srl" / "solve" / "samples" / "chain.jsonl"
-    before = samples.read_text()
+    steps = out / "seed-0" / "evals" / "srl" / "steps" / "steps.jsonl"
+    before, before_steps = samples.read_text(), steps.read_text()
+    solve_cmd, steps_cmd = (shlex.split(c) for c in seed["srl"]["eval_commands"])
+    assert solve_cmd[:2] == ["srl", "eval"] and steps_cmd[:2] == ["srl", "eval-steps"]
+    assert main(solve_cmd[1:]) == 0 and main(steps_cmd[1:]) == 0
+    assert samples.read_text() == before and steps.read_text() == before_steps
+
+    # A second run trains nothing and generates nothing: the runner's and srl eval's resume.
     caplog.clear()
     with caplog.at_level("INFO"):
         assert main(argv) == 0
@@ -109,6 +117,15 @@ def test_quick_demo_runs_on_the_product_and_resumes(tmp_path, caplog):
     assert messages.count("already holds a finished run") == 3
     assert samples.read_text() == before
     assert json.loads((out / "results.json").read_text())["srl"] == results["srl"]
+
+    # A moved demo folder resumes: its trainings are finished runs, its evaluations (made for
+    # the old model paths) are evaluated again for the new ones, with the same numbers.
+    moved = tmp_path / "moved"
+    out.rename(moved)
+    assert main(["demo", "--quick", "--out", str(moved), "--workers", "2"]) == 0
+    again = json.loads((moved / "results.json").read_text())
+    for method in ("base", "rlvr", "srl", "srl_rlvr"):
+        assert again[method]["accuracy"] == results[method]["accuracy"], method
 
 
 @pytest.mark.slow

@@ -64,6 +64,7 @@ METHODS: dict[str, MethodSpec] = {
             "solve",
             flags={
                 "answer_field": "solution",
+                "dynamic_sampling_rule": "std",
                 "reward_funcs": "srlkit.demo.rewards.whole_solution_reward",
             },
         ),

@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import shlex
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,35 +165,52 @@ def train(algorithm: str, argv: list[str]) -> dict[str, Any]:
     }
 
 
+def _options_argv(options: dict[str, Any]) -> list[str]:
+    argv: list[str] = []
+    for key, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        argv += [f"--{key}", *(str(v).lower() if isinstance(v, bool) else str(v) for v in values)]
+    return argv
+
+
+def _forget_other_model(folder: Path, model_dir: str) -> None:
+    """An evaluation folder of the demo made for another model path (a moved or copied demo
+    folder, another installation's shipped student) is the demo's own: it is evaluated again
+    instead of refused, as ``srl eval`` refuses a folder made with other settings."""
+    saved = folder / "config.json"
+    if saved.is_file() and json.loads(saved.read_text("utf-8")).get("model") != model_dir:
+        logger.info("%s was evaluated for another model path: evaluating again", folder)
+        shutil.rmtree(folder)
+
+
 def evaluate(
     model_dir: str, data: DemoData, out_dir: Path, settings: EvalSettings, seed: int
 ) -> dict[str, Any]:
-    """``srl eval`` (whole solutions) and ``srl eval-steps`` (next steps) of one model."""
+    """``srl eval`` (whole solutions) and ``srl eval-steps`` (next steps) of one model; the
+    result names both commands, so a user can rerun them."""
     from srlkit.evaluation.runner import EvalConfig, run_evaluation
     from srlkit.evaluation.steps import StepEvalConfig, run_step_evaluation
 
     common = {"batch_size": settings.batch_size, "seed": seed, "device": "cpu", "dtype": "float32"}
-    solve = run_evaluation(
-        EvalConfig(
-            model=model_dir,
-            out_dir=str(out_dir / "solve"),
-            benchmarks=[f"{SAMPLES_BENCHMARK}={data.path('test_problems')}"],
-            k=settings.samples,
-            greedy=True,
-            max_new_tokens=SOLVE_TOKENS,
-            **common,
-        )
-    )
-    steps = run_step_evaluation(
-        StepEvalConfig(
-            model=model_dir,
-            data=str(data.path("test_instances")),
-            out_dir=str(out_dir / "steps"),
-            max_new_tokens=STEP_TOKENS,
-            temperature=0.0,
-            **common,
-        )
-    )
+    solve_options = {
+        "out_dir": str(out_dir / "solve"),
+        "benchmarks": [f"{SAMPLES_BENCHMARK}={data.path('test_problems')}"],
+        "k": settings.samples,
+        "greedy": True,
+        "max_new_tokens": SOLVE_TOKENS,
+        **common,
+    }
+    step_options = {
+        "data": str(data.path("test_instances")),
+        "out_dir": str(out_dir / "steps"),
+        "max_new_tokens": STEP_TOKENS,
+        "temperature": 0.0,
+        **common,
+    }
+    for folder in (out_dir / "solve", out_dir / "steps"):
+        _forget_other_model(folder, model_dir)
+    solve = run_evaluation(EvalConfig(model=model_dir, **solve_options))
+    steps = run_step_evaluation(StepEvalConfig(model=model_dir, **step_options))
     samples = [
         rec for _, rec in iter_jsonl(out_dir / "solve" / "samples" / f"{SAMPLES_BENCHMARK}.jsonl")
     ]
@@ -201,6 +219,13 @@ def evaluate(
     benchmark = solve["benchmarks"][SAMPLES_BENCHMARK]
     return {
         "model": model_dir,
+        "eval_commands": [
+            shlex.join(["srl", "eval", model_dir, *_options_argv(solve_options)]),
+            shlex.join(
+                ["srl", "eval-steps", model_dir, step_options["data"]]
+                + _options_argv({k: v for k, v in step_options.items() if k != "data"})
+            ),
+        ],
         **solution_metrics(problems, samples, benchmark, settings.samples),
         **step_metrics(steps, step_records),
     }
