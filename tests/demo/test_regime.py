@@ -78,3 +78,14 @@ def test_bad_seed_lists_are_one_line_errors(bad):
 
     with pytest.raises(SystemExit, match="--seeds expects"):
         parse_seeds(DemoArguments(seeds=bad))
+
+
+@pytest.mark.parametrize(("load", "expected"), [(0.1, 2), (0.9, 1), (1.6, 1), (5.0, 1)])
+def test_warm_start_threads_follow_the_idle_cores(monkeypatch, load, expected):
+    """Two threads only where both cores are idle: beside one busy process a two-thread warm
+    start is slower than a one-thread one (docs/benchmarks.md)."""
+    from srlkit.cli import demo
+
+    monkeypatch.setattr(demo.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(demo.os, "getloadavg", lambda: (load, load, load))
+    assert demo.idle_cores() == expected

@@ -75,9 +75,12 @@ class DemoArguments:
             "(about 6 minutes; cached)"
         },
     )
-    threads: int = dataclasses.field(
-        default=2,
-        metadata={"help": "torch CPU threads of a student's warm start (--rebuild_student)"},
+    threads: int | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "torch CPU threads of a student's warm start (--rebuild_student); default: "
+            "the cores the load average leaves idle, at least 1"
+        },
     )
     workers: int = dataclasses.field(
         default=2,
@@ -90,6 +93,21 @@ class DemoArguments:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     add_commands(subparsers, COMMANDS)
+
+
+def idle_cores() -> int:
+    """Cores the last minute's load average leaves idle (at least 1).
+
+    Why not always every core: on two cores a two-thread warm start ran 1.7x faster than one
+    thread on an idle machine but 1.9x slower beside one busy process (OpenMP's threads wait
+    for each other at every step; benchmarks/bench_warmstart_threads.py, docs/benchmarks.md).
+    """
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return cores
+    return max(1, min(cores, cores - round(load)))
 
 
 def parse_seeds(args: DemoArguments) -> tuple[int, ...]:
@@ -140,7 +158,7 @@ def handle(args: DemoArguments) -> int:
     # transformers warns that TRL still uses its old gradient-checkpointing names; nothing a demo
     # user can act on, and it buries the progress bars.
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"transformers\.")
-    torch.set_num_threads(max(1, args.threads))
+    torch.set_num_threads(args.threads if args.threads else idle_cores())
     config = build_config(args)
     results = run_demo(
         args.out,
