@@ -144,3 +144,15 @@ def test_bad_difficulty_is_a_clear_error():
         generate_problems("extreme", 1)
     with pytest.raises(ValueError, match="distinct problems"):
         generate_problems(Difficulty(min_ops=1, max_ops=1), 400)
+
+
+def test_terse_expert_steps_state_results_without_the_working():
+    """The terse style (the issue-22 SFT experiment): the same chain and answer, each step
+    only its result, so the student cannot copy the working it would need."""
+    problem = ChainProblem("p", start=7, operations=(Operation("double"), Operation("subtract", 4)))
+    assert problem.solution_text("terse") == (
+        "1. **Double** 14\n2. **Subtract 4** 10\n3. **Give the answer** \\boxed{(14, 10)}"
+    )
+    assert problem.trajectory("terse").final_answer == problem.answer
+    with pytest.raises(ValueError, match="unknown expert style 'short'"):
+        problem.steps("short")

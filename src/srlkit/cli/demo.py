@@ -48,6 +48,14 @@ class DemoArguments:
             "r3, sft_rlvr and the ablations srl_no_ds, srl_whole) or a comma list"
         },
     )
+    expert_style: str = dataclasses.field(
+        default="worked",
+        metadata={
+            "help": "how the expert's training steps are written: worked (with the equation) or "
+            "terse (the result only: correct, not imitable token by token)",
+            "choices": ["worked", "terse"],
+        },
+    )
     quick: bool = dataclasses.field(
         default=False,
         metadata={"help": "a few-minute version (16 problems, 2 steps per method), as CI runs it"},
@@ -137,7 +145,11 @@ def build_config(args: DemoArguments):
     except ValueError as err:
         raise SystemExit(f"srl demo: --methods: {err}") from None
     config = quick_config(seeds) if args.quick else DemoConfig(seeds=seeds)
-    changes: dict = {"methods": methods, "eval": EvalSettings(samples=args.samples)}
+    changes: dict = {
+        "methods": methods,
+        "eval": EvalSettings(samples=args.samples),
+        "expert_style": args.expert_style,
+    }
     if args.steps is not None:
         changes["grpo"] = dataclasses.replace(config.grpo, steps=args.steps)
     if args.train_problems is not None:

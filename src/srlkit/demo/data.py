@@ -60,38 +60,46 @@ def draw_problems(
     return trains, tests
 
 
-def sft_record(problem: ChainProblem) -> dict:
+def sft_record(problem: ChainProblem, style: str = "worked") -> dict:
     """The solve prompt and the expert's whole solution, as the student writes it."""
     return {
         "id": problem.id,
         "prompt": prompts.solve_messages(problem.question),
-        "completion": [{"role": "assistant", "content": prompts.solve_completion(problem.steps())}],
+        "completion": [
+            {"role": "assistant", "content": prompts.solve_completion(problem.steps(style))}
+        ],
     }
 
 
-def solve_record(problem: ChainProblem) -> dict:
+def solve_record(problem: ChainProblem, style: str = "worked") -> dict:
     """The solve prompt with the gold answer and the expert solution (``srl train rlvr``)."""
     return {
         "id": problem.id,
         "prompt": prompts.solve_messages(problem.question),
         "answer": problem.answer,
-        "solution": problem.solution_text(),
+        "solution": problem.solution_text(style),
     }
 
 
 def write_demo_data(
-    folder: Path, difficulty: Difficulty, train: int, test: int, seed: int
+    folder: Path,
+    difficulty: Difficulty,
+    train: int,
+    test: int,
+    seed: int,
+    style: str = "worked",
 ) -> DemoData:
-    """Draw one seed's problems and write every data file (each atomically)."""
+    """Draw one seed's problems and write every data file (each atomically); ``style`` is how
+    the expert's steps are written (:data:`srlkit.demo.tasks.EXPERT_STYLES`)."""
     trains, tests = draw_problems(difficulty, train, test, seed)
-    train_instances = prompts.step_instances([p.trajectory() for p in trains])
-    test_instances = prompts.step_instances([p.trajectory() for p in tests])
+    train_instances = prompts.step_instances([p.trajectory(style) for p in trains])
+    test_instances = prompts.step_instances([p.trajectory(style) for p in tests])
     records = {
-        "trajectories": [p.trajectory().to_dict() for p in trains],
+        "trajectories": [p.trajectory(style).to_dict() for p in trains],
         "instances": [i.to_dict() for i in train_instances],
-        "solve": [solve_record(p) for p in trains],
-        "sft": [sft_record(p) for p in trains],
-        "test_problems": [p.to_record() for p in tests],
+        "solve": [solve_record(p, style) for p in trains],
+        "sft": [sft_record(p, style) for p in trains],
+        "test_problems": [p.to_record(style) for p in tests],
         "test_instances": [i.to_dict() for i in test_instances],
     }
     for kind, rows in records.items():

@@ -74,6 +74,7 @@ class DemoConfig:
     eval: EvalSettings = field(default_factory=EvalSettings)
     regime_threshold: float = REGIME_THRESHOLD
     calibration_problems: int = CALIBRATION_PROBLEMS
+    expert_style: str = "worked"
 
     def seed_key(self) -> str:
         """What a seed's results depend on (not the list of seeds or methods: adding either
@@ -289,7 +290,12 @@ def run_demo(
     for seed in config.seeds:
         folder = _prepare_seed(out, seed, config)
         data = write_demo_data(
-            folder / "data", difficulty, config.train_problems, config.test_problems, seed
+            folder / "data",
+            difficulty,
+            config.train_problems,
+            config.test_problems,
+            seed,
+            config.expert_style,
         )
         counts[seed] = data.counts
         for kind, method, needs in _stage_plan(methods):

@@ -50,6 +50,8 @@ SOURCE_FORMAT = "srlkit-demo-chain-v3"
 MAX_VALUE = 20
 MAX_OPERAND = 5
 DOUBLE = "double"
+EXPERT_STYLES = ("worked", "terse")
+"""How expert steps are written: with their equation, or stating only the result."""
 TEST_SEED = 999
 """Seed of the held-out hard problems (the ``chain-hard`` benchmark); training sets exclude them."""
 BENCHMARK_SIZE = 256
@@ -167,25 +169,35 @@ class ChainProblem:
     def num_doubles(self) -> int:
         return sum(op.name == DOUBLE for op in self.operations)
 
-    def steps(self) -> list[Step]:
-        """The expert solution: one step per operation, then the boxed answer."""
+    def steps(self, style: str = "worked") -> list[Step]:
+        """The expert solution: one step per operation, then the boxed answer.
+
+        ``style`` ``worked`` writes each step's equation (``7 * 2 = 14``); ``terse`` only its
+        result (``14``), as a strong teacher that skips the working writes: correct, but not
+        imitable token by token by a student that needs the working (:data:`EXPERT_STYLES`).
+        """
+        if style not in EXPERT_STYLES:
+            raise ValueError(f"unknown expert style {style!r}; expected one of {EXPERT_STYLES}")
         values = self.values()
         steps = [
-            Step(title=op.title, body=op.equation(values[i]))
+            Step(
+                title=op.title,
+                body=op.equation(values[i]) if style == "worked" else str(values[i + 1]),
+            )
             for i, op in enumerate(self.operations)
         ]
         steps.append(Step(title=ANSWER_TITLE, body=f"\\boxed{{{self.answer}}}"))
         return steps
 
-    def solution_text(self) -> str:
+    def solution_text(self, style: str = "worked") -> str:
         """The expert solution as numbered ``N. **Title** action`` lines."""
-        return "\n".join(step.math_text(i) for i, step in enumerate(self.steps(), start=1))
+        return "\n".join(step.math_text(i) for i, step in enumerate(self.steps(style), start=1))
 
-    def trajectory(self) -> Trajectory:
+    def trajectory(self, style: str = "worked") -> Trajectory:
         return Trajectory(
             id=self.id,
             task=self.question,
-            steps=self.steps(),
+            steps=self.steps(style),
             kind=KIND_MATH,
             final_answer=self.answer,
             source_format=SOURCE_FORMAT,
@@ -193,15 +205,16 @@ class ChainProblem:
                 "difficulty": self.difficulty,
                 "num_operations": len(self.operations),
                 "num_doubles": self.num_doubles,
+                "expert_style": style,
             },
         )
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self, style: str = "worked") -> dict[str, Any]:
         """The JSONL form the data pipeline reads: ``problem``, ``solution``, ``answer``."""
         return {
             "id": self.id,
             "problem": self.question,
-            "solution": self.solution_text(),
+            "solution": self.solution_text(style),
             "answer": self.answer,
             "difficulty": self.difficulty,
         }
