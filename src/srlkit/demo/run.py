@@ -42,7 +42,6 @@ from srlkit.demo.stages import (
     EvalSettings,
     GRPOSettings,
     SFTSettings,
-    command_line,
     evaluate,
     train,
     train_argv,
@@ -397,11 +396,3 @@ def _student_summary(path: str) -> dict[str, Any]:
         "key": meta["key"],
         "built_on": meta.get("built_on"),
     }
-
-
-def stage_command(results: dict[str, Any], seed: int, method: str) -> list[str]:
-    """The ``srl train`` commands that made a method's model for a seed (to rerun them)."""
-    return list(results["seeds"][str(seed)][method]["commands"])
-
-
-__all__ = ["DemoConfig", "command_line", "quick_config", "run_demo", "stage_command"]

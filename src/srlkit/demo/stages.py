@@ -326,7 +326,3 @@ def step_metrics(summary: dict[str, Any], records: list[dict[str, Any]]) -> dict
         "exact_step_by_kind": {k: sum(v) / len(v) for k, v in sorted(by_kind.items())},
         "step_instances": summary["n_instances"],
     }
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8"))
