@@ -36,7 +36,7 @@ from srlkit.teacher.config import RewriteConfig, TeacherRunConfig
 from srlkit.teacher.golds import Gold, check_gold
 from srlkit.teacher.problems import Problem, read_problems
 from srlkit.teacher.prompts import PromptTemplate, load_prompt
-from srlkit.teacher.report import assemble
+from srlkit.teacher.outcomes import assemble
 from srlkit.teacher.teachers import (
     LocalTeacher,
     OpenAITeacher,

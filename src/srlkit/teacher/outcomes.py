@@ -1,4 +1,4 @@
-"""Turn cached, measured responses into kept trajectories and counted drops.
+"""Every request's outcome: a kept trajectory or a counted drop, decided from the cache.
 
 Every request ends in exactly one bucket: kept, or dropped with one reason (the first filter
 it fails, in the order of :func:`srlkit.teacher.verify.decide`, then ``duplicate``), or
