@@ -7,9 +7,11 @@ The API key is never a field: only the *name* of the environment variable that h
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from srlkit.redact import redact_url
 from srlkit.teacher.teachers import RetryPolicy, Sampling, is_endpoint
 from srlkit.teacher.verify import FilterOptions
 
@@ -137,6 +139,16 @@ class TeacherRunConfig:
                 raise ValueError(f"--{name} must be at least 1")
         if self.max_retries < 0:
             raise ValueError("--max_retries must be >= 0")
+        # Checked here, not by the server: a request it rejects is retried as malformed.
+        _check_number("timeout_s", self.timeout_s, low=0.0, low_open=True)
+        _check_number("temperature", self.temperature, low=0.0)
+        _check_number("top_p", self.top_p, low=0.0, high=1.0, low_open=True)
+        _check_number("retry_backoff_s", self.retry_backoff_s, low=0.0)
+        for name in ("max_steps", "max_chars", "max_step_chars"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name} must be at least 1")
+        if self.max_steps < self.min_steps:
+            raise ValueError(f"--max_steps {self.max_steps} is below --min_steps {self.min_steps}")
 
     def sampling(self) -> Sampling:
         return Sampling(self.temperature, self.top_p, self.max_tokens, self.seed)
@@ -154,8 +166,23 @@ class TeacherRunConfig:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The resolved config, as saved in stats.json (holds no secret: only the key's variable name)."""
-        return asdict(self)
+        """The resolved config, as saved in stats.json: no secret (only the key's variable name,
+        and the endpoint URL without user information or key parameters)."""
+        out = asdict(self)
+        out["teacher"] = redact_url(self.teacher)
+        return out
+
+
+def _check_number(
+    name: str, value: float, low: float, high: float | None = None, low_open: bool = False
+) -> None:
+    """ValueError naming ``--name`` unless ``value`` is a finite number in range."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low) and (high is None or value <= high)
+    if not ok:
+        bound = f"{'above' if low_open else 'at least'} {low:g}"
+        bound += f" and at most {high:g}" if high is not None else ""
+        raise ValueError(f"--{name} must be a finite number {bound}, not {value!r}")
 
 
 @dataclass

@@ -33,12 +33,15 @@ Fault = Callable[[dict[str, Any], int], "Action | None"]
 
 @dataclass(frozen=True)
 class Action:
-    """How to answer one request: ``kind`` is ok, status, slow, malformed, truncated, empty or drop."""
+    """How to answer one request: ``kind`` is ok, status, slow, malformed, truncated, empty, drop,
+    raw (``body`` sent as the reply, byte for byte) or trickle (a good reply, one byte every
+    ``delay_s`` seconds: a read timeout never fires). ``body`` of a status reply is its JSON."""
 
     kind: str = "ok"
     status: int = 200
     delay_s: float = 0.0
     retry_after: float | None = None
+    body: bytes | None = None
 
 
 def request_id(body: dict[str, Any]) -> str:
@@ -108,7 +111,10 @@ class FakeChatServer:
             self.seen[rid] = nth + 1
             self.arrivals.append(body)
         action = (self.fault(body, nth) if self.fault else None) or Action()
-        time.sleep(self.latency_s + action.delay_s)
+        time.sleep(self.latency_s + (0.0 if action.kind == "trickle" else action.delay_s))
+        if action.kind == "raw":
+            self._send_raw(handler, 200, action.body or b"")
+            return
         if action.kind == "drop":
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)
@@ -117,9 +123,11 @@ class FakeChatServer:
             headers = (
                 {"retry-after": str(action.retry_after)} if action.retry_after is not None else {}
             )
-            self._send(
-                handler, action.status, {"error": {"message": "injected", "type": "test"}}, headers
-            )
+            error = {"error": {"message": "injected", "type": "test"}}
+            if action.body is not None:
+                self._send_raw(handler, action.status, action.body, headers)
+            else:
+                self._send(handler, action.status, error, headers)
             return
         if action.kind == "malformed":
             self._send_raw(handler, 200, b'{"id": "x", "choices": [ {"message": ')
@@ -150,7 +158,24 @@ class FakeChatServer:
         }
         with self.lock:
             self.served[rid] = self.served.get(rid, 0) + 1
+        if action.kind == "trickle":
+            self._trickle(handler, json.dumps(reply).encode(), action.delay_s)
+            return
         self._send(handler, 200, reply)
+
+    @staticmethod
+    def _trickle(handler: BaseHTTPRequestHandler, data: bytes, every_s: float) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(data)))
+        handler.end_headers()
+        try:
+            for i in range(len(data)):
+                handler.wfile.write(data[i : i + 1])
+                handler.wfile.flush()
+                time.sleep(every_s)
+        except OSError:  # the client gave up: what a trickle is for
+            handler.close_connection = True
 
     @staticmethod
     def _send(

@@ -14,11 +14,14 @@ of: endpoint and model, never the API key.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from srlkit.redact import redact_text, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ def teacher_identity(spec: str, model: str = "", backend: str = "hf") -> dict[st
     Known without building the teacher, so a fully cached rerun loads no model.
     """
     if is_endpoint(spec):
-        return {"teacher": "openai", "base_url": spec.rstrip("/"), "model": model}
+        return {"teacher": "openai", "base_url": redact_url(spec.rstrip("/")), "model": model}
     return {"teacher": f"local-{backend}", "model": spec}
 
 
@@ -151,11 +154,20 @@ class OpenAITeacher:
         self._openai = openai
         # Local servers (vLLM, SGLang) accept any key; hosted APIs need the variable set.
         key = os.environ.get(api_key_env) or "EMPTY"
-        # The client's connection pool (1,000 connections by default) exceeds any concurrency
-        # we run at; it is thread-safe, so one client serves every worker thread.
+        self._secrets = (key,) if key != "EMPTY" else ()  # redacted from what we print
+        # A pool of 1,000 connections (the openai default) exceeds any concurrency we run at;
+        # the client is thread-safe, so one serves every worker thread. Its transport stops a
+        # response body at the request's deadline (srlkit.teacher.deadline).
+        from srlkit.teacher.deadline import http_client
+
         self.client = openai.OpenAI(
-            base_url=base_url, api_key=key, timeout=timeout_s, max_retries=0
+            base_url=base_url,
+            api_key=key,
+            timeout=timeout_s,
+            max_retries=0,
+            http_client=http_client(openai, timeout_s),
         )
+        self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self.identity = teacher_identity(base_url, model)
         self.model = model
@@ -164,17 +176,21 @@ class OpenAITeacher:
         return [self._one(r, sampling) for r in requests]
 
     def _one(self, request: Request, sampling: Sampling) -> Reply:
+        from srlkit.teacher.deadline import DeadlineExceeded, call_with_deadline
+
         oa = self._openai
         retries: dict[str, int] = {}
         for attempt in range(self.retry.max_retries + 1):
             reason, wait_hint = None, None
             try:
-                reply = self._ask(request, sampling)
+                reply = call_with_deadline(lambda: self._ask(request, sampling), self.timeout_s)
             except (oa.AuthenticationError, oa.PermissionDeniedError, oa.NotFoundError) as exc:
-                raise TeacherError(f"the teacher endpoint refused us: {_short(exc)}") from None
+                raise TeacherError(
+                    f"the teacher endpoint refused us: {_short(exc, self._secrets)}"
+                ) from None
             except oa.RateLimitError as exc:
                 reason, wait_hint = "rate_limited", _retry_after(exc)
-            except oa.APITimeoutError:
+            except (oa.APITimeoutError, DeadlineExceeded):
                 reason = "timeout"
             except oa.APIConnectionError:
                 reason = "connection"
@@ -226,15 +242,35 @@ class OpenAITeacher:
         return Reply(
             text=choices[0].message.content,
             finish_reason=FINISH_LENGTH if finish == "length" else FINISH_STOP,
-            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            prompt_tokens=token_count(getattr(usage, "prompt_tokens", 0)),
+            completion_tokens=token_count(getattr(usage, "completion_tokens", 0)),
         )
 
 
-def _short(exc: Exception) -> str:
-    """An exception's first line, without anything that could echo a credential."""
+MAX_TOKEN_COUNT = 2**53
+"""Token counts a server reports above this (or negative, NaN, infinite, not numbers) are
+read as 0: they are a broken server's, and would not survive JSON (orjson's integers stop at
+2^64, floats at 2^53 exactly)."""
+
+
+def token_count(value: Any) -> int:
+    """A server's token count as a plain int; anything unusable is 0 (never an error).
+
+    >>> token_count(12), token_count(float("inf")), token_count(1e30), token_count("7")
+    (12, 0, 0, 0)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return int(value) if 0 <= value <= MAX_TOKEN_COUNT else 0
+
+
+def _short(exc: Exception, secrets: tuple[str, ...] = ()) -> str:
+    """An exception's first line, with every credential it could echo redacted."""
     status = getattr(exc, "status_code", None)
-    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    text = redact_text(text, secrets)[:200]
     return f"{status} {text}" if status else text
 
 
