@@ -22,6 +22,17 @@ from srlkit.teacher.teachers import Request, teacher_identity
 from srlkit.teacher.verify import MEASURE_VERSION, decide, dedup_key, measure
 
 EXAMPLES_PER_REASON = 5
+UNREADABLE = "unreadable_reply"
+
+
+def needs_asking(entry: dict[str, Any] | None, max_chars: int) -> bool:
+    """Whether a request must be asked: nothing cached, or a reply stored without its text
+    (it was over the ``max_chars`` of its run) that this run's ``max_chars`` would admit."""
+    if entry is None:
+        return True
+    if "dropped" in entry or "text" in entry:
+        return False
+    return entry["measures"]["chars"] <= max_chars
 
 
 @dataclass
@@ -67,16 +78,25 @@ def assemble(
         reason, traj = None, None
         if entry is None:
             reason = "request_failed"
+        elif "dropped" in entry:
+            reason = entry["dropped"]
         else:
             m = entry["measures"]
-            if m.get("version") != MEASURE_VERSION:  # measured by an older srlkit
-                m = measure(entry["text"], gold.answer, problem.solution if rewrite else None)
+            if m.get("version") != MEASURE_VERSION and "text" in entry:  # an older srlkit's
+                m = measure(
+                    entry["text"],
+                    gold.answer,
+                    problem.solution if rewrite else None,
+                    config.max_chars,
+                )
             prompt_tokens += entry["usage"][0]
             completion_tokens += entry["usage"][1]
             if m.get("faithfulness") is not None:
                 faithful.append(m["faithfulness"])
             check = options if gold.checkable else _no_answer_check(options)
             reason = decide(entry["finish_reason"], m, check)
+            if reason is None and "parsed" not in m:  # stored over-long, and re-asking failed
+                reason = "request_failed"
             if reason is None:
                 traj = _trajectory(req, problem, gold, entry, m, teacher, prompt, config.task)
                 key = dedup_key(traj.task, traj.steps)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from srlkit.data.hub import expand_sources, iter_source_records
@@ -61,18 +62,21 @@ def read_problems(
     need_solution: bool = False,
     skip_invalid: bool = False,
     limit: int | None = None,
+    exclude: str | Path | None = None,
 ) -> tuple[list[Problem], Counter]:
     """All problems of ``inputs`` (files, folders or hub ids), and the records skipped by reason.
 
     A record without a problem (or, for rewrite, without a solution) is a :class:`DataError`
-    naming the file and line, unless ``skip_invalid`` (then it is counted).
+    naming the file and line, unless ``skip_invalid`` (then it is counted). Files under
+    ``exclude`` (the run's output folder, when it lies inside an input folder) are not read:
+    a rerun must not take its own outputs for new problems.
     """
     problems: list[Problem] = []
     skipped: Counter = Counter()
     seen: Counter = Counter()
     problem_names = (problem_field,) if problem_field else PROBLEM_FIELDS
     solution_names = (solution_field,) if solution_field else SOLUTION_FIELDS
-    for source in expand_sources(inputs):
+    for source in _without(expand_sources(inputs), exclude):
         errors: list[DataError] = []
         for raw in iter_source_records(source, skip_invalid=skip_invalid, errors=errors):
             if limit is not None and len(problems) >= limit:
@@ -91,6 +95,19 @@ def read_problems(
     if not skipped["invalid record"]:
         del skipped["invalid record"]
     return problems, skipped
+
+
+def _without(sources: list[Any], folder: str | Path | None) -> list[Any]:
+    """``sources`` less the local files under ``folder`` (logged when any is left out)."""
+    if folder is None:
+        return sources
+    root = Path(folder).resolve()
+    kept = [s for s in sources if not (isinstance(s, Path) and s.resolve().is_relative_to(root))]
+    if len(kept) < len(sources):
+        logger.info(
+            "not reading %d file(s) of the output folder %s", len(sources) - len(kept), root
+        )
+    return kept
 
 
 def _problem(

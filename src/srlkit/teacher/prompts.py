@@ -12,6 +12,7 @@ literally (not with ``str.format``), because LaTeX is full of braces.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -20,6 +21,7 @@ from pathlib import Path
 from srlkit.io import DataError, read_text_file
 
 TASKS = ("generate", "rewrite")
+_PLACEHOLDER_RE = re.compile(r"\{problem\}|\{solution\}")
 PLACEHOLDERS = {"generate": ("{problem}",), "rewrite": ("{problem}", "{solution}")}
 
 
@@ -37,9 +39,16 @@ class PromptTemplate:
         return f"{self.task}-{digest}"
 
     def render(self, problem: str, solution: str = "") -> str:
-        """The user message for one problem (and, for rewrite, its original solution)."""
-        out = self.text.replace("{solution}", solution.strip())
-        return out.replace("{problem}", problem.strip())
+        """The user message for one problem (and, for rewrite, its original solution).
+
+        One pass over the template: a solution that happens to contain ``{problem}`` (or a
+        problem containing ``{solution}``) is inserted as written, never substituted again.
+
+        >>> PromptTemplate("rewrite", "P: {problem} S: {solution}", "t").render("x", "{problem}")
+        'P: x S: {problem}'
+        """
+        values = {"{problem}": problem.strip(), "{solution}": solution.strip()}
+        return _PLACEHOLDER_RE.sub(lambda m: values[m.group()], self.text)
 
 
 def load_prompt(task: str, path: str | Path | None = None) -> PromptTemplate:

@@ -34,9 +34,9 @@ from srlkit.teacher.cache import ResponseCache, identity_text, request_key
 from srlkit.teacher.client import AskStats, ask_all
 from srlkit.teacher.config import RewriteConfig, TeacherRunConfig
 from srlkit.teacher.golds import Gold, check_gold
+from srlkit.teacher.outcomes import UNREADABLE, assemble, needs_asking
 from srlkit.teacher.problems import Problem, read_problems
 from srlkit.teacher.prompts import PromptTemplate, load_prompt
-from srlkit.teacher.outcomes import assemble
 from srlkit.teacher.teachers import (
     LocalTeacher,
     OpenAITeacher,
@@ -141,9 +141,18 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _persist_reply(
-    cache: ResponseCache, problems: dict[str, Problem], golds: dict[str, Gold], rewrite: bool
+    cache: ResponseCache,
+    problems: dict[str, Problem],
+    golds: dict[str, Gold],
+    rewrite: bool,
+    max_chars: int,
 ) -> Callable[[Request, Reply], None]:
-    """The callback that measures a reply and appends it to the cache the moment it arrives."""
+    """The callback that measures a reply and appends it to the cache the moment it arrives.
+
+    A reply that cannot be measured or stored (text that is not valid Unicode, a value JSON
+    cannot hold) is stored as a drop (``unreadable_reply``): counted like any other drop, and
+    never asked again, so one broken reply can neither crash a run nor every rerun after it.
+    """
 
     def on_reply(request: Request, reply: Reply) -> None:
         if reply.error is not None:
@@ -152,19 +161,30 @@ def _persist_reply(
             )
             return
         problem, gold = problems[request.record_id], golds[request.record_id]
-        measures = measure(reply.text, gold.answer, problem.solution if rewrite else None)
-        cache.append(
-            {
-                "key": request.key,
-                "record": request.record_id,
-                "sample": request.sample,
-                "text": reply.text,
+        head = {"key": request.key, "record": request.record_id, "sample": request.sample}
+        try:
+            reply.text.encode("utf-8")  # a lone surrogate: not text anyone can store or train on
+            measures = measure(
+                reply.text, gold.answer, problem.solution if rewrite else None, max_chars
+            )
+            entry = {
+                **head,
                 "finish_reason": reply.finish_reason,
                 "usage": [reply.prompt_tokens, reply.completion_tokens],
                 "attempts": reply.attempts,
                 "measures": measures,
             }
-        )
+            if "parsed" in measures:  # a reply over max_chars keeps its measures only
+                entry["text"] = reply.text
+            cache.append(entry)
+        except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+            logger.warning(
+                "request %s/%d: unreadable reply (%s), counted as dropped",
+                request.record_id,
+                request.sample,
+                type(exc).__name__,
+            )
+            cache.append({**head, "dropped": UNREADABLE, "usage": [0, 0]})
 
     return on_reply
 
@@ -186,6 +206,7 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
         need_solution=rewrite,
         skip_invalid=config.skip_invalid,
         limit=config.limit,
+        exclude=config.out,
     )
     out = Path(config.out)
     with _gc_paused():
@@ -199,7 +220,7 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
                 else [p for p in problems if golds[p.id].checkable or config.keep_uncheckable]
             )
             requests = build_requests(config, prompt, asked)
-            pending = [r for r in requests if r.key not in cache]
+            pending = [r for r in requests if needs_asking(cache.get(r.key), config.max_chars)]
         by_id = {p.id: p for p in asked}
         logger.info(
             "%d requests: %d cached, %d to ask",
@@ -214,7 +235,7 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
                 teacher,
                 pending,
                 config.sampling(),
-                _persist_reply(cache, by_id, golds, rewrite),
+                _persist_reply(cache, by_id, golds, rewrite, config.max_chars),
                 config.concurrency,
                 progress=not config.no_progress,
             )

@@ -33,6 +33,8 @@ _LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?[ \t]*$", re.IGNORECASE
 _MATH_RE = re.compile(
     r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.DOTALL
 )
+_OPENER_RE = re.compile(r"\$\$|\\\[|\\\(|(?<![\\$])\$(?!\$)")
+_CLOSERS = {"$$": "$$", "\\[": "\\]", "\\(": "\\)"}
 _NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 _NOISE_RE = re.compile(r"\\left|\\right|\\[,;:! ]|\\displaystyle|\\limits|\s+")
 _BOXED_RE = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
@@ -51,10 +53,50 @@ def _norm_math(text: str) -> str:
     return text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
 
 
+def _formula_spans(text: str) -> list[tuple[int, int, int, int]]:
+    """``(start, end, content_start, content_end)`` of every formula, left to right.
+
+    The matches of ``_MATH_RE.finditer`` (kept as the definition, and checked equal in the
+    tests), found in linear time: the regex retries a lazy ``(.+?)`` to the end of the text
+    for every opener without a closer (``\\[`` written 70,000 times took 144 s). Here each
+    opener looks for its closer once; an opener without one means no later opener of that
+    kind has one either.
+    """
+    spans: list[tuple[int, int, int, int]] = []
+    dead: set[str] = set()
+    pos = 0
+    while True:
+        m = _OPENER_RE.search(text, pos)
+        if m is None:
+            return spans
+        opener, start = m.group(), m.start()
+        end = -1 if opener in dead else _closer(text, opener, start)
+        if end < 0:
+            dead.add(opener)
+            pos = start + 1
+            continue
+        width = 1 if opener == "$" else 2
+        spans.append((start, end + width, start + width, end))
+        pos = end + width
+
+
+def _closer(text: str, opener: str, start: int) -> int:
+    """Where the closer of the formula opened at ``start`` begins, or -1 when there is none."""
+    first = start + len(opener) + 1  # the content holds at least one character
+    if opener != "$":
+        return text.find(_CLOSERS[opener], first)
+    end = text.find("$", first)
+    while end != -1 and text[end - 1] == "\\":
+        end = text.find("$", end + 1)
+    return end
+
+
 def math_items(text: str) -> tuple[list[str], list[str]]:
     """The formulas of ``text`` and the numbers written outside them."""
-    formulas = [next(g for g in m.groups() if g is not None) for m in _MATH_RE.finditer(text)]
-    prose = _MATH_RE.sub(" ", text)
+    spans = _formula_spans(text)
+    formulas = [text[a:b] for _, _, a, b in spans]
+    cuts = [0, *(i for s, e, _, _ in spans for i in (s, e)), len(text)]
+    prose = " ".join(text[cuts[k] : cuts[k + 1]] for k in range(0, len(cuts), 2))
     return formulas, _NUMBER_RE.findall(prose)
 
 
@@ -82,24 +124,37 @@ def faithfulness(rewrite: str, original: str) -> tuple[float | None, int]:
     original_norm = _norm_math(original.replace("$", ""))
     original_numbers = set(_NUMBER_RE.findall(original))
     found = sum(1 for n in numbers if n in original_numbers)
+    verdicts: dict[str, bool] = {}  # each distinct formula is searched for once
     for formula in formulas:
-        nums = _NUMBER_RE.findall(formula)
-        informative = any(len(n) > 1 for n in nums)
-        if formula in original_norm or (informative and all(n in original_numbers for n in nums)):
-            found += 1
+        if formula not in verdicts:
+            nums = _NUMBER_RE.findall(formula)
+            informative = any(len(n) > 1 for n in nums)
+            verdicts[formula] = formula in original_norm or (
+                informative and all(n in original_numbers for n in nums)
+            )
+        found += verdicts[formula]
     return found / total, total
 
 
-def measure(text: str, gold: str | None, original: str | None = None) -> dict[str, Any]:
-    """Everything the filters need about one response, computed once (stored in the cache)."""
+def measure(
+    text: str, gold: str | None, original: str | None = None, max_chars: int | None = None
+) -> dict[str, Any]:
+    """Everything the filters need about one response, computed once (stored in the cache).
+
+    A response longer than ``max_chars`` is dropped as too long whatever else it holds: it is
+    counted in steps and characters only (no answer check, no faithfulness, no stored parse),
+    so a huge reply costs neither judge time nor cache space.
+    """
     steps = parse_steps(text)
     out: dict[str, Any] = {
         "version": MEASURE_VERSION,
         "steps": len(steps),
-        "parsed": [[s.title, s.body] for s in steps],  # stored: a cached rerun parses nothing
         "max_step_chars": max((len(s.body) + len(s.title) for s in steps), default=0),
         "chars": len(text),
     }
+    if max_chars is not None and len(text) > max_chars:
+        return out
+    out["parsed"] = [[s.title, s.body] for s in steps]  # stored: a cached rerun parses nothing
     if gold is not None:
         if last_boxed(text) is None:
             # Our prompts ask for \boxed{}; the scorer's last-number fallback would read a step
