@@ -159,3 +159,19 @@ def test_decide_order_and_thresholds():
     assert decide("stop", unfaithful, options) == "unfaithful"
     long_step = measure("1. **A** " + "x" * 100 + "\n2. **B** $\\boxed{2}$", "2")
     assert decide("stop", long_step, FilterOptions(max_step_chars=50)) == "too_long"
+
+
+def test_sampling_is_evaluations_settings_and_keeps_the_cache_key():
+    """The teacher samples with evaluation's SamplingSettings; the key part is unchanged, so
+    caches written with the former teacher-only ``Sampling`` class are still found."""
+    from srlkit.evaluation.backends import SamplingSettings
+    from srlkit.teacher.cache import identity_text, request_key
+    from srlkit.teacher.config import GenerateConfig
+    from srlkit.teacher.teachers import sampling_identity
+
+    sampling = GenerateConfig().sampling()
+    assert isinstance(sampling, SamplingSettings) and sampling.top_k == 0
+    part = sampling_identity(sampling)
+    assert part == {"temperature": 0.7, "top_p": 1.0, "max_tokens": 4096, "seed": 0}
+    identity = identity_text({"teacher": "openai", "prompt": "generate-x", "sampling": part})
+    assert request_key(identity, "r1", 0) == "e3ae3827af75f3eac48c25d121963b46"

@@ -16,7 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from srlkit.teacher.teachers import Reply, Request, Sampling, Teacher
+from srlkit.evaluation.backends import SamplingSettings
+from srlkit.teacher.teachers import Reply, Request, Teacher
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def _progress(total: int, enabled: bool) -> Any:
 def ask_all(
     teacher: Teacher,
     requests: list[Request],
-    sampling: Sampling,
+    sampling: SamplingSettings,
     on_reply: Callable[[Request, Reply], None],
     concurrency: int = 16,
     progress: bool = True,
@@ -97,7 +98,7 @@ def ask_all(
 def _replies(
     teacher: Teacher,
     requests: list[Request],
-    sampling: Sampling,
+    sampling: SamplingSettings,
     on_reply: Callable[[Request, Reply], None],
     concurrency: int,
 ) -> Iterator[tuple[Request, Reply]]:

@@ -11,8 +11,9 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from srlkit.evaluation.backends import SamplingSettings
 from srlkit.redact import redact_url
-from srlkit.teacher.teachers import RetryPolicy, Sampling, is_endpoint
+from srlkit.teacher.teachers import RetryPolicy, is_endpoint
 from srlkit.teacher.verify import FilterOptions
 
 
@@ -150,8 +151,13 @@ class TeacherRunConfig:
         if self.max_steps < self.min_steps:
             raise ValueError(f"--max_steps {self.max_steps} is below --min_steps {self.min_steps}")
 
-    def sampling(self) -> Sampling:
-        return Sampling(self.temperature, self.top_p, self.max_tokens, self.seed)
+    def sampling(self) -> SamplingSettings:
+        return SamplingSettings(
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_new_tokens=self.max_tokens,
+            seed=self.seed,
+        )
 
     def retry(self) -> RetryPolicy:
         return RetryPolicy(self.max_retries, self.retry_backoff_s)

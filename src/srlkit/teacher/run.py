@@ -44,6 +44,7 @@ from srlkit.teacher.teachers import (
     Request,
     Teacher,
     is_endpoint,
+    sampling_identity,
     teacher_identity,
 )
 from srlkit.teacher.verify import measure
@@ -111,7 +112,7 @@ def build_requests(
         {
             **teacher_identity(config.teacher, config.teacher_model, config.backend),
             "prompt": prompt.version,
-            "sampling": config.sampling().to_dict(),
+            "sampling": sampling_identity(config.sampling()),
         }
     )
     requests = []

@@ -18,9 +18,10 @@ import math
 import os
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from srlkit.evaluation.backends import SamplingSettings
 from srlkit.redact import redact_text, redact_url
 
 logger = logging.getLogger(__name__)
@@ -33,22 +34,20 @@ class TeacherError(RuntimeError):
     """A failure that no retry can fix (bad key, unknown model): the whole run stops."""
 
 
-@dataclass(frozen=True)
-class Sampling:
-    """How the teacher samples; part of every cache key."""
+def sampling_identity(sampling: SamplingSettings) -> dict[str, Any]:
+    """The sampling part of every cache key.
 
-    temperature: float = 0.7
-    top_p: float = 1.0
-    max_tokens: int = 4096
-    seed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_tokens": self.max_tokens,
-            "seed": self.seed,
-        }
+    The keys and values are those of the teacher's former ``Sampling`` class (merged into
+    evaluation's :class:`~srlkit.evaluation.backends.SamplingSettings`), so caches written
+    before the merge still match. ``top_k`` is not in it: an endpoint has no such parameter and
+    the teacher always samples with ``top_k=0``.
+    """
+    return {
+        "temperature": sampling.temperature,
+        "top_p": sampling.top_p,
+        "max_tokens": sampling.max_new_tokens,
+        "seed": sampling.seed,
+    }
 
 
 @dataclass
@@ -81,7 +80,7 @@ class Teacher(Protocol):
     batched: bool
     batch_size: int
 
-    def complete(self, requests: list[Request], sampling: Sampling) -> list[Reply]: ...
+    def complete(self, requests: list[Request], sampling: SamplingSettings) -> list[Reply]: ...
 
 
 def is_endpoint(spec: str) -> bool:
@@ -172,10 +171,10 @@ class OpenAITeacher:
         self.identity = teacher_identity(base_url, model)
         self.model = model
 
-    def complete(self, requests: list[Request], sampling: Sampling) -> list[Reply]:
+    def complete(self, requests: list[Request], sampling: SamplingSettings) -> list[Reply]:
         return [self._one(r, sampling) for r in requests]
 
-    def _one(self, request: Request, sampling: Sampling) -> Reply:
+    def _one(self, request: Request, sampling: SamplingSettings) -> Reply:
         from srlkit.teacher.deadline import DeadlineExceeded, call_with_deadline
 
         oa = self._openai
@@ -220,14 +219,14 @@ class OpenAITeacher:
             retries=retries,
         )
 
-    def _ask(self, request: Request, sampling: Sampling) -> Reply | None:
+    def _ask(self, request: Request, sampling: SamplingSettings) -> Reply | None:
         """One HTTP request; None when the reply has no usable message (counted as malformed)."""
         resp = self.client.chat.completions.create(
             model=self.model,
             messages=request.messages,
             temperature=sampling.temperature,
             top_p=sampling.top_p,
-            max_tokens=sampling.max_tokens,
+            max_tokens=sampling.max_new_tokens,
             seed=sampling.seed + request.sample,
         )
         choices = getattr(resp, "choices", None)
@@ -301,20 +300,13 @@ class LocalTeacher:
         self.batch_size = self.backend.chunk_size
         self.identity = teacher_identity(model, backend=backend)
 
-    def complete(self, requests: list[Request], sampling: Sampling) -> list[Reply]:
-        from srlkit.evaluation.backends import SamplingSettings
-
+    def complete(self, requests: list[Request], sampling: SamplingSettings) -> list[Reply]:
         tok = self.backend.tokenizer
         prompts = [
             tok.apply_chat_template(r.messages, tokenize=False, add_generation_prompt=True)
             for r in requests
         ]
-        settings = SamplingSettings(
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            max_new_tokens=sampling.max_tokens,
-            seed=sampling.seed + requests[0].sample,
-        )
+        settings = replace(sampling, seed=sampling.seed + requests[0].sample)
         gens = self.backend.generate(prompts, settings)
         return [
             Reply(
