@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from srlkit.report.runs import KIND_DEMO, KIND_EVAL, Run
+from srlkit.report.runs import KIND_DEMO, KIND_EVAL, Run, demo_results
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
 # (title, y-axis title, metrics.jsonl key, spread key or None)
-TRAIN_CURVES: tuple[tuple[str, str, str, str | None], ...] = (
+REWARD_CURVES: tuple[tuple[str, str, str, str | None], ...] = (
     ("Step reward (mean and spread of the rollouts)", "reward", "reward", "reward_std"),
+    ("Outcome reward (mean and spread of the rollouts)", "reward", "reward", "reward_std"),
+)
+TRAIN_CURVES: tuple[tuple[str, str, str, str | None], ...] = (
     (
         "Dynamic sampling: kept fraction of prompt groups",
         "kept / generated",
@@ -36,6 +39,31 @@ VALIDATION_SKIP = (
 )
 
 
+OUTCOME_REWARDS = ("outcome",)  # reward functions scored 0/1 on the final answer
+
+
+def plain(text: Any) -> str:
+    """``text`` as plotly shows it literally: plotly reads ``<a href>``, ``<b>``, ``<br>`` in
+    titles, names and labels as markup, and shows ``&lt;`` as ``<``.
+
+    >>> plain("<a href='x'>eval</a> & more")
+    "&lt;a href='x'&gt;eval&lt;/a&gt; &amp; more"
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def is_outcome_run(run: Run) -> bool:
+    """Whether a run's ``reward`` is an outcome reward (0/1) rather than the step similarity:
+    TRL logs each reward function as ``rewards/<name>/mean``, and only outcome ones appear."""
+    names = {
+        key.split("/")[1]
+        for h in run.history
+        for key in h
+        if key.startswith("rewards/") and "/" in key[8:]
+    }
+    return bool(names) and names <= set(OUTCOME_REWARDS)
+
+
 def _rgba(color: str, alpha: float) -> str:
     r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
@@ -44,13 +72,24 @@ def _rgba(color: str, alpha: float) -> str:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        return float(value) if math.isfinite(value) else None
+    except OverflowError:  # an integer beyond any float
+        return None
 
 
-def series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
-    """(steps, values) of one metric; lines that lack it or hold no number are skipped."""
+def series(
+    history: list[dict[str, Any]], key: str, offset: int = 0
+) -> tuple[list[int], list[float]]:
+    """(steps, values) of one metric; lines that lack it or hold no number are skipped.
+
+    Steps are those :mod:`srlkit.report.runs` checked to be whole numbers, plus ``offset``
+    (a pipeline stage's steps count on from the stages before it).
+    """
     points = [
-        (int(h.get("step", i + 1)), _number(h.get(key))) for i, h in enumerate(history) if key in h
+        (h.get("step", i + 1) + offset, _number(h.get(key)))
+        for i, h in enumerate(history)
+        if key in h
     ]
     points = [(s, v) for s, v in points if v is not None]
     return [p[0] for p in points], [p[1] for p in points]
@@ -58,15 +97,28 @@ def series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[flo
 
 def _layout(title: str, xtitle: str, ytitle: str) -> dict[str, Any]:
     return {
-        "title": {"text": title, "font": {"size": 14}},
-        "xaxis": {"title": {"text": xtitle}, "automargin": True},
+        "title": {"text": plain(title), "font": {"size": 14}},
+        "xaxis": {"title": {"text": plain(xtitle)}, "automargin": True},
         "autosize": True,
-        "yaxis": {"title": {"text": ytitle}, "automargin": True},
-        "height": 320,
-        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
-        "legend": {"orientation": "h", "y": -0.25},
+        "yaxis": {"title": {"text": plain(ytitle)}, "automargin": True},
+        "height": 340,
+        "margin": {"l": 70, "r": 20, "t": 70, "b": 60},
+        # Above the plot: below it, a legend covers the x-axis title.
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "hovermode": "x unified",
     }
+
+
+def step_ticks(last_step: int) -> dict[str, Any]:
+    """Whole-number ticks about 10 apart at most: plotly's own ticks on a short run fall on
+    halves, which ``tickformat: d`` printed as "2 3 3 4 4".
+
+    >>> step_ticks(4), step_ticks(120)["dtick"]
+    ({'tickmode': 'linear', 'tick0': 0, 'dtick': 1}, 20)
+    """
+    raw = max(1, last_step) / 8
+    dtick = next(d * 10**e for e in range(16) for d in (1, 2, 5) if d * 10**e >= raw)
+    return {"tickmode": "linear", "tick0": 0, "dtick": dtick}
 
 
 def _best_marker(runs: list[Run], layout: dict[str, Any]) -> None:
@@ -76,6 +128,7 @@ def _best_marker(runs: list[Run], layout: dict[str, Any]) -> None:
         step = (run.best or {}).get("step")
         if step is None:
             continue
+        step += run.step_offset
         color = PALETTE[k % len(PALETTE)]
         shapes.append(
             {
@@ -97,7 +150,7 @@ def _best_marker(runs: list[Run], layout: dict[str, Any]) -> None:
                 "yref": "paper",
                 "showarrow": False,
                 "xanchor": "right",
-                "text": f"best ({run.label}, step {step})",
+                "text": plain(f"best ({run.label}, step {step})"),
                 "font": {"color": color, "size": 10},
                 "yanchor": "bottom",
             }
@@ -111,13 +164,16 @@ def curve_figure(
 ) -> dict[str, Any] | None:
     """One metric over training steps for every run that logged it (None when none did)."""
     traces = []
+    last = 0
     for k, run in enumerate(runs):
-        steps, values = series(run.history, key)
+        steps, values = series(run.history, key, run.step_offset)
         if not steps:
             continue
+        last = max(last, *steps)
         color = PALETTE[k % len(PALETTE)]
+        name = plain(curve_name(run, len(runs)))
         if spread is not None:
-            s_steps, s_values = series(run.history, spread)
+            s_steps, s_values = series(run.history, spread, run.step_offset)
             by_step = dict(zip(s_steps, s_values))
             band = [(s, v, by_step[s]) for s, v in zip(steps, values) if s in by_step]
             if band:
@@ -132,7 +188,7 @@ def curve_figure(
                         "fill": "toself",
                         "fillcolor": _rgba(color, 0.15),
                         "line": {"width": 0},
-                        "name": f"{run.label}: mean ± std",
+                        "name": f"{name}: mean ± std",
                         "hoverinfo": "skip",
                     }
                 )
@@ -142,17 +198,28 @@ def curve_figure(
                 "mode": "lines+markers",
                 "x": steps,
                 "y": values,
-                "name": run.label,
+                "name": name,
                 "line": {"color": color},
                 "marker": {"size": 4},
             }
         )
     if not traces:
         return None
-    layout = _layout(title, "training step", ytitle)
-    layout["xaxis"]["tickformat"] = "d"  # steps are whole numbers
+    xtitle = "training step" + (
+        " (pipeline stages one after another)" if any(r.step_offset for r in runs) else ""
+    )
+    layout = _layout(title, xtitle, ytitle)
+    layout["xaxis"].update(step_ticks(last))
     _best_marker(runs, layout)
     return {"data": traces, "layout": layout}
+
+
+def curve_name(run: Run, n_runs: int) -> str:
+    """A curve's legend entry: the run's label, or the method when the label is only the
+    folder of a demo ("demo"), and both when several runs share the page."""
+    if run.method is None:
+        return run.label
+    return run.method if n_runs == 1 else f"{run.label}: {run.method}"
 
 
 def validation_keys(runs: list[Run]) -> list[str]:
@@ -175,6 +242,15 @@ def training_figures(runs: list[Run]) -> list[dict[str, Any]]:
     """Curves of every training metric the runs logged, then their validation metrics."""
     runs = [r for r in runs if r.history]
     figures = []
+    # The step similarity (-1..1 with the format penalty) and an outcome reward (0/1) are
+    # different quantities: each gets its own panel (an SRL -> RLVR pipeline has both).
+    by_kind = ([r for r in runs if not is_outcome_run(r)], [r for r in runs if is_outcome_run(r)])
+    for (title, ytitle, key, spread), group, fid in zip(
+        REWARD_CURVES, by_kind, ("reward", "outcome_reward")
+    ):
+        fig = curve_figure(group, title, ytitle, key, spread) if group else None
+        if fig is not None:
+            figures.append({"id": fid, "figure": fig})
     for title, ytitle, key, spread in TRAIN_CURVES:
         fig = curve_figure(runs, title, ytitle, key, spread)
         if fig is not None:
@@ -192,7 +268,8 @@ def eval_figure(runs: list[Run]) -> dict[str, Any] | None:
     for k, run in enumerate(r for r in runs if r.kind == KIND_EVAL):
         names, values = [], []
         for name, bench in (run.summary or {}).get("benchmarks", {}).items():
-            acc = _number(((bench or {}).get("greedy") or {}).get("accuracy"))
+            greedy = bench.get("greedy")
+            acc = _number(greedy.get("accuracy")) if isinstance(greedy, dict) else None
             if acc is not None:
                 names.append(name)
                 values.append(100 * acc)
@@ -200,20 +277,32 @@ def eval_figure(runs: list[Run]) -> dict[str, Any] | None:
             traces.append(
                 {
                     "type": "bar",
-                    "x": names,
+                    "x": [plain(n) for n in names],
                     "y": values,
-                    "name": run.label,
+                    "name": plain(run.label),
                     "marker": {"color": PALETTE[k % len(PALETTE)]},
                     "texttemplate": "%{y:.1f}",
                     "textposition": "outside",
+                    "cliponaxis": False,
                 }
             )
     if not traces:
         return None
     layout = _layout("Greedy accuracy per benchmark", "benchmark", "accuracy (%)")
-    layout["barmode"] = "group"
-    layout["hovermode"] = "closest"
+    _bar_layout(layout, len(traces))
     return {"data": traces, "layout": layout}
+
+
+def _bar_layout(layout: dict[str, Any], n_traces: int) -> None:
+    """Grouped bars whose value labels fit: horizontal labels, hidden (not overlapped) where a
+    bar is too narrow, room above the tallest bar, and x labels wrapped by plotly's margins."""
+    layout.update(
+        barmode="group",
+        hovermode="closest",
+        bargap=0.25,
+        uniformtext={"minsize": 9, "mode": "hide"},
+    )
+    layout["xaxis"]["tickangle"] = 0 if n_traces <= 4 else -30
 
 
 def demo_figure(run: Run) -> dict[str, Any] | None:
@@ -222,23 +311,25 @@ def demo_figure(run: Run) -> dict[str, Any] | None:
 
     if run.kind != KIND_DEMO or not run.summary:
         return None
-    rows = comparison_rows(run.summary)
+    rows = demo_results(run, comparison_rows)
     if not rows:
         return None
     methods = list(dict.fromkeys(label for _, values in rows for label in values))
     traces = [
         {
             "type": "bar",
-            "x": [name for name, _ in rows],
+            "x": [plain(name) for name, _ in rows],
             "y": [values.get(label) for _, values in rows],
-            "name": label,
+            "name": plain(label),
             "marker": {"color": PALETTE[i % len(PALETTE)]},
             "texttemplate": "%{y:.2f}",
             "textposition": "outside",
+            "textangle": 0,
+            "cliponaxis": False,
         }
         for i, label in enumerate(methods)
     ]
     layout = _layout(f"{run.label}: the methods on held-out hard problems", "metric", "value")
-    layout.update(barmode="group", hovermode="closest")
-    layout["yaxis"]["range"] = [0, 1.1]
+    _bar_layout(layout, len(traces))
+    layout["yaxis"]["range"] = [0, 1.15]
     return {"data": traces, "layout": layout}

@@ -66,6 +66,10 @@ class ReportConfig:
     def __post_init__(self):
         if isinstance(self.run_dirs, str):
             self.run_dirs = [self.run_dirs]
+        for name in ("max_rollouts", "max_samples"):
+            value = getattr(self, name)
+            if type(value) is not int or value < 0:
+                raise DataError(None, f"--{name} must be a whole number >= 0, not {value!r}")
         if self.labels is not None and len(self.labels) != len(self.run_dirs):
             raise DataError(
                 None, f"--labels: {len(self.labels)} labels for {len(self.run_dirs)} run folders"
@@ -103,10 +107,24 @@ def _script_json(data: object) -> str:
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: a folder name or ``--title`` that is not UTF-8 reaches Python
+    as lone surrogates, which no file can hold; their bytes are decoded with U+FFFD for what is
+    not UTF-8 (the rest of the name stays readable).
+
+    >>> valid_text("run-\udcff-1")
+    'run-\ufffd-1'
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte (JSON "\ud800")
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def render_html(payload: dict) -> str:
     """The page: style, plotly.js, the data and the page's script, all inline."""
     title = html.escape(payload["title"])
-    return (
+    return valid_text(
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{title}</title><style>{_asset('report.css')}</style></head>"
@@ -136,6 +154,10 @@ def run_report(config: ReportConfig) -> Path:
         runs, config.title or _default_title(runs), config.max_rollouts, config.max_samples
     )
     out = Path(config.out) if config.out else Path(config.run_dirs[0]) / REPORT_FILE
+    if out.is_dir():
+        raise DataError(out, "--out is a folder; give the HTML file to write (e.g. report.html)")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise DataError(out.parent, "is a file, so --out cannot be written under it")
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as f:
         f.write(render_html(payload))

@@ -4,18 +4,23 @@ Why the matching blocks are computed here, in Python, and not in the browser: th
 exactly the blocks the reward counted. :func:`srlkit.rewards.similarity.matching_blocks` runs
 difflib's matcher with the reward's own ``autojunk`` on the very strings the reward compared
 (parsed action and target, canonicalised for agent steps, as stored in ``rollouts.jsonl``), so
-``2 * matched / total`` shown beside each rollout is its similarity reward.
+``2 * matched / total`` shown beside each rollout is its similarity reward. The blocks are found
+under the reward's own work budget: a pair the reward found over budget (and scored 0.0) is
+shown as such, and costs the page no more work than it cost the reward.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from typing import Any
 
 from srlkit.report import figures
 from srlkit.report.comparison import comparison_rows, reading
-from srlkit.report.runs import KIND_DEMO, KIND_EVAL, Run
+from srlkit.report.runs import KIND_DEMO, KIND_EVAL, KIND_STEPS, Run, demo_results
 from srlkit.rewards.similarity import matching_blocks
+from srlkit.rewards.srl import DEFAULT_MAX_STEPS
 
 logger = logging.getLogger(__name__)
 
@@ -29,48 +34,98 @@ def _spread(items: list[Any], limit: int) -> list[Any]:
     return [items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)]
 
 
+def text(value: Any) -> str:
+    """A value the page shows as text: strings as they are, None as "", anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)[:10_000]
+    except (ValueError, RecursionError):
+        return repr(value)[:10_000]
+
+
+def number(value: Any) -> float | None:
+    """A value the page computes with: a finite int or float (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def rollout_row(rollout: dict[str, Any], matcher: dict[str, Any] | None) -> dict[str, Any]:
     """One rollout for the browser, with the matching blocks of what the reward compared."""
     row = {
-        "completion": rollout.get("completion", ""),
-        "action": rollout.get("action", ""),
-        "ok": rollout.get("format_ok"),
-        "why": rollout.get("format_reason"),
-        "reward": rollout.get("reward"),
-        "parts": rollout.get("rewards") or {},
+        "completion": text(rollout.get("completion")),
+        "action": text(rollout.get("action")),
+        "ok": rollout.get("format_ok") is True,
+        "why": None if rollout.get("format_reason") is None else text(rollout["format_reason"]),
+        "reward": number(rollout.get("reward")),
+        "parts": {text(k): number(v) for k, v in _object(rollout.get("rewards")).items()},
     }
     compared = rollout.get("compared")
-    if compared and (matcher or {}).get("metric", "sequence_matcher") == "sequence_matcher":
-        pred, ref = compared["prediction"], compared["reference"]
-        row["pred"], row["ref"] = pred, ref
-        row["blocks"] = matching_blocks(pred, ref, bool((matcher or {}).get("autojunk", False)))
+    matcher = matcher if isinstance(matcher, dict) else {}
+    if (
+        isinstance(compared, dict)
+        and matcher.get("metric", "sequence_matcher") == "sequence_matcher"
+    ):
+        pred, ref = compared.get("prediction"), compared.get("reference")
+        if isinstance(pred, str) and isinstance(ref, str):
+            row["pred"], row["ref"] = pred, ref
+            # The reward's own budget (logged with the run; older runs used the default).
+            budget = matcher.get("max_steps", DEFAULT_MAX_STEPS)
+            budget = budget if type(budget) is int and budget >= 0 else DEFAULT_MAX_STEPS
+            blocks = matching_blocks(pred, ref, matcher.get("autojunk") is True, budget)
+            row["blocks"] = blocks if blocks is not None else []
+            row["over_budget"] = blocks is None
     if "extracted" in rollout:
-        row["extracted"] = rollout["extracted"]
+        row["extracted"] = None if rollout["extracted"] is None else text(rollout["extracted"])
     return row
 
 
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else text(value)
+
+
 def rollout_groups(runs: list[Run], max_rollouts: int) -> tuple[list[dict[str, Any]], int]:
-    """Groups of every run for the browser (evenly thinned to ``max_rollouts``), and the total."""
+    """Groups of every run for the browser, and the number of rollouts logged.
+
+    Beyond ``max_rollouts``, groups evenly spread over the run are kept and, when even one
+    group per kept step would be too many (a group larger than the limit), the rollouts of
+    each kept group are thinned evenly too: the page never embeds more than the limit.
+    """
     flat = [(k, g) for k, run in enumerate(runs) for g in run.groups]
-    total = sum(len(g.get("rollouts", [])) for _, g in flat)
-    per_group = max(1, total // max(1, len(flat)))
-    chosen = _spread(flat, max_rollouts // per_group) if total > max_rollouts else flat
+    total = sum(len(g["rollouts"]) for _, g in flat)
+    chosen, per = flat, None
+    if total > max_rollouts:
+        per_group = max(1, total // max(1, len(flat)))
+        chosen = _spread(flat, max(1, max_rollouts // per_group)) if max_rollouts > 0 else []
+        per = max_rollouts // max(1, len(chosen))
     out = []
     for k, g in chosen:
+        rollouts = g["rollouts"] if per is None else _spread(g["rollouts"], per)
         out.append(
             {
                 "run": k,
-                "split": g.get("split", "train"),
-                "step": g.get("step"),
-                "round": g.get("round", 0),
-                "group": g.get("group"),
-                "kept": g.get("kept"),
-                "std": g.get("reward_std"),
-                "mean": g.get("reward_mean"),
-                "prompt": g.get("prompt", ""),
-                "target": g.get("target"),
-                "answer": g.get("answer"),
-                "rollouts": [rollout_row(r, g.get("matcher")) for r in g.get("rollouts", [])],
+                "split": "eval" if g.get("split") == "eval" else "train",
+                "step": g["step"] + runs[k].step_offset,
+                "round": number(g.get("round")) or 0,
+                "group": number(g.get("group")),
+                "kept": g.get("kept") if isinstance(g.get("kept"), bool) else None,
+                "std": number(g.get("reward_std")),
+                "mean": number(g.get("reward_mean")),
+                "prompt": text(g.get("prompt")),
+                "target": _optional_text(g.get("target")),
+                "answer": _optional_text(g.get("answer")),
+                "rollouts": [rollout_row(r, g.get("matcher")) for r in rollouts],
             }
         )
     return out, total
@@ -92,13 +147,15 @@ def sample_rows(runs: list[Run], max_samples: int) -> tuple[list[dict[str, Any]]
     """Evaluation samples of every run (evenly thinned to ``max_samples``), and the total."""
     flat = [(k, s) for k, run in enumerate(runs) for s in run.samples]
     out = []
-    for k, s in _spread(flat, max_samples):
-        row = {f: s.get(f) for f in SAMPLE_FIELDS}
+    for k, s in _spread(flat, max_samples) if max_samples > 0 else []:
+        row = {f: _optional_text(s.get(f)) for f in SAMPLE_FIELDS}
         row.update(
             run=k,
-            prompt=str(s.get("prompt", ""))[-4000:],
-            completion=str(s.get("completion", "")),
-            tokens=s.get("num_tokens"),
+            sample_index=number(s.get("sample_index")),
+            correct=s.get("correct") if isinstance(s.get("correct"), bool) else None,
+            prompt=text(s.get("prompt"))[-4000:],
+            completion=text(s.get("completion")),
+            tokens=number(s.get("num_tokens")),
         )
         out.append(row)
     return out, len(flat)
@@ -111,39 +168,62 @@ def eval_table(runs: list[Run]) -> list[dict[str, Any]]:
         if run.kind != KIND_EVAL:
             continue
         for name, bench in (run.summary or {}).get("benchmarks", {}).items():
-            greedy, sampled = bench.get("greedy") or {}, bench.get("sampled") or {}
-            passes = sampled.get("pass@k") or {}
-            top = max(passes, key=int) if passes else None
+            greedy, sampled = _object(bench.get("greedy")), _object(bench.get("sampled"))
+            passes = {
+                int(key): value
+                for key, value in _object(sampled.get("pass@k")).items()
+                if key.isdigit() and len(key) < 10
+            }
+            top = max(passes) if passes else None
             usage = greedy or sampled
             rows.append(
                 {
                     "run": k,
                     "benchmark": name,
-                    "problems": bench.get("n_problems"),
-                    "greedy": greedy.get("accuracy"),
-                    "avg": sampled.get("avg"),
-                    "k": sampled.get("k"),
-                    "pass": passes.get(top) if top else None,
+                    "problems": number(bench.get("n_problems")),
+                    "greedy": number(greedy.get("accuracy")),
+                    "avg": number(sampled.get("avg")),
+                    "k": number(sampled.get("k")),
+                    "pass": number(passes.get(top)) if top else None,
                     "pass_k": top,
-                    "mean_tokens": usage.get("mean_tokens"),
+                    "mean_tokens": number(usage.get("mean_tokens")),
                 }
             )
     return rows
 
 
+STEP_FIELDS = (
+    "n_instances",
+    "mean_reward",
+    "mean_similarity_formatted",
+    "format_failure_rate",
+    "exact_match_rate",
+)
+
+
+def steps_table(runs: list[Run]) -> list[dict[str, Any]]:
+    """Per ``srl eval-steps`` run: instances, mean step reward, similarity when well formatted,
+    format-failure and exact-step rates (its summary.json)."""
+    return [
+        {"run": k, **{f: number(_object(run.summary).get(f)) for f in STEP_FIELDS}}
+        for k, run in enumerate(runs)
+        if run.kind == KIND_STEPS
+    ]
+
+
 def demo_table(runs: list[Run]) -> list[dict[str, Any]]:
     return [
-        {"run": k, "metric": name, "values": values}
+        {"run": k, "metric": text(name), "values": {text(m): number(v) for m, v in values.items()}}
         for k, run in enumerate(runs)
         if run.kind == KIND_DEMO and run.summary
-        for name, values in comparison_rows(run.summary)
+        for name, values in demo_results(run, comparison_rows)
     ]
 
 
 def demo_reading(runs: list[Run]) -> list[dict[str, Any]]:
     """Each demo run's comparison in plain words, as its results file states it."""
     return [
-        {"run": k, "lines": reading(run.summary)}
+        {"run": k, "lines": [text(line) for line in demo_results(run, reading)]}
         for k, run in enumerate(runs)
         if run.kind == KIND_DEMO and run.summary
     ]
@@ -165,13 +245,20 @@ def build_payload(
                 "kind": r.kind,
                 "path": str(r.path),
                 "skipped_lines": r.skipped_lines,
-                "best": r.best,
+                "best": None
+                if r.best is None
+                else {
+                    "step": r.best["step"] + r.step_offset,
+                    "metric": _optional_text(r.best.get("metric")),
+                    "value": number(r.best.get("value")),
+                },
             }
             for r in runs
         ],
         "training_figures": figs,
         "result_figures": [{"id": f"results-{i}", "figure": f} for i, f in enumerate(extra) if f],
         "eval_table": eval_table(runs),
+        "steps_table": steps_table(runs),
         "demo_table": demo_table(runs),
         "demo_reading": demo_reading(runs),
         "groups": groups,

@@ -1,10 +1,12 @@
 """Read a run folder into one plain structure the report renders, whatever made the folder.
 
-Four kinds of folder are recognised by the files they hold (so nothing has to be declared):
+Five kinds of folder are recognised by the files they hold (so nothing has to be declared):
 
 - **train**: ``srl train`` output: ``metrics.jsonl`` (and ``rollouts.jsonl``,
   ``best_checkpoint.json``, ``run_summary.json`` when present);
 - **eval**: ``srl eval`` output: ``summary.json`` with ``benchmarks`` and ``samples/*.jsonl``;
+- **eval-steps**: ``srl eval-steps`` output: ``summary.json`` beside ``steps.jsonl`` (one
+  generated step per instance, shown in the sample browser against the expert step);
 - **demo**: ``srl demo`` output: ``results.json`` beside ``demo_config.json`` (each seed's
   training runs are in ``seed-<s>/runs/<method>/``; the page shows the first seed's SRL curves
   and rollouts);
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,8 @@ from srlkit.io import DataError, iter_jsonl
 
 logger = logging.getLogger(__name__)
 
-KIND_TRAIN, KIND_EVAL, KIND_DEMO = "train", "eval", "demo"
+KIND_TRAIN, KIND_EVAL, KIND_DEMO, KIND_STEPS = "train", "eval", "demo", "eval-steps"
+PIPELINE_FILE = "pipeline.json"  # srlkit.training.pipeline writes it (not imported: torch)
 
 
 @dataclass
@@ -42,13 +46,21 @@ class Run:
     summary: dict[str, Any] | None = None  # eval summary.json / demo results.json
     samples: list[dict[str, Any]] = field(default_factory=list)  # eval sample records
     skipped_lines: int = 0  # unreadable JSONL lines (e.g. the last one of a killed run)
+    method: str | None = None  # what its curves show, when the folder name does not say it
+    step_offset: int = 0  # a pipeline stage's steps, counted on from the stages before it
 
 
-def _read_json(path: Path) -> Any:
+def _read_json(path: Path, expected: str) -> dict[str, Any]:
+    """A JSON object file; anything else (invalid JSON, a list, bad UTF-8) is one DataError."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise DataError(path, f"invalid JSON ({exc.msg})", exc.lineno) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise DataError(path, f"unreadable JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict):
+        raise DataError(path, f"expected {expected}, found a JSON {type(data).__name__}")
+    return data
 
 
 def _read_jsonl(path: Path, run: Run) -> list[tuple[int, dict[str, Any]]]:
@@ -59,12 +71,34 @@ def _read_jsonl(path: Path, run: Run) -> list[tuple[int, dict[str, Any]]]:
     return records
 
 
+MAX_STEP = 2**53  # steps beyond this are not integers in the page's JavaScript
+
+
+def is_step(value: Any) -> bool:
+    """A training step as the page can plot and filter it: a whole number in [0, 2^53]."""
+    return type(value) is int and 0 <= value <= MAX_STEP
+
+
+def _metric_lines(path: Path, run: Run) -> list[dict[str, Any]]:
+    """metrics.jsonl lines; a line that is not an object, or whose step is no whole number
+    (null, a string, NaN, 1e400), is counted with the unreadable lines and left out."""
+    lines = []
+    for _, rec in _read_jsonl(path, run):
+        if isinstance(rec, dict) and is_step(rec.get("step", 0)):
+            lines.append(rec)
+        else:
+            run.skipped_lines += 1
+    return lines
+
+
 def run_kind(path: Path) -> str | None:
     """Which kind of run ``path`` holds, or None when it holds none."""
     if (path / "results.json").is_file() and (path / "demo_config.json").is_file():
         return KIND_DEMO
     if (path / "summary.json").is_file() and (path / "samples").is_dir():
         return KIND_EVAL
+    if (path / "summary.json").is_file() and (path / "steps.jsonl").is_file():
+        return KIND_STEPS
     if (path / "metrics.jsonl").is_file() or (path / "rollouts.jsonl").is_file():
         return KIND_TRAIN
     return None
@@ -74,46 +108,66 @@ def _load_rollouts(path: Path, run: Run) -> None:
     rollouts = path / "rollouts.jsonl"
     if rollouts.is_file():
         for line_no, rec in _read_jsonl(rollouts, run):
-            if not isinstance(rec.get("rollouts"), list) or "step" not in rec:
+            if (
+                not isinstance(rec, dict)
+                or not isinstance(rec.get("rollouts"), list)
+                or not is_step(rec.get("step"))
+            ):
                 raise DataError(
-                    rollouts, "expected a group record with 'step' and 'rollouts'", line_no
+                    rollouts,
+                    "expected a group record with 'step' (a whole number) and 'rollouts' (a list)",
+                    line_no,
                 )
+            if not all(isinstance(r, dict) for r in rec["rollouts"]):
+                raise DataError(rollouts, "expected every rollout to be a JSON object", line_no)
             run.groups.append(rec)
 
 
 def _load_train(path: Path, run: Run) -> None:
     if (path / "metrics.jsonl").is_file():
-        run.history = [rec for _, rec in _read_jsonl(path / "metrics.jsonl", run)]
-    if (path / "best_checkpoint.json").is_file():
-        run.best = _read_json(path / "best_checkpoint.json")
+        run.history = _metric_lines(path / "metrics.jsonl", run)
+    best_file = path / "best_checkpoint.json"
+    if best_file.is_file():
+        run.best = _read_json(best_file, "an object with the best checkpoint's 'step'")
+        if not is_step(run.best.get("step")):
+            raise DataError(best_file, "expected 'step' to be a whole number")
     _load_rollouts(path, run)
 
 
 def _load_eval(path: Path, run: Run) -> None:
-    run.summary = _read_json(path / "summary.json")
-    if not isinstance(run.summary, dict) or "benchmarks" not in run.summary:
-        raise DataError(path / "summary.json", "expected an `srl eval` summary with 'benchmarks'")
+    run.summary = _read_json(path / "summary.json", "an `srl eval` summary")
+    if not isinstance(run.summary.get("benchmarks"), dict) or not all(
+        isinstance(b, dict) for b in run.summary["benchmarks"].values()
+    ):
+        raise DataError(
+            path / "summary.json", "expected an `srl eval` summary with 'benchmarks' (an object)"
+        )
     for file in sorted((path / "samples").glob("*.jsonl")):
-        run.samples += [rec for _, rec in _read_jsonl(file, run)]
+        run.samples += [rec for _, rec in _read_jsonl(file, run) if isinstance(rec, dict)]
 
 
 def _load_demo(path: Path, run: Run) -> None:
     """A demo folder: its results, the SRL training of its first seed (curves, rollouts), and
-    each method's example solutions. Methods and labels are the ones the results file lists."""
-    run.summary = _read_json(path / "results.json")
-    if not isinstance(run.summary, dict):
-        raise DataError(path / "results.json", "expected a JSON object of demo results")
+    each method's example solutions. Methods and labels are the ones the results file lists;
+    values of another type than the demo writes are left out."""
+    run.summary = _read_json(path / "results.json", "a JSON object of demo results")
     seeds = run.summary.get("seeds") if isinstance(run.summary.get("seeds"), dict) else {}
     first = next(iter(seeds), None)
-    srl = (seeds.get(first) or {}).get("srl") if first is not None else None
+    srl = seeds.get(first) if first is not None else None
+    srl = srl.get("srl") if isinstance(srl, dict) else None
+    methods = run.summary.get("methods") if isinstance(run.summary.get("methods"), list) else []
+    methods = [m for m in methods if isinstance(m, dict)]
+    labels = {str(m.get("name")): str(m.get("label", m.get("name"))) for m in methods}
     if isinstance(srl, dict) and isinstance(srl.get("history"), list):
-        run.history = [h for h in srl["history"] if isinstance(h, dict)]
+        run.history = [
+            h for h in srl["history"] if isinstance(h, dict) and is_step(h.get("step", 0))
+        ]
+        run.method = labels.get("srl", "SRL")  # the curves are this method's, not the folder's
         _load_rollouts(path / f"seed-{first}" / "runs" / "srl", run)
-    for method in run.summary.get("methods") or []:
-        if not isinstance(method, dict):
-            continue
-        name, label = str(method.get("name")), str(method.get("label", method.get("name")))
-        examples = (run.summary.get(name) or {}).get("examples") or []
+    for name, label in labels.items():
+        results = run.summary.get(name)
+        examples = results.get("examples") if isinstance(results, dict) else None
+        examples = examples if isinstance(examples, list) else []
         for i, ex in enumerate(e for e in examples if isinstance(e, dict)):
             run.samples.append(
                 {
@@ -121,7 +175,9 @@ def _load_demo(path: Path, run: Run) -> None:
                     "problem_id": ex.get("id", f"example {i + 1}"),
                     "mode": "greedy",
                     "sample_index": 0,
-                    "prompt": ex.get("problem", ""),
+                    "prompt": next(
+                        (ex[k] for k in ("problem", "question", "prompt") if ex.get(k)), ""
+                    ),
                     "completion": ex.get("completion", ""),
                     "extracted": ex.get("extracted"),
                     "gold": ex.get("answer"),
@@ -130,7 +186,60 @@ def _load_demo(path: Path, run: Run) -> None:
             )
 
 
-LOADERS = {KIND_TRAIN: _load_train, KIND_EVAL: _load_eval, KIND_DEMO: _load_demo}
+def _load_steps(path: Path, run: Run) -> None:
+    """``srl eval-steps`` output: its summary, and each instance's generated step as a sample."""
+    run.summary = _read_json(path / "summary.json", "an `srl eval-steps` summary")
+    for _, rec in _read_jsonl(path / "steps.jsonl", run):
+        if not isinstance(rec, dict):
+            run.skipped_lines += 1
+            continue
+        reward = rec.get("reward")
+        run.samples.append(
+            {
+                "benchmark": "next step",
+                "problem_id": rec.get("id"),
+                "mode": "greedy",
+                "sample_index": 0,
+                "prompt": rec.get("target"),
+                "completion": rec.get("completion"),
+                "extracted": rec.get("action"),
+                "gold": rec.get("target"),
+                "correct": rec.get("exact_match"),
+                "reason": rec.get("format_reason")
+                or (f"step reward {reward:.3f}" if isinstance(reward, float) else None),
+            }
+        )
+
+
+def demo_results(run: Run, read: Callable[[dict[str, Any]], Any]) -> Any:
+    """``read(results)`` of a demo run, or one DataError naming its results.json when the file
+    does not have the demo's structure (a value of the wrong type somewhere)."""
+    try:
+        return read(run.summary)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        raise DataError(
+            run.path / "results.json", f"not the demo's results structure ({type(exc).__name__})"
+        ) from None
+
+
+def _stage_order(path: Path) -> list[str]:
+    """The stage names of a pipeline folder (its ``pipeline.json``), in the order they ran."""
+    file = path / PIPELINE_FILE
+    if not file.is_file():
+        return []
+    stages = _read_json(file, "a pipeline record with 'stages'").get("stages")
+    names = (
+        [s.get("stage") for s in stages if isinstance(s, dict)] if isinstance(stages, list) else []
+    )
+    return [n for n in names if isinstance(n, str)]
+
+
+LOADERS = {
+    KIND_TRAIN: _load_train,
+    KIND_EVAL: _load_eval,
+    KIND_DEMO: _load_demo,
+    KIND_STEPS: _load_steps,
+}
 
 
 def load_run(path: str | Path, label: str | None = None) -> list[Run]:
@@ -147,10 +256,20 @@ def load_run(path: str | Path, label: str | None = None) -> list[Run]:
             raise DataError(
                 path,
                 "no run found: expected metrics.jsonl or rollouts.jsonl (training), summary.json "
-                "with samples/ (evaluation) or results.json (demo), here or one level down",
+                "with samples/ (evaluation) or steps.jsonl (eval-steps), or results.json (demo), "
+                "here or one level down",
             )
+        order = _stage_order(path)
+        if order:  # a pipeline: its stages in the order they ran, steps counted on across them
+            children.sort(key=lambda p: order.index(p.name) if p.name in order else len(order))
         prefix = label or path.name
-        return [run for child in children for run in load_run(child, f"{prefix}/{child.name}")]
+        runs = [run for child in children for run in load_run(child, f"{prefix}/{child.name}")]
+        if order:
+            offset = 0
+            for run in runs:
+                run.step_offset = offset
+                offset += max((h.get("step", 0) for h in run.history), default=0)
+        return runs
     run = Run(label=label or path.name, path=path, kind=kind)
     LOADERS[kind](path, run)
     logger.info(

@@ -203,7 +203,7 @@ static void longest_match(Work *w, Py_ssize_t alo, Py_ssize_t ahi, Py_ssize_t bl
  * OVER_BUDGET when w->max_steps > 0 and the work exceeded it: difflib's worst case is far
  * worse than quadratic (many one-character blocks, each found by a full scan), and a model
  * can write such an output on purpose; the budget keeps one call bounded. */
-static Py_ssize_t matching_chars(Work *w) {
+static Py_ssize_t matching_chars(Work *w, Py_ssize_t *blocks, Py_ssize_t *nblocks) {
     Py_ssize_t *st = w->stack, sp = 0, total = 0, m[3];
     st[0] = 0; st[1] = w->na; st[2] = 0; st[3] = w->nb; sp = 1;
     while (sp > 0) {
@@ -214,6 +214,10 @@ static Py_ssize_t matching_chars(Work *w) {
         Py_ssize_t i = m[0], j = m[1], k = m[2];
         if (k == 0) continue;
         total += k;
+        if (blocks) { /* at most one block per character of a: the caller sized it */
+            Py_ssize_t *out = blocks + 3 * (*nblocks)++;
+            out[0] = i; out[1] = j; out[2] = k;
+        }
         if (alo < i && blo < j) {
             st[4 * sp] = alo; st[4 * sp + 1] = i; st[4 * sp + 2] = blo; st[4 * sp + 3] = j; sp++;
         }
@@ -304,7 +308,7 @@ static int to_codes(PyObject *obj, const char *what, Py_ssize_t index, Codes *ou
 /* Match one pair with the b side possibly already indexed (same_b): M, OVER_BUDGET, or -1 on
  * out of memory. */
 static Py_ssize_t match_pair(Work *w, const Codes *a, const Codes *b, int autojunk, int same_b,
-                             long long max_steps) {
+                             long long max_steps, Py_ssize_t *blocks, Py_ssize_t *nblocks) {
     if (work_reserve(w, a->n, b->n) < 0) return -1;
     w->steps = 0;
     w->max_steps = max_steps;
@@ -314,12 +318,14 @@ static Py_ssize_t match_pair(Work *w, const Codes *a, const Codes *b, int autoju
     }
     memcpy(w->a, a->data, (size_t)a->n * sizeof(cp_t));
     set_a(w, a->n);
-    return matching_chars(w);
+    return matching_chars(w, blocks, nblocks);
 }
 
-/* Shared body of ratio() and matches(): M for one pair, OVER_BUDGET, or -1 with an
- * exception set. */
-static Py_ssize_t pair_matches(PyObject *args, PyObject *kwargs, Py_ssize_t *length) {
+/* Shared body of ratio(), matches() and blocks(): M for one pair, OVER_BUDGET, or -1 with an
+ * exception set. With blocks != NULL, *blocks gets a malloc'ed array of the (i, j, k) blocks in
+ * the order they were found, *nblocks their number (the caller frees it). */
+static Py_ssize_t pair_matches(PyObject *args, PyObject *kwargs, Py_ssize_t *length,
+                               Py_ssize_t **blocks, Py_ssize_t *nblocks) {
     static char *kwlist[] = {"a", "b", "autojunk", "max_steps", NULL};
     PyObject *a_obj, *b_obj;
     int autojunk = 1;
@@ -335,9 +341,15 @@ static Py_ssize_t pair_matches(PyObject *args, PyObject *kwargs, Py_ssize_t *len
         return -1;
     }
     Py_BEGIN_ALLOW_THREADS
-    Work *w = work_take();
-    m = w ? match_pair(w, &a, &b, autojunk, 0, max_steps) : -1;
+    Py_ssize_t *found = NULL;
+    if (blocks) {
+        *nblocks = 0;
+        found = malloc((size_t)(a.n + 1) * 3 * sizeof(Py_ssize_t));
+    }
+    Work *w = (blocks && !found) ? NULL : work_take();
+    m = w ? match_pair(w, &a, &b, autojunk, 0, max_steps, found, nblocks) : -1;
     work_give(w);
+    if (blocks) *blocks = found;
     Py_END_ALLOW_THREADS
     free(a.data);
     free(b.data);
@@ -347,16 +359,40 @@ static Py_ssize_t pair_matches(PyObject *args, PyObject *kwargs, Py_ssize_t *len
 }
 
 static PyObject *py_ratio(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
-    Py_ssize_t length, m = pair_matches(args, kwargs, &length);
+    Py_ssize_t length, m = pair_matches(args, kwargs, &length, NULL, NULL);
     if (m == -1) return NULL;
     return PyFloat_FromDouble(m == OVER_BUDGET ? Py_NAN : ratio_of(m, length));
 }
 
 static PyObject *py_matches(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
-    Py_ssize_t length, m = pair_matches(args, kwargs, &length);
+    Py_ssize_t length, m = pair_matches(args, kwargs, &length, NULL, NULL);
     if (m == -1) return NULL;
     if (m == OVER_BUDGET) Py_RETURN_NONE;
     return PyLong_FromSsize_t(m);
+}
+
+static PyObject *py_blocks(PyObject *Py_UNUSED(self), PyObject *args, PyObject *kwargs) {
+    Py_ssize_t length, n = 0, *found = NULL;
+    Py_ssize_t m = pair_matches(args, kwargs, &length, &found, &n);
+    if (m == -1) {
+        free(found);
+        return NULL;
+    }
+    if (m == OVER_BUDGET) {
+        free(found);
+        Py_RETURN_NONE;
+    }
+    PyObject *list = PyList_New(n);
+    for (Py_ssize_t i = 0; list && i < n; i++) {
+        PyObject *t = Py_BuildValue("(nnn)", found[3 * i], found[3 * i + 1], found[3 * i + 2]);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, i, t);
+    }
+    free(found);
+    return list;
 }
 
 static void free_codes(Codes *codes, Py_ssize_t n) {
@@ -399,7 +435,8 @@ static int ratios(const Codes *a, const Codes *b, const char *same, Py_ssize_t n
     for (Py_ssize_t i = 0; i < n; i++) {
         /* G rollouts of one prompt share a reference: index it once. Growing the buffers
          * keeps their contents, so the b side stays valid when only a is longer. */
-        Py_ssize_t m = match_pair(w, &a[i], &b[i], autojunk, i > 0 && same[i], max_steps);
+        Py_ssize_t m =
+            match_pair(w, &a[i], &b[i], autojunk, i > 0 && same[i], max_steps, NULL, NULL);
         if (m == -1) {
             work_give(w);
             return -1;
@@ -479,6 +516,10 @@ static PyMethodDef methods[] = {
      "matches(a, b, autojunk=True, max_steps=0) -> int | None\n\n"
      "Characters in SequenceMatcher(None, a, b, autojunk=autojunk).get_matching_blocks();\n"
      "None when over max_steps."},
+    {"blocks", (PyCFunction)(void (*)(void))py_blocks, METH_VARARGS | METH_KEYWORDS,
+     "blocks(a, b, autojunk=True, max_steps=0) -> list[tuple[int, int, int]] | None\n\n"
+     "The (i, j, k) blocks whose sizes matches() sums, in the order found (unsorted, unmerged);\n"
+     "None when over max_steps, exactly when matches() is None."},
     {"ratio_batch", (PyCFunction)(void (*)(void))py_ratio_batch, METH_VARARGS | METH_KEYWORDS,
      "ratio_batch(a, b, autojunk=True, max_steps=0) -> list[float]\n\n"
      "ratio(a[i], b[i], autojunk, max_steps) for every i, without the GIL; equal consecutive\n"

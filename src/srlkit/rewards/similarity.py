@@ -73,19 +73,38 @@ def difflib_ratio(prediction: str, reference: str, autojunk: bool = DEFAULT_AUTO
 
 
 def matching_blocks(
-    prediction: str, reference: str, autojunk: bool = DEFAULT_AUTOJUNK
-) -> list[tuple[int, int, int]]:
+    prediction: str, reference: str, autojunk: bool = DEFAULT_AUTOJUNK, max_steps: int = 0
+) -> list[tuple[int, int, int]] | None:
     """The Ratcliff/Obershelp blocks the ratio counts: ``(i, j, n)`` with equal slices.
 
     ``prediction[i:i+n] == reference[j:j+n]`` for each block, and ``2 * sum(n) / (len(prediction)
     + len(reference))`` is exactly :func:`sequence_matcher_ratio`: difflib's ``ratio()`` is
     computed from these very blocks. Used to show *which* characters earned a step reward.
 
+    ``max_steps`` is the reward's work budget (:func:`batch_similarity`): the blocks are found
+    by the same compiled matcher under the same budget, and ``None`` means what the reward's
+    ``nan`` means, that the pair needed more work than that (the reward then scored 0.0). So
+    showing the blocks never costs more than the reward did, and never disagrees with it.
+
     >>> matching_blocks("abcd", "bcde")
     [(1, 0, 3)]
+    >>> matching_blocks("ab" * 3000, "ba" * 3000, max_steps=1000) is None
+    True
     """
-    matcher = difflib.SequenceMatcher(None, prediction, reference, autojunk=autojunk)
-    return [(i, j, n) for i, j, n in matcher.get_matching_blocks() if n]
+    if _csimilarity is None:
+        _warn_fallback()
+        matcher = difflib.SequenceMatcher(None, prediction, reference, autojunk=autojunk)
+        return [(i, j, n) for i, j, n in matcher.get_matching_blocks() if n]
+    found = _csimilarity.blocks(prediction, reference, autojunk, max_steps)
+    if found is None:
+        return None
+    merged: list[tuple[int, int, int]] = []  # difflib's order, adjacent blocks joined
+    for i, j, n in sorted(found):
+        if merged and merged[-1][0] + merged[-1][2] == i and merged[-1][1] + merged[-1][2] == j:
+            merged[-1] = (merged[-1][0], merged[-1][1], merged[-1][2] + n)
+        else:
+            merged.append((i, j, n))
+    return merged
 
 
 def sequence_matcher_ratio(

@@ -41,7 +41,7 @@ from srlkit.data.schema import COL_CONTINUATION
 from srlkit.io import atomic_write, iter_jsonl
 from srlkit.rewards.format import completion_text, parse_step
 from srlkit.rewards.outcome import _final_text, extract_answer
-from srlkit.rewards.srl import comparable_action
+from srlkit.rewards.srl import DEFAULT_MAX_STEPS, comparable_action
 from srlkit.training import dynamic_sampling as ds
 from srlkit.training.grpo_advantages import combine_rewards
 
@@ -59,6 +59,7 @@ class MatchSettings:
     autojunk: bool = False
     metric: str = "sequence_matcher"
     max_action_chars: int = 16_384
+    max_steps: int = DEFAULT_MAX_STEPS
 
 
 def match_settings(reward_funcs: list[Any]) -> MatchSettings | None:
@@ -80,6 +81,7 @@ def match_settings(reward_funcs: list[Any]) -> MatchSettings | None:
             autojunk=bool(options.get("autojunk", defaults.autojunk)),
             metric=str(options.get("metric", defaults.metric)),
             max_action_chars=int(options.get("max_action_chars", defaults.max_action_chars)),
+            max_steps=int(options.get("max_steps", defaults.max_steps)),
         )
     return None
 
@@ -298,7 +300,11 @@ class RolloutLog(TrainerCallback):
             "rollouts": rollouts,
         }
         if self.match is not None:
-            record["matcher"] = {"autojunk": self.match.autojunk, "metric": self.match.metric}
+            record["matcher"] = {
+                "autojunk": self.match.autojunk,
+                "metric": self.match.metric,
+                "max_steps": self.match.max_steps,
+            }
         return record
 
     def _drop_rows_after(self, global_step: int) -> None:

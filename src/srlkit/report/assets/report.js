@@ -72,10 +72,21 @@
     container.append(t);
   }
 
+  function stepsTable(container) {
+    const t = table(DATA.steps_table, [
+      ["run", (r) => runLabel(r.run)], ["instances", (r) => r.n_instances ?? "-"],
+      ["mean step reward", (r) => fmt(r.mean_reward)], ["similarity when formatted", (r) => fmt(r.mean_similarity_formatted)],
+      ["format failures %", (r) => pct(r.format_failure_rate)], ["exact steps %", (r) => pct(r.exact_match_rate)],
+    ]);
+    t.id = "steps-table";
+    container.append(t);
+  }
+
   function demoTable(container) {
     const methods = [...new Set(DATA.demo_table.flatMap((r) => Object.keys(r.values)))];
+    const several = new Set(DATA.demo_table.map((r) => r.run)).size > 1; // else "run" says nothing
     const t = table(DATA.demo_table, [
-      ["run", (r) => runLabel(r.run)], ["metric", (r) => r.metric],
+      ...(several ? [["run", (r) => runLabel(r.run)]] : []), ["metric", (r) => r.metric],
       ...methods.map((m) => [m, (r) => fmt(r.values[m])]),
     ]);
     t.id = "demo-table";
@@ -144,7 +155,14 @@
     const box = el("div", { cls: "detail" });
     box.append(el("h4", { text: `prompt (step ${g.step}, group ${g.group}, round ${g.round}; group reward mean ${fmt(g.mean)}, std ${fmt(g.std)}, ${g.kept === null ? "no dynamic sampling" : g.kept ? "kept" : "dropped"} by dynamic sampling)` }));
     box.append(el("pre", { cls: "prompt", text: g.prompt }));
-    if (r.blocks) {
+    if (r.over_budget) {
+      box.append(el("div", { cls: "pair" }, [
+        el("div", {}, [el("h4", { text: "action (as compared)" }), el("pre", { cls: "pred", text: r.pred })]),
+        el("div", {}, [el("h4", { text: "expert step (as compared)" }), el("pre", { cls: "ref", text: r.ref })]),
+      ]));
+      box.append(el("div", { cls: "formula over-budget", text: "over the matching budget: matching this pair needs more work than the step reward allows, so the reward scored it " },
+        [el("b", { cls: "ratio", text: "0.000000" })]));
+    } else if (r.blocks) {
       const matched = r.blocks.reduce((s, b) => s + b[2], 0);
       const total = r.pred.length + r.ref.length;
       box.append(el("div", { cls: "pair" }, [
@@ -192,8 +210,9 @@
     const s = section("rollouts", "Rollouts");
     const rows = [];
     DATA.groups.forEach((g) => g.rollouts.forEach((r, i) => rows.push({ g: g, r: r, i: i })));
-    const steps = rows.map((x) => x.g.step);
-    const lo = Math.min(...steps), hi = Math.max(...steps);
+    // A loop, not Math.min(...steps): spreading 200,000 arguments overflows the call stack.
+    let lo = Infinity, hi = -Infinity;
+    for (const x of rows) { if (x.g.step < lo) lo = x.g.step; if (x.g.step > hi) hi = x.g.step; }
     const filters = el("div", { cls: "filters" }, [
       ...(DATA.runs.length > 1 ? select("f-run", "run", [["", "all"], ...DATA.runs.map((r, k) => [String(k), r.label])]) : []),
       ...select("f-split", "pass", [["", "all"], ["train", "training"], ["eval", "validation"]]),
@@ -261,7 +280,7 @@
         el("span", { cls: "badge " + verdict(r.x.correct), text: verdict(r.x.correct) === "none" ? "ungradable" : verdict(r.x.correct) }),
         el("span", { cls: "snippet", text: `answer ${r.x.extracted ?? "(none)"} · gold ${r.x.gold ?? "-"}` }),
       ]), (r) => el("div", { cls: "detail" }, [
-        el("h4", { text: "problem (prompt)" }), el("pre", { text: r.x.prompt }),
+        ...(r.x.prompt ? [el("h4", { text: DATA.runs[r.x.run].kind === "eval-steps" ? "expert step" : "problem (prompt)" }), el("pre", { cls: "prompt", text: r.x.prompt })] : []),
         el("h4", { text: `completion${r.x.tokens ? " (" + r.x.tokens + " tokens)" : ""}` }), el("pre", { text: r.x.completion }),
         el("div", { cls: "formula", text: `extracted: ${r.x.extracted ?? "(none)"} · gold: ${r.x.gold ?? "-"} · verdict: ${verdict(r.x.correct)}${r.x.reason ? " (" + r.x.reason + ")" : ""}` }),
       ]));
@@ -277,9 +296,10 @@
     s.append(grid);
     DATA.training_figures.forEach((f) => plot(grid, f));
   }
-  if (DATA.result_figures.length || DATA.eval_table.length || DATA.demo_table.length) {
+  if (DATA.result_figures.length || DATA.eval_table.length || DATA.demo_table.length || DATA.steps_table.length) {
     const s = section("results", "Results");
     if (DATA.eval_table.length) evalTable(s);
+    if (DATA.steps_table.length) stepsTable(s);
     if (DATA.demo_table.length) demoTable(s);
     const grid = el("div", { cls: "figures" });
     s.append(grid);
