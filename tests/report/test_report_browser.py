@@ -201,3 +201,38 @@ def test_ten_thousand_rollouts_load_lazily_within_the_bound(tmp_path, open_repor
     assert rendered == 60  # one page of rows, not 10,000
     page.locator("#rollout-list button.more").scroll_into_view_if_needed()
     page.wait_for_function("document.querySelectorAll('#rollout-list details').length > 60")
+
+
+def test_hostile_names_huge_groups_and_over_budget_pairs_in_the_browser(tmp_path, open_report):
+    """Before: an ``<a href>`` metric key was a link in the plot; one group of 200,000 rollouts
+    was embedded whole and the page died on ``Math.min(...steps)``; an over-budget pair was
+    highlighted (after minutes) with a ratio the reward never gave."""
+    import json
+
+    from srlkit.io import write_jsonl
+
+    run = write_train_run(tmp_path / "run", steps=2)
+    with open(run / "metrics.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"step": 2, "eval_<a href='https://x.example/'>go</a>": 0.5}) + "\n")
+    groups = read_jsonl(run / "rollouts.jsonl")
+    action, target = "ab" * 8000, "ba" * 8000
+    groups[0]["rollouts"][0].update(
+        action=action, reward=0.0, rewards={"srl_step": 0.0}, format_ok=True,
+        compared={"prediction": action, "reference": target},
+    )  # fmt: skip
+    rollout = {"completion": "x", "action": "x", "format_ok": True, "reward": 0.5, "rewards": {}}
+    huge = {**groups[1], "step": 2, "group": 9, "rollouts": [rollout] * 200_000}
+    write_jsonl(run / "rollouts.jsonl", [groups[0], huge])
+    opened = open_report(_report(tmp_path, run))
+    page = opened.page
+    assert opened.errors == []
+    assert page.locator(".figure a[href*='x.example']").count() == 0
+    assert "<a href='https://x.example/'>go</a>" in page.locator(".figure").all_text_contents()[-1]
+    assert _count(page) <= 20_000
+    _set(page, "#f-step-max", "1")
+    row = page.locator("#rollout-list details.rollout").first
+    row.locator("summary").click()
+    formula = row.locator(".formula")
+    formula.wait_for()
+    assert "over the matching budget" in formula.text_content()
+    assert row.locator(".ratio").text_content() == "0.000000"

@@ -23,7 +23,9 @@ from srlkit.training.rollout_log import MatchSettings, rollout_entry
 
 def _data(page) -> dict:
     text = page.read_text(encoding="utf-8")
-    block = re.search(r"<script type='application/json' id='srl-data'>(.*?)</script>", text, re.DOTALL)
+    block = re.search(
+        r"<script type='application/json' id='srl-data'>(.*?)</script>", text, re.DOTALL
+    )
     return json.loads(block.group(1))
 
 

@@ -91,6 +91,22 @@ def rollout_row(rollout: dict[str, Any], matcher: dict[str, Any] | None) -> dict
     return row
 
 
+def _largest_cap(sizes: list[int], budget: int) -> int:
+    """The largest ``c`` with ``sum(min(size, c)) <= budget`` (each group keeps up to ``c``).
+
+    >>> _largest_cap([4, 200_000], 20_000)
+    19996
+    """
+    lo, hi = 0, max(sizes, default=0)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if sum(min(n, mid) for n in sizes) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
 def _optional_text(value: Any) -> str | None:
     return None if value is None else text(value)
 
@@ -104,14 +120,16 @@ def rollout_groups(runs: list[Run], max_rollouts: int) -> tuple[list[dict[str, A
     """
     flat = [(k, g) for k, run in enumerate(runs) for g in run.groups]
     total = sum(len(g["rollouts"]) for _, g in flat)
-    chosen, per = flat, None
+    chosen, cap = flat, None
     if total > max_rollouts:
-        per_group = max(1, total // max(1, len(flat)))
-        chosen = _spread(flat, max(1, max_rollouts // per_group)) if max_rollouts > 0 else []
-        per = max_rollouts // max(1, len(chosen))
+        sizes = sorted(max(1, len(g["rollouts"])) for _, g in flat)
+        typical = sizes[(len(sizes) - 1) // 2]  # the median: one huge group does not move it
+        count = min(len(flat), max(1, max_rollouts // typical)) if max_rollouts > 0 else 0
+        chosen = _spread(flat, count) if count > 0 else []
+        cap = _largest_cap([len(g["rollouts"]) for _, g in chosen], max_rollouts)
     out = []
     for k, g in chosen:
-        rollouts = g["rollouts"] if per is None else _spread(g["rollouts"], per)
+        rollouts = g["rollouts"] if cap is None else _spread(g["rollouts"], cap)
         out.append(
             {
                 "run": k,
