@@ -51,6 +51,9 @@ class DataError(SrlkitError):
         self.path = str(path) if path is not None else None
         self.line = line
         self.detail = message
+        if self.path is None and line is None:  # an option, not a file: the message says which
+            super().__init__(message)
+            return
         where = self.path or "<input>"
         if line is not None:
             where = f"{where}:{line}"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from srlkit import __version__
 from srlkit.io import SrlkitError
+from srlkit.redact import redact_text
 
 # One line per command group; the module defines ``register(subparsers)``.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -51,10 +52,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         datefmt="%H:%M:%S",
     )
     try:
+        if args.command == "train":
+            from srlkit.training.launch_check import check_gpu_launch
+
+            check_gpu_launch()
         return int(args.func(args) or 0)
     except SrlkitError as exc:
-        # Bad input or a bad option is the user's to fix: one clear line, no traceback.
-        print(f"srl: error: {exc}", file=sys.stderr)
+        # Bad input or a bad option is the user's to fix: one clear line, no traceback, and no
+        # credential (a URL or server message may hold one).
+        print(f"srl: error: {redact_text(str(exc))}", file=sys.stderr)
         return 2
     except OSError as exc:
         message = _environment_error(exc)
