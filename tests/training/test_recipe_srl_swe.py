@@ -154,3 +154,23 @@ def test_recipe_trains_validates_greedily_and_step_eval_runs(swe_build, swe_mode
     assert code == 0
     steps = json.loads((steps_out / "summary.json").read_text(encoding="utf-8"))
     assert steps["n_instances"] == 3 and steps["mean_reward"] is not None
+
+
+def test_data_step_without_a_hub_is_one_line_naming_the_local_path_option(tmp_path):
+    """Before: a raw ConnectionError traceback (after 25 s of retries)."""
+    env = {**os.environ, "PYTHON": sys.executable, "PYTHONPATH": str(REPO_ROOT / "src"),
+           "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}  # fmt: skip
+    result = subprocess.run(
+        ["bash", str(RECIPE / "prepare_data.sh")],
+        cwd=tmp_path, env=env, capture_output=True, check=False, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert "give a local file or folder" in result.stderr
+    usage = subprocess.run(
+        ["bash", str(RECIPE / "prepare_data.sh"), "--help"],
+        capture_output=True, check=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "Without network, give RAW" in usage.stdout
+    script = (RECIPE / "prepare_data.sh").read_text()
+    assert not [flag for flag in script.split() if flag.startswith("--") and "-" in flag[2:]]
