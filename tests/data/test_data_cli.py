@@ -218,3 +218,22 @@ def test_max_prompt_tokens_with_a_real_tokenizer(tmp_path, tiny_model_dir, capsy
     assert 0 < dropped < 18 and stats["instances"]["total"] + dropped == 18
     assert stats["instances"]["prompt_tokens"]["max"] <= limit
     assert "prompt tokens" in capsys.readouterr().out
+
+
+def test_show_keeps_the_expert_steps_that_end_a_long_prompt(tmp_path, capsys):
+    """Before: the user message was cut after its first 1,500 characters, so a long problem hid
+    the earlier expert steps that define the SRL instance."""
+    problem = "A long statement. " * 200  # 3,600 characters
+    steps = [
+        {"title": f"Step {i}", "body": f"body of step {i}: {i} + {i} = {2 * i}"}
+        for i in range(1, 5)
+    ]
+    raw = tmp_path / "t.jsonl"
+    raw.write_text(json.dumps({"id": "t1", "task": problem, "steps": steps, "kind": "math"}) + "\n")
+    out = tmp_path / "out"
+    assert main(["data", "build", str(raw), "--out", str(out), "--validation_size", "0"]) == 0
+    capsys.readouterr()
+    assert main(["data", "show", str(out), "-n", "4"]) == 0
+    shown = capsys.readouterr().out
+    assert "body of step 3: 3 + 3 = 6" in shown.split("=== t1")[-1].split("--- target ---")[0]
+    assert "characters cut" in shown

@@ -139,9 +139,18 @@ def run_stats(options: StatsArguments) -> int:
 
 
 def _cut(text: str, limit: int) -> str:
+    """``text`` in at most about ``limit`` characters: its start and, at twice the length, its
+    end. The end of an SRL prompt is what defines the instance (the expert's steps so far),
+    so a long problem statement is what gets cut, never the steps before the target.
+
+    >>> _cut("P" * 50 + "1. step one", 20)
+    'PPPPPP\n... [41 characters cut] ...\nPPP1. step one'
+    """
     if limit <= 0 or len(text) <= limit:
         return text
-    return f"{text[:limit]}\n... [{len(text) - limit} more characters]"
+    head = limit // 3
+    tail = limit - head
+    return f"{text[:head]}\n... [{len(text) - limit} characters cut] ...\n{text[-tail:]}"
 
 
 def run_show(options: ShowArguments) -> int:
