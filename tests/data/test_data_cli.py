@@ -237,3 +237,15 @@ def test_show_keeps_the_expert_steps_that_end_a_long_prompt(tmp_path, capsys):
     shown = capsys.readouterr().out
     assert "body of step 3: 3 + 3 = 6" in shown.split("=== t1")[-1].split("--- target ---")[0]
     assert "characters cut" in shown
+
+
+def test_answer_only_problems_are_refused_with_what_to_do_instead(shared_data, tmp_path, capsys):
+    """Before: the refusal listed `math` as accepting a problem and an `answer` field, which
+    aime25 has (its answers are numbers, not worked solutions)."""
+    out = tmp_path / "out"
+    assert (
+        main(["data", "build", str(shared_data / "aime25" / "test.jsonl"), "--out", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "test.jsonl:1" in err
+    assert "no worked solution" in err and "srl data generate" in err and "Looked for" not in err

@@ -84,11 +84,8 @@ def test_aime24_generic_math_loader(shared_data):
 
 
 def test_answer_only_eval_files_are_not_mistaken_for_trajectories(shared_data):
-    with pytest.raises(
-        DataError, match=r"unknown trajectory format \(fields found: answer, id, problem\)"
-    ) as info:
+    with pytest.raises(DataError, match=r"a problem and a final answer but no worked solution"):
         _outcomes(shared_data / "aime25" / "test.jsonl")
-    assert "gsm8k: question + answer" in str(info.value) and "--format" in str(info.value)
 
 
 def test_steps_list_and_s1k_11_field_preference(tmp_path):

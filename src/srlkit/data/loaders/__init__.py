@@ -32,6 +32,7 @@ from srlkit.data.loaders.math import (
     MathLoader,
     S1KLoader,
     StepsListLoader,
+    answer_only_hint,
 )
 from srlkit.data.loaders.swe_agent import SWEAgentTrajLoader, TrajectoryJSONLoader
 from srlkit.data.schema import Trajectory
@@ -76,10 +77,13 @@ def detect_loader(record: dict[str, Any], where: RawRecord | None = None) -> Loa
     for loader in LOADERS:
         if _detects(loader, record):
             return loader
-    looked = "; ".join(f"{loader.name}: {loader.looks_for}" for loader in LOADERS)
-    fields = ", ".join(sorted(record)) or "none"
     path = where.path if where else None
     line = where.line if where else None
+    hint = answer_only_hint(record)
+    if hint is not None:
+        raise DataError(path, hint, line)
+    looked = "; ".join(f"{loader.name}: {loader.looks_for}" for loader in LOADERS)
+    fields = ", ".join(sorted(record)) or "none"
     raise DataError(
         path,
         f"unknown trajectory format (fields found: {fields}). Looked for - {looked}. Name one with --format.",

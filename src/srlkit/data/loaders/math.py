@@ -74,13 +74,35 @@ def _has_any(record: dict[str, Any], names: tuple[str, ...]) -> bool:
     return any(isinstance(record.get(n), str) for n in names)
 
 
+def answer_only_hint(record: dict[str, Any]) -> str | None:
+    """Why a problem with only a final answer (AIME, AMC) is not a trajectory, and what to do.
+
+    >>> answer_only_hint({"problem": "p", "answer": 70}) is not None
+    True
+    """
+    worked = tuple(f for f in SOLUTION_FIELDS if f != "answer")
+    if not _has_any(record, PROBLEM_FIELDS) or _has_any(record, worked):
+        return None
+    answer = record.get("answer")
+    if answer is None or (isinstance(answer, str) and "\n" in answer.strip()):
+        return None
+    return (
+        "these records hold a problem and a final answer but no worked solution, so there are no "
+        "expert steps to learn from: use them for evaluation (srl eval) or RLVR (srl train rlvr), "
+        "or have a teacher write the steps (srl data generate, docs/teacher.md)"
+    )
+
+
 class MathLoader(Loader):
     """Problem + solution text, segmented by :func:`srlkit.data.segment.segment_solution`."""
 
     name = "math"
     kind = KIND_MATH
     description = "problem/question + solution text (field names configurable)"
-    looks_for = f"a problem field ({'/'.join(PROBLEM_FIELDS)}) and a solution field ({'/'.join(SOLUTION_FIELDS)})"
+    looks_for = (
+        f"a problem field ({'/'.join(PROBLEM_FIELDS)}) and a worked solution as text "
+        f"({'/'.join(SOLUTION_FIELDS)})"
+    )
     solution_fields: ClassVar[tuple[str, ...]] = SOLUTION_FIELDS
 
     def detect(self, record: dict[str, Any]) -> bool:
