@@ -102,8 +102,19 @@ def test_corrupt_line_in_the_middle_is_a_located_error(tmp_path):
             id="long_prose",
         ),
         pytest.param("np.arcsin(10/13)", "", "unparseable", None, id="unparseable_code"),
+        # s1K proof problems whose "gold" restates the claim (any restatement would score right)
+        pytest.param("\\boxed{a^2 + b^2 \\leq 2}", "Prove that $a^2 + b^2 \\le 2$.", "proof",
+                     None, id="proof_inequality_claim"),
+        pytest.param("\\boxed{\\triangle ABC}", "Show that triangle ABC is equilateral.",
+                     "proof", None, id="proof_geometric_object"),
+        pytest.param("\\boxed{p \\equiv 3 \\pmod{4}}", "Prove that p is 3 mod 4.", "proof", None,
+                     id="proof_congruence_claim"),
+        pytest.param("\\boxed{\\frac{\\sqrt{3}}{3}}", "Prove that the maximum is attained; find it.",
+                     "checkable", "\\frac{\\sqrt{3}}{3}", id="proof_with_a_value"),
+        pytest.param("x \\leq 2", "Find all real x with x^2 <= 4 and x > 0.", "checkable",
+                     "x \\leq 2", id="relation_outside_a_proof"),
     ],
-)
+)  # fmt: skip
 def test_gold_gate(value, problem, status, answer):
     gold = check_gold(value, problem)
     assert (gold.status, gold.answer) == (status, answer)

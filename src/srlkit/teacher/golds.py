@@ -9,7 +9,11 @@ number, say) makes the outcome reward score nonsense as right. A gold is *checka
 2. the one scorer of srlkit (:func:`srlkit.rewards.outcome.score_answer`) judges the gold
    right against itself by parsing it (not by the identical-text fallback, which only an exact
    copy would ever pass);
-3. it does not accept *any* answer: the sentinels ``0`` and ``1`` are not both right.
+3. it does not accept *any* answer: the sentinels ``0`` and ``1`` are not both right;
+4. for a problem that asks for a proof, it is a value, not the claim restated: a gold with a
+   relation (``a^2 + b^2 \\leq 2``, ``p \\equiv 3 \\pmod{4}``, ``f(x) = ...``), a geometric
+   object (``\\triangle ABC``) or words (``Lemma 8:``) is what the proof shows, and any
+   completion that restates the claim would be scored right (20 of s1K's 671 readable golds).
 
 Anything else gets a status saying why (``missing``, ``proof``, ``prose``, ``unparseable``,
 ``accepts_anything``); those problems are reported, and used only when asked.
@@ -27,6 +31,23 @@ SHORT_ANSWER_CHARS = 64
 CHECKABLE = "checkable"
 _GSM8K_RE = re.compile(r"####[ \t]*([^\n]*)")
 _PROOF_RE = re.compile(r"\b(?:prove|show that|show how|demonstrate that|proof)\b", re.IGNORECASE)
+_CLAIM_RE = re.compile(
+    r"[<>=≤≥≠]|\\(?:leq?|geq?|neq?|lt|gt|equiv|in|notin|mid|subset|subseteq|supset|triangle|"
+    r"angle|parallel|perp|cong|sim)(?![A-Za-z])"
+)
+_WORD_RE = re.compile(r"\b[A-Za-z]{4,}\b")
+_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+
+
+def restates_a_claim(candidate: str) -> bool:
+    """Whether a proof problem's gold is a statement (a relation, an object, words), not a value.
+
+    >>> restates_a_claim("a^2 + b^2 \\leq 2"), restates_a_claim("\\triangle ABC")
+    (True, True)
+    >>> restates_a_claim("\\frac{\\sqrt{3}}{3}"), restates_a_claim("2n + 1")
+    (False, False)
+    """
+    return bool(_CLAIM_RE.search(candidate) or _WORD_RE.search(_COMMAND_RE.sub(" ", candidate)))
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,8 @@ def check_gold(value: Any, problem: str = "") -> Gold:
     candidate, status = read_candidate(value, problem)
     if candidate is None:
         return Gold(None, status)
+    if _PROOF_RE.search(problem) and restates_a_claim(candidate):
+        return Gold(None, "proof", candidate)
     boxed = f"\\boxed{{{candidate}}}"
     itself = score_answer(boxed, candidate)
     if itself.score != 1.0 or itself.reason.startswith("gold unparseable"):

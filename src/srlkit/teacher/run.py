@@ -55,7 +55,7 @@ CACHE_FILE = "responses.jsonl"
 TRAJECTORIES_FILE = "trajectories.jsonl"
 RLVR_FILE = "rlvr.jsonl"
 STATS_FILE = "stats.json"
-GOLD_VERSION = 1
+GOLD_VERSION = 2  # 2: a proof problem's gold restating its claim is not checkable
 
 
 def _write_jsonl_fast(path: Path, records: Iterable[dict[str, Any]]) -> None:
