@@ -148,3 +148,29 @@ def test_continuation_instances_score_the_first_step_written(tmp_path, scripted)
     assert summary["exact_match_rate"] == 1.0 and summary["format_failure_rate"] == 0.0
     record = json.loads((tmp_path / "out" / "steps.jsonl").read_text().splitlines()[0])
     assert record["action"] == "2. **Double** 5 * 2 = 10"
+
+
+def test_options_that_differ_from_the_training_run_are_named(tmp_path, scripted, caplog):
+    """Before: on the tiny run eval-steps said -1.0 (all format failures) where training's
+    validation said -0.56, with nothing saying that training was lenient and biased its
+    sampling."""
+    run = tmp_path / "tiny-srl"
+    (run / "checkpoint-4").mkdir(parents=True)
+    (run / "config.yaml").write_text(
+        "method: srl\nreward_funcs:\n  srl_step: {lenient: true}\n"
+        "generation_kwargs:\n  sequence_bias: [[[4], 5.0]]\n"
+    )
+    data = _instances(tmp_path, ROWS)
+    config = StepEvalConfig(model=str(run / "checkpoint-4"), data=str(data),
+                            out_dir=str(tmp_path / "out"))  # fmt: skip
+    with caplog.at_level("WARNING"):
+        summary = run_step_evaluation(config, scripted(_answers))
+    notes = summary["differs_from_training"]
+    assert notes == [
+        "training scored with srl_step lenient: true (pass --lenient true)",
+        "training sampled with sequence_bias, which eval-steps does not apply",
+    ]
+    assert "eval-steps scores differently from training" in caplog.text
+    config = StepEvalConfig(model=str(run / "checkpoint-4"), data=str(data), lenient=True,
+                            out_dir=str(tmp_path / "out2"))  # fmt: skip
+    assert len(run_step_evaluation(config, scripted(_answers))["differs_from_training"]) == 1

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from tqdm.auto import tqdm
 
 from srlkit.data.schema import COL_KIND, COL_TARGET, StepInstance
@@ -157,8 +158,63 @@ def summarize_steps(records: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+REWARD_OPTIONS = ("lenient", "format_penalty", "metric", "autojunk")
+
+
+def training_differences(config: StepEvalConfig) -> list[str]:
+    """How this evaluation scores differently from the training run that made ``config.model``.
+
+    A checkpoint of ``srl train`` sits in (or one level under) the run's output folder, beside
+    the ``config.yaml`` the run saved. The step reward's options given there (``lenient``,
+    ``format_penalty``, ``metric``, ``autojunk``) are eval-steps options too: each that differs
+    is named with the flag that matches training. ``generation_kwargs`` (the tiny recipe's
+    ``sequence_bias``) steer training's sampling only; eval-steps generates plainly, as the
+    paper's validation does, so a model that needed them scores lower here.
+    """
+    if config.model is None:
+        return []
+    folder = Path(config.model)
+    recipe = next(
+        (f / "config.yaml" for f in (folder, folder.parent) if (f / "config.yaml").is_file()), None
+    )
+    if recipe is None:
+        return []
+    try:
+        given = yaml.safe_load(recipe.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    if not isinstance(given, dict):
+        return []
+    notes = []
+    spec = given.get("reward_funcs")
+    options = spec.get("srl_step") if isinstance(spec, dict) else None
+    for name in REWARD_OPTIONS:
+        if isinstance(options, dict) and name in options and options[name] != getattr(config, name):
+            value = str(options[name]).lower() if isinstance(options[name], bool) else options[name]
+            notes.append(f"training scored with srl_step {name}: {value} (pass --{name} {value})")
+    if given.get("generation_kwargs"):
+        keys = (
+            ", ".join(sorted(given["generation_kwargs"]))
+            if isinstance(given["generation_kwargs"], dict)
+            else "generation_kwargs"
+        )
+        notes.append(f"training sampled with {keys}, which eval-steps does not apply")
+    return notes
+
+
 def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) -> dict[str, Any]:
-    """Generate one step per instance, score it, and write ``steps.jsonl`` and ``summary.json``."""
+    """Generate one step per instance, score it, and write ``steps.jsonl`` and ``summary.json``.
+
+    Where the options differ from the training run's (:func:`training_differences`), a warning
+    says so and ``summary.json`` lists it under ``differs_from_training``.
+    """
+    differences = training_differences(config)
+    if differences:
+        logger.warning(
+            "eval-steps scores differently from training: %s (%s)",
+            "; ".join(differences),
+            config.model,
+        )
     instances = load_step_instances(config.data, config.split)
     if config.limit is not None:
         instances = instances[: config.limit]
@@ -203,5 +259,7 @@ def run_step_evaluation(config: StepEvalConfig, backend: Backend | None = None) 
         "data": config.data,
         **summarize_steps([r for key, r in store.records.items() if key[0] in wanted]),
     }
+    if differences:
+        summary["differs_from_training"] = differences
     write_json(out / "summary.json", summary)
     return summary
