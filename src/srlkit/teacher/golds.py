@@ -13,7 +13,7 @@ number, say) makes the outcome reward score nonsense as right. A gold is *checka
 4. for a problem that asks for a proof, it is a value, not the claim restated: a gold with a
    relation (``a^2 + b^2 \\leq 2``, ``p \\equiv 3 \\pmod{4}``, ``f(x) = ...``), a geometric
    object (``\\triangle ABC``) or words (``Lemma 8:``) is what the proof shows, and any
-   completion that restates the claim would be scored right (20 of s1K's 671 readable golds).
+   completion that restates the claim would be scored right (s1K: 657 checkable golds -> 643).
 
 Anything else gets a status saying why (``missing``, ``proof``, ``prose``, ``unparseable``,
 ``accepts_anything``); those problems are reported, and used only when asked.
