@@ -269,3 +269,147 @@ def test_instance_and_training_readers_refuse_hostile_records_in_one_line(tmp_pa
         except DataError as err:
             assert "\n" not in str(err) and str(path) in str(err)
         assert time.perf_counter() - start < BUILD_BOUND_S
+
+
+# --- teacher replies -------------------------------------------------------------------------
+TEACHER_BOUND_S = 30.0
+usage_values = st.one_of(
+    st.sampled_from(["Infinity", "-Infinity", "NaN", "1e30", "1e400", "-5", "9" * 30, "true",
+                     '"12"', "null", "[1]", "{}"]),
+    st.integers().map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+)  # fmt: skip
+reply_texts = st.one_of(
+    hostile_text,
+    st.sampled_from(
+        ["1. **A** \ud800 x\n2. **B** \\boxed{2}", "1. **A** 1+1\n2. **B** \\boxed{2}"]
+    ),
+)
+
+
+@st.composite
+def chat_bodies(draw) -> bytes:
+    """A chat-completions reply as raw JSON text: hostile content, usage, finish reason, shape."""
+    content = json.dumps(draw(reply_texts), ensure_ascii=True)
+    usage = f'{{"prompt_tokens": {draw(usage_values)}, "completion_tokens": {draw(usage_values)}}}'
+    finish = draw(st.sampled_from(['"stop"', '"length"', "null", "7", '"\\ud800"']))
+    message = draw(
+        st.sampled_from(
+            [f'{{"role": "assistant", "content": {content}}}', "null", '"text"',
+             f'{{"role": "assistant", "content": [{content}]}}']
+        )
+    )  # fmt: skip
+    choice = f'{{"index": 0, "message": {message}, "finish_reason": {finish}}}'
+    choices = draw(st.sampled_from([f"[{choice}]", "[]", "null", f"{choice}", f"[{choice}, 5]"]))
+    body = f'{{"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": {choices}, "usage": {usage}}}'
+    return body.encode() if draw(st.booleans()) else body.encode()[: draw(st.integers(0, 400))]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(bodies=st.lists(chat_bodies(), min_size=2, max_size=2))
+def test_every_teacher_reply_ends_as_a_counted_outcome(tmp_path_factory, bodies):
+    """However broken a reply (text, usage, finish reason, shape, truncation), a run and its
+    rerun finish, and samples in = kept + dropped, within ``TEACHER_BOUND_S``."""
+    from srlkit.teacher.config import GenerateConfig
+    from srlkit.teacher.fake_server import Action, FakeChatServer
+    from srlkit.teacher.run import run_teacher
+
+    folder = tmp_path_factory.mktemp("teacher")
+    inputs = folder / "problems.jsonl"
+    rows = [{"id": f"p{i}", "problem": f"What is {i}+1?", "answer": str(i + 1)} for i in range(2)]
+    inputs.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    by_problem = {f"What is {i}+1?": body for i, body in enumerate(bodies)}
+
+    def fault(body, nth):
+        text = body["messages"][-1]["content"]
+        return next((Action("raw", body=b) for p, b in by_problem.items() if p in text), None)
+
+    with FakeChatServer(lambda body: "", fault) as server:
+        config = GenerateConfig(
+            inputs=[str(inputs)], out=str(folder / "out"), teacher=server.base_url,
+            teacher_model="m", max_retries=0, timeout_s=5.0, no_progress=True, concurrency=2,
+        )  # fmt: skip
+        start = time.perf_counter()
+        first = run_teacher(config)
+        again = run_teacher(config)
+        seconds = time.perf_counter() - start
+    for stats in (first, again):
+        samples = stats["samples"]
+        assert samples["in"] == 2 == samples["kept"] + samples["dropped_total"]
+    assert seconds < TEACHER_BOUND_S
+
+
+# --- report inputs ---------------------------------------------------------------------------
+REPORT_BOUND_S = 30.0
+steps = st.one_of(
+    st.integers(-3, 30), st.just(None), st.text(max_size=3), st.floats(), st.just(HUGE_INT)
+)
+rollouts = st.one_of(
+    values,
+    st.fixed_dictionaries(
+        {},
+        optional={"completion": values, "action": values, "format_ok": values, "reward": scalars,
+                  "rewards": values, "extracted": values,
+                  "compared": values | st.fixed_dictionaries(
+                      {"prediction": hostile_text}, optional={"reference": hostile_text | values})},
+    ),
+)  # fmt: skip
+groups = st.fixed_dictionaries(
+    {"step": steps, "rollouts": st.lists(rollouts, max_size=4) | values},
+    optional={"split": values, "prompt": values, "target": values, "kept": values,
+              "reward_std": scalars, "matcher": values | st.fixed_dictionaries(
+                  {}, optional={"autojunk": values, "metric": values, "max_steps": values})},
+)  # fmt: skip
+metric_lines = st.one_of(
+    values,
+    st.fixed_dictionaries(
+        {"step": steps}, optional={"reward": scalars, "loss": scalars, "eval_<b>x</b>": scalars}
+    ),
+)
+json_files = st.one_of(
+    values,
+    st.fixed_dictionaries({"step": steps}, optional={"metric": values, "value": scalars}),
+    st.fixed_dictionaries(
+        {"benchmarks": values | st.dictionaries(hostile_text, values, max_size=2)}
+    ),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    history=st.lists(metric_lines, max_size=4),
+    records=st.lists(groups, max_size=3),
+    best=st.none() | json_files,
+    summary=st.none() | json_files,
+    title=hostile_text,
+)
+def test_the_report_reads_hostile_runs_or_refuses_them_in_one_line(
+    tmp_path_factory, history, records, best, summary, title
+):
+    """metrics.jsonl, rollouts.jsonl, best_checkpoint.json and an eval summary.json built from
+    hostile values: the page is written, or one DataError line names the file; within bound."""
+    from srlkit.io import DataError
+    from srlkit.report import ReportConfig, run_report
+
+    root = tmp_path_factory.mktemp("report")
+    train = root / "train"
+    train.mkdir()
+    (train / "metrics.jsonl").write_text("".join(_json_line(h) + "\n" for h in history))
+    (train / "rollouts.jsonl").write_text("".join(_json_line(r) + "\n" for r in records))
+    if best is not None:
+        (train / "best_checkpoint.json").write_text(_json_line(best))
+    dirs = [str(train)]
+    if summary is not None:
+        evaluation = root / "eval"
+        (evaluation / "samples").mkdir(parents=True)
+        (evaluation / "summary.json").write_text(_json_line(summary))
+        (evaluation / "samples" / "a.jsonl").write_text(_json_line(records) + "\n")
+        dirs.append(str(evaluation))
+    config = ReportConfig(run_dirs=dirs, title=title, out=str(root / "r.html"), max_rollouts=50)
+    start = time.perf_counter()
+    try:
+        run_report(config)
+        assert (root / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    except DataError as err:
+        assert "\n" not in str(err) and str(root) in str(err)
+    assert time.perf_counter() - start < REPORT_BOUND_S

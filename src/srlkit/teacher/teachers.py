@@ -201,7 +201,13 @@ class OpenAITeacher:
                         error=f"rejected ({exc.status_code})", attempts=attempt + 1, retries=retries
                     )
                 reason = "server_error"
-            except (oa.APIResponseValidationError, ValueError, TypeError, AttributeError):
+            except (
+                oa.APIResponseValidationError,
+                ValueError,
+                TypeError,
+                AttributeError,
+                LookupError,
+            ):
                 reason = "malformed"
             else:
                 if reply is not None:
@@ -229,17 +235,17 @@ class OpenAITeacher:
             max_tokens=sampling.max_new_tokens,
             seed=sampling.seed + request.sample,
         )
+        # The client validates loosely: choices may be a dict, a message a string. Anything but
+        # a list whose first choice holds a text message is malformed (retried, then counted).
         choices = getattr(resp, "choices", None)
-        if (
-            not choices
-            or choices[0].message is None
-            or not isinstance(choices[0].message.content, str)
-        ):
+        first = choices[0] if isinstance(choices, list) and choices else None
+        message = getattr(first, "message", None)
+        if not isinstance(getattr(message, "content", None), str):
             return None
         usage = getattr(resp, "usage", None)
-        finish = choices[0].finish_reason or FINISH_STOP
+        finish = getattr(first, "finish_reason", None) or FINISH_STOP
         return Reply(
-            text=choices[0].message.content,
+            text=message.content,
             finish_reason=FINISH_LENGTH if finish == "length" else FINISH_STOP,
             prompt_tokens=token_count(getattr(usage, "prompt_tokens", 0)),
             completion_tokens=token_count(getattr(usage, "completion_tokens", 0)),
