@@ -172,14 +172,24 @@ def test_demo_report_compares_the_four_methods(runs, tmp_path, open_report):
     header = page.eval_on_selector_all(
         "#demo-table thead th", "cells => cells.map(c => c.textContent)"
     )
-    assert header == ["run", "metric", "base", "RLVR", "SRL", "SRL->RLVR"]
-    assert ["demo", "hard accuracy (greedy)", "0.000", "0.000", "0.250", "0.250"] in rows
+    # one demo run: no "run" column saying "demo" on every row (before: it did)
+    assert header == ["metric", "base", "RLVR", "SRL", "SRL->RLVR"]
+    assert ["hard accuracy (greedy)", "0.000", "0.000", "0.250", "0.250"] in rows
     reading = page.eval_on_selector_all(
         ".demo-reading li", "items => items.map(i => i.textContent)"
     )
     assert reading == ["SRL - base = +25.0 points (+1.0 standard errors): within noise."]
     assert page.locator("#fig-reward").count() == 1 and _count(page) > 0
     assert _count(page, "#sample-count") == 1
+    # the demo's samples record no problem text: no empty "problem (prompt)" box (before: one)
+    sample = page.locator("#sample-list details.sample").first
+    sample.locator("summary").click()
+    sample.locator(".detail").wait_for()
+    assert "problem (prompt)" not in sample.locator(".detail").text_content()
+    names = page.eval_on_selector_all(
+        "#fig-reward .legendtext", "els => els.map(e => e.textContent)"
+    )
+    assert "SRL" in names and "demo" not in names
 
 
 LOAD_BOUND_S = 15.0  # measured 1.5-3 s on 2 busy CPU cores (docs/report.md); generous for CI
