@@ -28,10 +28,10 @@ MASK = "[redacted]"
 _SECRET_PARAM = r"(?:[a-z_\-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth)[a-z_\-]*)"
 _USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,20}://)[^/\s@?#]{1,512}@")
 _QUERY_RE = re.compile(rf"(?i)([?&;]{_SECRET_PARAM}=)[^&#\s\"'<>]+")
-_SCHEME_RE = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+")
+_SCHEME_RE = re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]*[^\s\"',;.]")
 _HEADER_RE = re.compile(
     r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|x-goog-api-key)(\"?\s*[:=]\s*\"?)"
-    r"(?!\[redacted\]|bearer\b|basic\b)[^\s\"',;]+"
+    r"(?!\[redacted\]|bearer\b|basic\b)[^\s\"',;]*[^\s\"',;.]"
 )
 _KEY_SHAPE_RE = re.compile(
     r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}|\bhf_[A-Za-z0-9]{8,}|\bAIza[\w\-]{20,}"

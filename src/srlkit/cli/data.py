@@ -144,7 +144,7 @@ def _cut(text: str, limit: int) -> str:
     so a long problem statement is what gets cut, never the steps before the target.
 
     >>> _cut("P" * 50 + "1. step one", 20)
-    'PPPPPP\n... [41 characters cut] ...\nPPP1. step one'
+    'PPPPPP\\n... [41 characters cut] ...\\nPPP1. step one'
     """
     if limit <= 0 or len(text) <= limit:
         return text

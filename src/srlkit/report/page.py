@@ -108,12 +108,12 @@ def _script_json(data: object) -> str:
 
 
 def valid_text(text: str) -> str:
-    """``text`` as valid Unicode: a folder name or ``--title`` that is not UTF-8 reaches Python
+    r"""``text`` as valid Unicode: a folder name or ``--title`` that is not UTF-8 reaches Python
     as lone surrogates, which no file can hold; their bytes are decoded with U+FFFD for what is
     not UTF-8 (the rest of the name stays readable).
 
-    >>> valid_text("run-\udcff-1")
-    'run-\ufffd-1'
+    >>> valid_text("run-\udcff-1") == "run-\ufffd-1"
+    True
     """
     try:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
