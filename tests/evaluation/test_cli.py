@@ -155,3 +155,16 @@ def test_eval_table_compares_runs(tmp_path, capsys):
 def test_eval_table_names_a_missing_summary(tmp_path, capsys):
     assert main(["eval-table", str(tmp_path)]) == 2
     assert "no summary.json" in capsys.readouterr().err
+
+
+def test_eval_table_refuses_an_eval_steps_folder_in_one_line(tmp_path, capsys):
+    """Before: an `srl eval-steps` summary became a row of dashes."""
+    steps = tmp_path / "steps"
+    steps.mkdir()
+    (steps / "summary.json").write_text(json.dumps({"n_instances": 4, "mean_reward": 0.5}))
+    assert main(["eval-table", str(steps)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "eval-steps" in err and "srl report" in err
+    (steps / "summary.json").write_text("[1, 2]")
+    assert main(["eval-table", str(steps)]) == 2
+    assert "expected an `srl eval` summary" in capsys.readouterr().err

@@ -57,6 +57,15 @@ def run_eval_table(options: TableArguments) -> int:
             ) from None
         except ValueError as exc:
             raise DataError(path, f"not valid JSON: {exc}") from None
+        summary = runs[label]
+        if isinstance(summary, dict) and "n_instances" in summary and "benchmarks" not in summary:
+            raise DataError(
+                path,
+                "an `srl eval-steps` summary (next-step rewards, no benchmarks): eval-table "
+                "compares `srl eval` runs; `srl report DIR...` tables eval-steps runs",
+            )
+        if not isinstance(summary, dict) or not isinstance(summary.get("benchmarks"), dict):
+            raise DataError(path, "expected an `srl eval` summary with 'benchmarks'")
     print(comparison_table(runs), end="")
     return 0
 
