@@ -257,3 +257,29 @@ def test_demo_results_of_the_wrong_structure_are_one_line(runs, tmp_path, capsys
     with pytest.raises(DataError, match="results.json"):
         write_json(demo / "results.json", [1])
         load_run(demo)
+
+
+def test_an_action_over_the_rewards_length_limit_says_why_it_scored_zero():
+    """Before: the page showed the pair with no reason for the reward's 0.0."""
+    completion = "<think>t</think>" + "x" * 20_000
+    (reward,) = srl_step_reward([completion], target=["x = 1"])
+    assert reward == 0.0
+    entry = rollout_entry(completion, {"target": "x = 1"}, {"srl_step": reward}, reward,
+                          MatchSettings(), 4_000)  # fmt: skip
+    row = rollout_row(entry, {"autojunk": False, "metric": "sequence_matcher"})
+    assert "blocks" not in row and "20000 characters" in row["not_compared"]
+    assert "16384" in row["not_compared"]
+
+
+def test_bar_value_labels_hide_rather_than_overlap_and_the_legend_leaves_the_axis_title(
+    runs, tmp_path
+):
+    """Before: outside labels of narrow grouped bars overlapped, and the legend under the plot
+    covered the x-axis title."""
+    data = _data(run_report(ReportConfig(run_dirs=[str(runs["demo"]), str(runs["eval"])],
+                                         out=str(tmp_path / "r.html"))))  # fmt: skip
+    for item in data["result_figures"]:
+        layout = item["figure"]["layout"]
+        assert layout["uniformtext"] == {"minsize": 9, "mode": "hide"}
+        assert layout["legend"]["y"] >= 1 and layout["legend"]["yanchor"] == "bottom"
+        assert all(trace["cliponaxis"] is False for trace in item["figure"]["data"])

@@ -86,6 +86,8 @@ def rollout_row(rollout: dict[str, Any], matcher: dict[str, Any] | None) -> dict
             blocks = matching_blocks(pred, ref, matcher.get("autojunk") is True, budget)
             row["blocks"] = blocks if blocks is not None else []
             row["over_budget"] = blocks is None
+    if "not_compared" in rollout:
+        row["not_compared"] = text(rollout["not_compared"])
     if "extracted" in rollout:
         row["extracted"] = None if rollout["extracted"] is None else text(rollout["extracted"])
     return row

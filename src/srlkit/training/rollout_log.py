@@ -142,6 +142,11 @@ def rollout_entry(
             "prediction": comparable_action(parsed.action, kind),
             "reference": comparable_action(str(target), kind),
         }
+    elif comparable:  # the reward scored it 0.0 without comparing: say so, as the reward did
+        entry["not_compared"] = (
+            f"the action has {len(parsed.action)} characters, over the step reward's limit of "
+            f"{match.max_action_chars}: scored 0.0 without comparing"
+        )
     if row.get("answer") is not None:
         try:
             entry["extracted"] = extract_answer(_final_text(completion))

@@ -177,6 +177,7 @@
         el("div", {}, [el("h4", { text: r.ok ? "action" : `action (format check failed: ${r.why})` }), el("pre", { text: r.action || "" })]),
         el("div", {}, [el("h4", { text: g.target !== null ? "expert step" : "gold answer" }), el("pre", { text: g.target ?? g.answer ?? "" })]),
       ]));
+      if (r.not_compared) box.append(el("div", { cls: "formula over-budget", text: r.not_compared }));
       if ("extracted" in r) box.append(el("div", { cls: "formula", text: `extracted answer: ${r.extracted ?? "(none)"} · gold: ${g.answer ?? "-"}` }));
     }
     box.append(el("h4", { text: "reward parts" }));
