@@ -202,3 +202,19 @@ def test_gil_is_released_while_matching():
         ticks += 1
     thread.join()
     assert ticks > 1000
+
+
+def test_matching_blocks_with_an_extension_built_before_blocks(monkeypatch):
+    """A checkout whose C extension was built before ``blocks()`` still highlights, with the
+    same over-budget verdict (the compiled ``matches`` decides it)."""
+    import types
+
+    from srlkit.rewards import similarity
+
+    if similarity._csimilarity is None:
+        pytest.skip("the C extension is not built")
+    old = similarity._csimilarity
+    stale = types.SimpleNamespace(matches=old.matches, ratio=old.ratio)
+    monkeypatch.setattr(similarity, "_csimilarity", stale)
+    assert similarity.matching_blocks("abcd", "bcde") == [(1, 0, 3)]
+    assert similarity.matching_blocks("ab" * 8000, "ba" * 8000, max_steps=100_000_000) is None

@@ -93,8 +93,12 @@ def matching_blocks(
     """
     if _csimilarity is None:
         _warn_fallback()
-        matcher = difflib.SequenceMatcher(None, prediction, reference, autojunk=autojunk)
-        return [(i, j, n) for i, j, n in matcher.get_matching_blocks() if n]
+        return _difflib_blocks(prediction, reference, autojunk)
+    if not hasattr(_csimilarity, "blocks"):  # built before blocks() existed: same verdict, slower
+        _warn_stale_build()
+        if _csimilarity.matches(prediction, reference, autojunk, max_steps) is None:
+            return None
+        return _difflib_blocks(prediction, reference, autojunk)
     found = _csimilarity.blocks(prediction, reference, autojunk, max_steps)
     if found is None:
         return None
@@ -105,6 +109,24 @@ def matching_blocks(
         else:
             merged.append((i, j, n))
     return merged
+
+
+def _difflib_blocks(prediction: str, reference: str, autojunk: bool) -> list[tuple[int, int, int]]:
+    matcher = difflib.SequenceMatcher(None, prediction, reference, autojunk=autojunk)
+    return [(i, j, n) for i, j, n in matcher.get_matching_blocks() if n]
+
+
+_warned_stale = False
+
+
+def _warn_stale_build() -> None:
+    global _warned_stale
+    if not _warned_stale:
+        logger.warning(
+            "srlkit.rewards._csimilarity predates blocks(); highlights use difflib after the "
+            "compiled budget check. Rebuild with `pip install -e .`."
+        )
+        _warned_stale = True
 
 
 def sequence_matcher_ratio(
