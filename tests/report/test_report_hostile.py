@@ -201,8 +201,9 @@ def test_a_pipeline_runs_its_stages_in_order_and_keeps_outcome_reward_apart(tmp_
     write_train_run(root / "srl", steps=4)
     rlvr = write_train_run(root / "rlvr", steps=3)
     lines = [json.loads(x) for x in (rlvr / "metrics.jsonl").read_text().splitlines()]
-    for line in lines:
+    for line in lines:  # RLVR with a format reward beside the outcome reward
         line["rewards/outcome/mean"] = line.get("reward", 0)
+        line["rewards/format/mean"] = 0.5
     write_jsonl(rlvr / "metrics.jsonl", lines)
     write_json(root / "pipeline.json", {"stages": [{"stage": "srl"}, {"stage": "rlvr"}]})
     runs = load_run(root)

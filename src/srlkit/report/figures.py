@@ -39,7 +39,8 @@ VALIDATION_SKIP = (
 )
 
 
-OUTCOME_REWARDS = ("outcome",)  # reward functions scored 0/1 on the final answer
+OUTCOME_REWARDS = ("outcome", "outcome_reward")  # names TRL logs for the 0/1 answer reward
+STEP_REWARDS = ("srl_step", "srl_step_reward")  # ... and for the step similarity
 
 
 def plain(text: Any) -> str:
@@ -53,15 +54,16 @@ def plain(text: Any) -> str:
 
 
 def is_outcome_run(run: Run) -> bool:
-    """Whether a run's ``reward`` is an outcome reward (0/1) rather than the step similarity:
-    TRL logs each reward function as ``rewards/<name>/mean``, and only outcome ones appear."""
+    """Whether a run's ``reward`` is led by an outcome reward (0/1), not the step similarity:
+    TRL logs each reward function as ``rewards/<name>/mean``; a run that logs an outcome reward
+    and no step reward (an RLVR stage, with or without a format reward) is an outcome run."""
     names = {
         key.split("/")[1]
         for h in run.history
         for key in h
-        if key.startswith("rewards/") and "/" in key[8:]
+        if isinstance(key, str) and key.startswith("rewards/") and "/" in key[8:]
     }
-    return bool(names) and names <= set(OUTCOME_REWARDS)
+    return bool(names & set(OUTCOME_REWARDS)) and not names & set(STEP_REWARDS)
 
 
 def _rgba(color: str, alpha: float) -> str:
