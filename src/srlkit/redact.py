@@ -9,7 +9,7 @@ road needs one call, not a new pattern.
 What is redacted: the value after ``Bearer``/``Basic`` and after an ``Authorization`` or
 ``api-key`` header name; the user information of an URL (``scheme://user:pass@``); the value of
 query parameters whose name says key, token, secret, password or signature; strings shaped
-like provider keys (``sk-...``, ``hf_...``, ``AIza...``); and any exact secret passed in
+like provider keys (``sk-...``, ``hf_...``, ``AIza...``, long and with digits); and any exact secret passed in
 ``secrets`` (the key a teacher was given).
 
 >>> redact_url("http://user:pass@host:8000/v1?key=abc&model=m")
@@ -33,8 +33,8 @@ _HEADER_RE = re.compile(
     r"(?i)\b((?:proxy-)?authorization|x-api-key|api-key|x-goog-api-key)(\"?\s*[:=]\s*\"?)"
     r"(?!\[redacted\]|bearer\b|basic\b)[^\s\"',;]*[^\s\"',;.]"
 )
-_KEY_SHAPE_RE = re.compile(
-    r"\b(?:sk|pk|rk)-[A-Za-z0-9_\-]{8,}|\bhf_[A-Za-z0-9]{8,}|\bAIza[\w\-]{20,}"
+_KEY_SHAPE_RE = re.compile(  # long and with digits, so a folder named sk-learn-runs is left alone
+    r"\bsk-(?=[\w\-]*\d)[\w\-]{16,}|\bhf_[A-Za-z0-9]{30,}|\bAIza[\w\-]{30,}"
 )
 
 
