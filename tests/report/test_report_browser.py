@@ -181,11 +181,9 @@ def test_demo_report_compares_the_four_methods(runs, tmp_path, open_report):
     assert reading == ["SRL - base = +25.0 points (+1.0 standard errors): within noise."]
     assert page.locator("#fig-reward").count() == 1 and _count(page) > 0
     assert _count(page, "#sample-count") == 1
-    # the demo's samples record no problem text: no empty "problem (prompt)" box (before: one)
     sample = page.locator("#sample-list details.sample").first
     sample.locator("summary").click()
-    sample.locator(".detail").wait_for()
-    assert "problem (prompt)" not in sample.locator(".detail").text_content()
+    assert sample.locator("pre.prompt").text_content().startswith("Start with 3.")
     names = page.eval_on_selector_all(
         "#fig-reward .legendtext", "els => els.map(e => e.textContent)"
     )
@@ -246,3 +244,20 @@ def test_hostile_names_huge_groups_and_over_budget_pairs_in_the_browser(tmp_path
     formula.wait_for()
     assert "over the matching budget" in formula.text_content()
     assert row.locator(".ratio").text_content() == "0.000000"
+
+
+def test_a_sample_without_a_problem_text_shows_no_empty_problem_box(runs, tmp_path, open_report):
+    """Before: demo results that recorded no problem text gave an empty "problem (prompt)" box."""
+    import json
+    import shutil
+
+    demo = tmp_path / "demo"
+    shutil.copytree(runs["demo"], demo)
+    results = json.loads((demo / "results.json").read_text())
+    del results["srl"]["examples"][0]["problem"]
+    (demo / "results.json").write_text(json.dumps(results))
+    page = open_report(_report(tmp_path, demo)).page
+    sample = page.locator("#sample-list details.sample").first
+    sample.locator("summary").click()
+    sample.locator(".detail").wait_for()
+    assert "problem (prompt)" not in sample.locator(".detail").text_content()
