@@ -35,9 +35,10 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch is imported where a function needs it: the option names and defaults
+    import torch  # below are read by `srl train --help`, which must not wait for torch
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ DEFAULT_CORRECT_THRESHOLD = 0.5
 
 def _as_float_tensor(rewards_NG: Any) -> torch.Tensor:
     """Nested lists (``None`` = unscorable) or a tensor -> float64 ``(N, G)`` tensor with NaNs."""
+    import torch
+
     if isinstance(rewards_NG, torch.Tensor):
         tensor = rewards_NG.detach().to(device="cpu", dtype=torch.float64)
     else:
@@ -91,6 +94,8 @@ def group_population_std(rewards_NG: Any) -> torch.Tensor:
     >>> group_population_std([[0.0, 1.0], [0.5, None]]).tolist()
     [0.5, 0.0]
     """
+    import torch
+
     rewards = _as_float_tensor(rewards_NG)
     valid = ~torch.isnan(rewards)
     count = valid.sum(dim=1)
@@ -117,6 +122,8 @@ def keep_mask(
     >>> keep_mask([[0.5, 0.5, 0.52, 0.5]], epsilon=0.01).tolist()  # std 0.0087: too flat
     [False]
     """
+    import torch
+
     if rule not in RULES:
         raise ValueError(f"unknown dynamic sampling rule {rule!r}; expected one of {RULES}")
     rewards = _as_float_tensor(rewards_NG)

@@ -44,7 +44,7 @@ import functools
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,7 @@ from srlkit.training import dynamic_sampling as ds
 from srlkit.training import rollout_log
 from srlkit.training.grpo_advantages import combine_rewards, grpo_advantages
 from srlkit.training.grpo_batch import check_supported, gather_batch, take_rows
+from srlkit.training.options import DynamicSamplingOptions
 from srlkit.training.phase_timing import PhaseTimes
 from srlkit.training.trl_contract import check_trainer
 
@@ -70,91 +71,13 @@ ROW_NORMALISED_LOSSES = ("grpo", "sapo", "dr_grpo", "luspo")
 
 
 @dataclass
-class SRLGRPOConfig(GRPOConfig):
-    """``GRPOConfig`` plus dynamic sampling; every field doubles as a YAML key and a CLI flag."""
+class SRLGRPOConfig(DynamicSamplingOptions, GRPOConfig):
+    """``GRPOConfig`` plus dynamic sampling; every field doubles as a YAML key and a CLI flag.
 
-    dynamic_sampling: bool = field(
-        default=True,
-        metadata={
-            "help": "Drop prompt groups that carry no learning signal and refill the batch (SRL paper)."
-        },
-    )
-    dynamic_sampling_rule: str = field(
-        default=ds.RULE_STD,
-        metadata={
-            "help": "'std' (SRL): keep a group iff the population std of its rewards > epsilon. "
-            "'outcome' (RLVR/DAPO): keep iff 0 < #correct < #scorable rollouts.",
-            "choices": list(ds.RULES),
-        },
-    )
-    dynamic_sampling_epsilon: float = field(
-        default=ds.DEFAULT_STD_EPSILON,
-        metadata={
-            "help": "Rule 'std': keep a group iff its reward std is strictly greater than this."
-        },
-    )
-    dynamic_sampling_correct_threshold: float = field(
-        default=ds.DEFAULT_CORRECT_THRESHOLD,
-        metadata={
-            "help": "Rule 'outcome': a rollout is correct when its (weighted) reward is >= this."
-        },
-    )
-    max_generation_rounds: int = field(
-        default=5,
-        metadata={
-            "help": "Most generation rounds per step while filling the batch with informative groups; "
-            "after the last one the step trains on what it has (logged). 1 = filter without refill."
-        },
-    )
-    rollout_log_groups: int = field(
-        default=4,
-        metadata={
-            "help": "Prompt groups per logging step (and per validation pass) written with all their "
-            "rollouts, parsed actions, rewards and keep decisions to rollouts.jsonl in output_dir "
-            "(read by `srl report`). 0 turns the log off."
-        },
-    )
-    rollout_log_max_chars: int = field(
-        default=4000,
-        metadata={"help": "Longest prompt / completion text kept per rollout in rollouts.jsonl."},
-    )
-
-    refill_size: str = field(
-        default=ds.REFILL_FULL,
-        metadata={
-            "help": "Prompts per refill round. 'full': B, the batch's prompt count (verl DAPO). "
-            "'adaptive': ceil(missing / keep rate so far in the step), capped at B; the last "
-            "allowed round is always full. Fewer rollouts per kept rollout, possibly more rounds.",
-            "choices": list(ds.REFILL_SIZES),
-        },
-    )
-    eval_greedy: bool = field(
-        default=False,
-        metadata={
-            "help": "Validate with greedy decoding instead of sampling at the training temperature: "
-            "a deterministic validation score for best-checkpoint selection (set "
-            "num_generations_eval 1 then: greedy rollouts of one prompt are identical)."
-        },
-    )
-
-    def __post_init__(self):
-        super().__post_init__()
-        if self.refill_size not in ds.REFILL_SIZES:
-            raise ValueError(
-                f"refill_size must be one of {ds.REFILL_SIZES}, got {self.refill_size!r}"
-            )
-        if self.dynamic_sampling_rule not in ds.RULES:
-            raise ValueError(
-                f"dynamic_sampling_rule must be one of {ds.RULES}, got {self.dynamic_sampling_rule!r}"
-            )
-        if self.dynamic_sampling_epsilon < 0:
-            raise ValueError(
-                f"dynamic_sampling_epsilon must be >= 0, got {self.dynamic_sampling_epsilon}"
-            )
-        if self.max_generation_rounds < 1:
-            raise ValueError(
-                f"max_generation_rounds must be >= 1, got {self.max_generation_rounds}"
-            )
+    The added fields are :class:`~srlkit.training.options.DynamicSamplingOptions` (declared
+    there, without TRL, so ``srl train --help`` is instant); they come after TRL's, so the
+    first positional argument is still ``output_dir``.
+    """
 
 
 class SRLGRPOTrainer(GRPOTrainer):
