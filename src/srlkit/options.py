@@ -143,9 +143,12 @@ def coerce(value: Any, hint: Any) -> Any:
     """
     members = _members(hint)
     if members is not None:
-        if value is None:
-            return None
-        return coerce(value, members[0]) if len(members) == 1 else value
+        if value is None or len(members) > 1:
+            return value
+        try:
+            return coerce(value, members[0])
+        except _Mismatch:
+            raise _Mismatch(describe(hint)) from None
     origin = typing.get_origin(hint)
     if origin in (list, tuple, Sequence):
         args = typing.get_args(hint)
@@ -285,7 +288,8 @@ def build_parser(classes: Sequence[type], prog: str, description: str = "") -> A
     that lacks it (one negation style for every command)."""
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(list(classes), prog=prog, description=description)
+    # allow_abbrev off: `--num_sample` is a typo to report, as the same key in a recipe is
+    parser = HfArgumentParser(list(classes), prog=prog, description=description, allow_abbrev=False)
     for name, (f, hint) in option_fields(classes).items():
         members = _members(hint)
         if name.startswith("no_") or f"--no_{name}" in parser._option_string_actions:

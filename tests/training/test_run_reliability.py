@@ -69,6 +69,18 @@ def test_a_finished_run_is_left_alone_and_a_kill_after_its_last_checkpoint_train
     summary = json.loads((out / "run_summary.json").read_text())
     assert summary["complete"] and summary["global_step"] == 2
 
+    # New options on a finished run: named, not ignored; a larger step budget alone trains on.
+    finished = _snapshot(out)
+    with pytest.raises(DataError, match=r"learning_rate: 0\.001 -> 0\.5.*another --output_dir"):
+        run(parse_method_args("srl", [*args, "--learning_rate", "0.5"]))
+    assert _snapshot(out) == finished
+    run(parse_method_args("srl", [*args, "--max_steps", "3"]))
+    summary = json.loads((out / "run_summary.json").read_text())
+    assert summary["global_step"] == 3 and summary["resumed_from"].endswith("checkpoint-2")
+    steps = [json.loads(x).get("step") for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert 3 in steps
+    assert yaml.safe_load((out / "config.yaml").read_text())["max_steps"] == 3
+
 
 @pytest.mark.slow
 def test_a_kill_before_the_first_checkpoint_leaves_metrics_as_one_run(

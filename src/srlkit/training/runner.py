@@ -19,7 +19,7 @@ import importlib.util
 import json
 import logging
 import os
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from srlkit.training.callbacks import (
     MetricsJSONLCallback,
     read_best_checkpoint,
 )
-from srlkit.training.checkpoints import resolve_resume
+from srlkit.training.checkpoints import latest_checkpoint, resolve_resume
 from srlkit.training.checkpoints_check import is_final_checkpoint
 from srlkit.training.config import MethodArgs
 from srlkit.training.preflight import (
@@ -282,10 +282,10 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     """
     out = Path(args.train.output_dir)
     finished = finished_run(out)  # first: a finished run needs nothing, not even its base model
-    if finished is not None:
+    if finished is not None and not _continues(args, out, finished):
         logger.info(
-            "%s already holds a finished run (step %s); nothing to do (use another --output_dir "
-            "to train again)", out, finished.metrics.get("global_step"),
+            "%s already holds a finished run (step %s) with these options; nothing to do",
+            out, finished.metrics.get("global_step"),
         )  # fmt: skip
         return finished
     check_run_options(args)
@@ -311,6 +311,57 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     metrics.update(_logged_train_loss(out))
     return _write_summary(
         args, out, trainer.state.global_step, resume, metrics, trainer.is_world_process_zero()
+    )
+
+
+# Options that do not change what a run trains: where it is, and how it resumes.
+_NOT_RUN_OPTIONS = ("output_dir", "resume", "resume_from_checkpoint")
+
+
+def changed_options(args: MethodArgs, saved: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """``option -> (saved value, new value)`` for every option whose final value differs
+    between a run's saved ``config.yaml`` (recipe form) and ``args``; unset options are
+    compared at their defaults, so writing a default out changes nothing."""
+    defaults: dict[str, Any] = {}
+    for part in (args.run, args.train, args.model):
+        for f in fields(part):
+            if f.default_factory is not MISSING:  # type: ignore[misc]
+                defaults.setdefault(f.name, f.default_factory())  # type: ignore[misc]
+            else:
+                defaults.setdefault(f.name, None if f.default is MISSING else f.default)
+    saved = {k: v for k, v in saved.items() if k != "method"}
+    changed = {}
+    for name in sorted(set(saved) | set(args.given)):
+        old = saved.get(name, defaults.get(name))
+        new = args.given.get(name, defaults.get(name))
+        if name not in _NOT_RUN_OPTIONS and old != new:
+            changed[name] = (old, new)
+    return changed
+
+
+def _continues(args: MethodArgs, out: Path, finished: RunResult) -> bool:
+    """Whether a finished run given ``args`` trains on: only when the one change is a larger
+    ``max_steps`` (TRL's resume then continues from the last checkpoint). Any other change
+    is a :class:`DataError` naming the options, not a silent "nothing to do"."""
+    path = out / "config.yaml"
+    saved = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not isinstance(saved, dict):
+        return False  # a run from before config.yaml was written: nothing to compare
+    changed = changed_options(args, saved)
+    if not changed:
+        return False
+    done = finished.metrics.get("global_step") or 0
+    if set(changed) == {"max_steps"} and args.train.max_steps > done:
+        if latest_checkpoint(out) is None:
+            raise DataError(out, "holds a finished run without checkpoints to continue from")
+        logger.info("continuing the finished run in %s from step %s to max_steps %s",
+                    out, done, args.train.max_steps)  # fmt: skip
+        return True
+    differences = ", ".join(f"{k}: {old!r} -> {new!r}" for k, (old, new) in changed.items())
+    raise DataError(
+        out,
+        f"holds a finished run made with other options ({differences}); give another "
+        "--output_dir to train with them (a larger --max_steps alone continues the run)",
     )
 
 
