@@ -461,10 +461,13 @@ def format_help(
 
 # ---- outputs --------------------------------------------------------------------------------
 def save_options(options: Any, out_dir: str | os.PathLike[str]) -> Path:
-    """Write the resolved options as ``config.yaml`` in ``out_dir`` (atomically) and return it;
-    ``--config`` of the same command reads it back."""
+    """Write the options (a dataclass, or a recipe-form mapping) as ``config.yaml`` in
+    ``out_dir`` (atomically) and return it; ``--config`` of the same command reads it back."""
     path = Path(out_dir) / RESOLVED_CONFIG_FILE
-    values = {f.name: getattr(options, f.name) for f in dataclasses.fields(options) if f.init}
+    if isinstance(options, Mapping):
+        values = dict(options)
+    else:
+        values = {f.name: getattr(options, f.name) for f in dataclasses.fields(options) if f.init}
     with atomic_write(path) as handle:
         yaml.safe_dump(values, handle, sort_keys=False, allow_unicode=True)
     return path

@@ -249,3 +249,26 @@ def test_answer_only_problems_are_refused_with_what_to_do_instead(shared_data, t
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "test.jsonl:1" in err
     assert "no worked solution" in err and "srl data generate" in err and "Looked for" not in err
+
+
+def test_build_options_take_default_and_help_from_the_stage_that_reads_them():
+    from dataclasses import fields
+
+    from srlkit.data.build import BuildConfig
+    from srlkit.data.build_options import BuildArguments
+    from srlkit.data.instances import InstanceOptions
+    from srlkit.data.loaders import LoaderOptions
+
+    flat = {f.name: f for f in fields(BuildArguments)}
+    written_otherwise = ("history_rounds", "max_observation_chars")  # 'all' / 0 instead of None
+    shared = 0
+    for cls in (LoaderOptions, InstanceOptions, BuildConfig):
+        for f in fields(cls):
+            if f.name not in flat or "help" not in f.metadata or f.name in written_otherwise:
+                continue
+            if f.name.endswith("system_prompt"):  # a file on the command line, the text inside
+                continue
+            assert flat[f.name].metadata["help"].startswith(f.metadata["help"]), f.name
+            assert flat[f.name].default == f.default, f.name
+            shared += 1
+    assert shared >= 17

@@ -62,11 +62,17 @@ class BuildConfig:
     max_validation_fraction: float = field(
         default=0.2, metadata={"help": "validation never takes more of the kept trajectories"}
     )
-    seed: int = 0
-    dedup: bool = True
-    skip_invalid: bool = False
-    parquet: bool = True
-    tokenizer: str | None = None
+    seed: int = field(default=0, metadata={"help": "seed of the train/validation split"})
+    dedup: bool = field(default=True, metadata={"help": "drop repeated trajectories"})
+    skip_invalid: bool = field(
+        default=False, metadata={"help": "count and skip malformed records instead of stopping"}
+    )
+    parquet: bool = field(
+        default=True, metadata={"help": "also write parquet (--no_parquet: JSONL only)"}
+    )
+    tokenizer: str | None = field(
+        default=None, metadata={"help": "HF model id or path, for --max_prompt_tokens"}
+    )
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
 
     def __post_init__(self) -> None:

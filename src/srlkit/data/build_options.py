@@ -2,14 +2,16 @@
 
 The library's :class:`~srlkit.data.build.BuildConfig` groups its options by the stage that
 reads them (:class:`~srlkit.data.loaders.LoaderOptions`,
-:class:`~srlkit.data.instances.InstanceOptions`); a user writes them flat. Defaults are read
-from those classes, never restated, so the command line and the library cannot drift apart.
+:class:`~srlkit.data.instances.InstanceOptions`); a user writes them flat. Defaults and help
+texts are read from those classes (:func:`_same_as`), never restated, so the command line and
+the library cannot drift apart.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 from srlkit.data.build import BuildConfig
 from srlkit.data.instances import LAYOUTS, InstanceOptions
@@ -17,7 +19,20 @@ from srlkit.data.loaders import ALIASES, FORMAT_NAMES, LoaderOptions
 from srlkit.data.prompts import read_system_prompt
 from srlkit.data.segment import METHODS
 
-_LOADER = LoaderOptions()
+
+def _same_as(cls: type, name: str, help_text: str | None = None, **metadata: Any) -> Any:
+    """A field with the default and the help of ``cls.name``, the stage option it sets."""
+    source = {f.name: f for f in fields(cls)}[name]
+    meta = {**source.metadata, **metadata, **({"help": help_text} if help_text else {})}
+    if source.default_factory is not MISSING:  # type: ignore[misc]
+        return field(default_factory=source.default_factory, metadata=meta)  # type: ignore[misc]
+    return field(default=source.default, metadata=meta)
+
+
+def _help(cls: type, name: str) -> str:
+    return {f.name: f for f in fields(cls)}[name].metadata["help"]
+
+
 _INSTANCES = InstanceOptions()
 _BUILD = BuildConfig()
 
@@ -41,101 +56,46 @@ class BuildArguments:
             f"{', '.join(ALIASES)}); default: detected per file"
         },
     )
-    problem_field: str | None = field(
-        default=_LOADER.problem_field,
-        metadata={"help": "math: field holding the problem (default: problem/question/prompt/...)"},
+    problem_field: str | None = _same_as(LoaderOptions, "problem_field")
+    solution_field: str | None = _same_as(LoaderOptions, "solution_field")
+    answer_field: str | None = _same_as(LoaderOptions, "answer_field")
+    segment: str = _same_as(
+        LoaderOptions, "segment", f"{_help(LoaderOptions, 'segment')}, one of {', '.join(METHODS)}"
     )
-    solution_field: str | None = field(
-        default=_LOADER.solution_field,
-        metadata={"help": "math: field holding the solution (default: deepseek_attempt/...)"},
-    )
-    answer_field: str | None = field(
-        default=_LOADER.answer_field,
-        metadata={
-            "help": "math: field holding the final answer (default: answer/final_answer/...)"
-        },
-    )
-    segment: str = field(
-        default=_LOADER.segment,
-        metadata={"help": f"math: how solutions are cut into steps, one of {', '.join(METHODS)}"},
-    )
-    step_regex: str | None = field(
-        default=_LOADER.step_regex,
-        metadata={
-            "help": "math: pattern matching where each step starts (group 'title' optional); "
-            "implies --segment regex"
-        },
-    )
-    title_hint: bool = field(
-        default=_INSTANCES.title_hint,
-        metadata={"help": "math: put the next step's title in the context; target = its body"},
-    )
-    layout: str = field(
-        default=_INSTANCES.layout,
-        metadata={
-            "help": "math: 'paper' (problem and earlier steps in a user turn) or 'continuation' "
-            "(the solve prompt of srl eval, the model's answer opened with the earlier steps)"
-        },
-    )
-    answer_opening: str = field(
-        default=_INSTANCES.answer_opening,
-        metadata={"help": "continuation: text the model's answer starts with before the steps"},
-    )
+    step_regex: str | None = _same_as(LoaderOptions, "step_regex")
+    title_hint: bool = _same_as(InstanceOptions, "title_hint")
+    layout: str = _same_as(InstanceOptions, "layout")
+    answer_opening: str = _same_as(InstanceOptions, "answer_opening")
     math_system_prompt: str | None = field(
         default=None, metadata={"help": "file with the math system prompt (default: packaged)"}
     )
+    # The two below are written differently on the command line ('all', 0) than in the library (None).
     history_rounds: str = field(
         default=str(_INSTANCES.history_rounds),
-        metadata={"help": "agents: (action, observation) rounds kept in context, or 'all'"},
+        metadata={"help": _help(InstanceOptions, "history_rounds").replace("None", "'all'")},
     )
     max_observation_chars: int = field(
         default=_INSTANCES.max_observation_chars,
-        metadata={"help": "agents: longer observations are cut in the middle (0 = never)"},
+        metadata={"help": _help(InstanceOptions, "max_observation_chars").replace("None", "0")},
     )
     agent_system_prompt: str | None = field(
         default=None, metadata={"help": "file with the agent system prompt (default: packaged)"}
     )
-    include_source_system: bool = field(
-        default=_INSTANCES.include_source_system,
-        metadata={"help": "agents: append the trajectory's own system prompt (tool docs)"},
-    )
-    targets: str = field(
-        default=_INSTANCES.targets,
-        metadata={"help": "'all' steps are targets, or the paper's literal N-1 rule ('paper')"},
-    )
-    min_steps: int = field(
-        default=_LOADER.min_steps,
-        metadata={"help": "trajectories with fewer steps are dropped"},
-    )
-    max_prompt_tokens: int | None = field(
-        default=_INSTANCES.max_prompt_tokens,
-        metadata={"help": "drop instances whose prompt is longer (needs --tokenizer)"},
-    )
-    tokenizer: str | None = field(
-        default=_BUILD.tokenizer,
-        metadata={"help": "HF model id or path, for --max_prompt_tokens"},
-    )
-    validation_size: int | None = field(
-        default=_BUILD.validation_size,
-        metadata={"help": "trajectories held out (default: 60 math / 30 agent, as in the paper)"},
-    )
-    max_validation_fraction: float = field(
-        default=_BUILD.max_validation_fraction,
-        metadata={"help": "cap on the held-out share of kept trajectories"},
-    )
-    seed: int = field(default=_BUILD.seed, metadata={"help": "seed of the train/validation split"})
-    dedup: bool = field(default=_BUILD.dedup, metadata={"help": "drop repeated trajectories"})
-    skip_invalid: bool = field(
-        default=_BUILD.skip_invalid,
-        metadata={"help": "count and skip malformed records instead of stopping"},
-    )
+    include_source_system: bool = _same_as(InstanceOptions, "include_source_system")
+    targets: str = _same_as(InstanceOptions, "targets")
+    min_steps: int = _same_as(LoaderOptions, "min_steps")
+    max_prompt_tokens: int | None = _same_as(InstanceOptions, "max_prompt_tokens")
+    tokenizer: str | None = _same_as(BuildConfig, "tokenizer")
+    validation_size: int | None = _same_as(BuildConfig, "validation_size")
+    max_validation_fraction: float = _same_as(BuildConfig, "max_validation_fraction")
+    seed: int = _same_as(BuildConfig, "seed")
+    dedup: bool = _same_as(BuildConfig, "dedup")
+    skip_invalid: bool = _same_as(BuildConfig, "skip_invalid")
     max_record_mb: float = field(
         default=_BUILD.max_record_bytes / (1024 * 1024),
         metadata={"help": "records larger than this many MB are an error"},
     )
-    parquet: bool = field(
-        default=_BUILD.parquet, metadata={"help": "also write parquet (--no_parquet: JSONL only)"}
-    )
+    parquet: bool = _same_as(BuildConfig, "parquet")
 
     def __post_init__(self) -> None:
         if self.layout not in LAYOUTS:

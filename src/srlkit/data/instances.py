@@ -58,7 +58,7 @@ class InstanceOptions:
     )
     title_hint: bool = field(
         default=False,
-        metadata={"help": "put the next step's title in the context; target = its body"},
+        metadata={"help": "math: put the next step's title in the context; target = its body"},
     )
     layout: str = field(
         default="paper",
@@ -76,10 +76,12 @@ class InstanceOptions:
         },
     )
     history_rounds: int | None = field(
-        default=2, metadata={"help": "agent rounds kept in the context (None = all)"}
+        default=2,
+        metadata={"help": "agents: (action, observation) rounds kept in the context (None = all)"},
     )
     max_observation_chars: int | None = field(
-        default=4000, metadata={"help": "observations longer than this are cut in the middle"}
+        default=4000,
+        metadata={"help": "agents: longer observations are cut in the middle (None = never)"},
     )
     math_system_prompt: str | None = field(
         default=None, metadata={"help": "system prompt text for math (default: packaged)"}
@@ -88,7 +90,8 @@ class InstanceOptions:
         default=None, metadata={"help": "system prompt text for agents (default: packaged)"}
     )
     include_source_system: bool = field(
-        default=False, metadata={"help": "append the trajectory's own system prompt (tool docs)"}
+        default=False,
+        metadata={"help": "agents: append the trajectory's own system prompt (tool docs)"},
     )
     max_prompt_tokens: int | None = field(
         default=None, metadata={"help": "drop instances whose prompt is longer (needs a tokenizer)"}

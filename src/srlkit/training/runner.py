@@ -25,7 +25,8 @@ from typing import Any
 
 import yaml
 
-from srlkit.io import ConfigError, DataError, atomic_write, iter_jsonl, write_json
+from srlkit.io import ConfigError, DataError, iter_jsonl, write_json
+from srlkit.options import save_options
 from srlkit.training import datasets as tdata
 from srlkit.training.callbacks import (
     METRICS_FILE,
@@ -92,8 +93,7 @@ def save_run_config(args: MethodArgs) -> None:
     from srlkit import __version__
 
     out = Path(args.train.output_dir)
-    with atomic_write(out / "config.yaml") as f:
-        yaml.safe_dump({"method": args.method, **args.given}, f, sort_keys=True)
+    save_options({"method": args.method, **args.given}, out)
     resolved = {
         "method": args.method,
         "run": {f.name: getattr(args.run, f.name) for f in fields(args.run)},

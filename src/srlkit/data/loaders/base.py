@@ -13,7 +13,7 @@ in two different ways, and the difference matters for the statistics a user read
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from srlkit.data.loaders.files import RawRecord
@@ -60,12 +60,33 @@ class LoaderOptions:
     the first present field of their default list.
     """
 
-    problem_field: str | None = None
-    solution_field: str | None = None
-    answer_field: str | None = None
-    segment: str = "auto"
-    step_regex: str | None = None
-    min_steps: int = 2
+    problem_field: str | None = field(
+        default=None,
+        metadata={"help": "math: field holding the problem (default: problem/question/prompt/...)"},
+    )
+    solution_field: str | None = field(
+        default=None,
+        metadata={"help": "math: field holding the solution (default: deepseek_attempt/...)"},
+    )
+    answer_field: str | None = field(
+        default=None,
+        metadata={
+            "help": "math: field holding the final answer (default: answer/final_answer/...)"
+        },
+    )
+    segment: str = field(
+        default="auto", metadata={"help": "math: how solutions are cut into steps"}
+    )
+    step_regex: str | None = field(
+        default=None,
+        metadata={
+            "help": "math: pattern matching where each step starts (group 'title' optional); "
+            "implies --segment regex"
+        },
+    )
+    min_steps: int = field(
+        default=2, metadata={"help": "trajectories with fewer steps are dropped"}
+    )
 
 
 class Loader(ABC):
