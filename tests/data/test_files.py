@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from srlkit.data.loaders import files
-from srlkit.data.loaders.files import expand_inputs, iter_raw_records
+from srlkit.data import files
+from srlkit.data.files import expand_inputs, iter_raw_records
 from srlkit.io import DataError
 
 

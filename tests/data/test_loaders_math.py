@@ -109,7 +109,7 @@ def test_steps_list_and_s1k_11_field_preference(tmp_path):
 
 
 def _raw(path):
-    from srlkit.data.loaders.files import iter_raw_records
+    from srlkit.data.files import iter_raw_records
 
     return list(iter_raw_records(path))
 

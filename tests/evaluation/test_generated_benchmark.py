@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
+
+from srlkit.demo.benchmarks import CHAIN_HARD
 from srlkit.demo.tasks import held_out_problems
-from srlkit.evaluation.benchmarks import BENCHMARKS, load_benchmark, resolve_spec
+from srlkit.evaluation import benchmarks
+from srlkit.evaluation.benchmarks import (
+    BENCHMARKS,
+    BenchmarkSpec,
+    Source,
+    load_benchmark,
+    register_benchmark,
+    resolve_spec,
+)
 
 
 def test_chain_hard_is_registered_and_needs_no_data_dir():
     spec = resolve_spec("chain-hard")
-    assert spec is BENCHMARKS["chain-hard"]
+    assert spec is BENCHMARKS["chain-hard"] is CHAIN_HARD
     loaded = load_benchmark(spec)  # no --data-dir, no hub: generated in process
     expected = held_out_problems()
     assert loaded.rows_read == len(loaded.problems) == len(expected) == 256
@@ -25,3 +36,41 @@ def test_chain_hard_is_registered_and_needs_no_data_dir():
 def test_data_dir_does_not_change_a_generated_benchmark(tmp_path):
     loaded = load_benchmark(BENCHMARKS["chain-hard"], tmp_path)
     assert len(loaded.problems) == 256 and loaded.source.startswith("generated:")
+
+
+def _rows():
+    return [{"problem": "1 + 1?", "answer": "2", "id": "a"}]
+
+
+def test_a_users_task_registers_as_a_benchmark_and_a_taken_name_is_refused(monkeypatch):
+    monkeypatch.setattr(benchmarks, "BENCHMARKS", {})
+    mine = BenchmarkSpec(
+        "mine", local=Source("<generated>", id_field="id"), hub=None, generator=_rows
+    )
+    assert register_benchmark(mine) is resolve_spec("mine")
+    assert register_benchmark(mine) is mine  # the same spec again: nothing changes
+    other = BenchmarkSpec("mine", local=Source("other.jsonl"), hub=None)
+    with pytest.raises(ValueError, match="registered as 'mine' already"):
+        register_benchmark(other)
+    assert [p.gold for p in load_benchmark(resolve_spec("mine")).problems] == ["2"]
+
+
+def test_entry_points_of_the_benchmarks_group_are_loaded_on_first_unknown_name(monkeypatch):
+    import importlib.metadata
+
+    class Point:
+        name, value = "mine", "somewhere:register"
+
+        def load(self):
+            return lambda: register_benchmark(
+                BenchmarkSpec("from-plugin", local=Source("p.jsonl"), hub=None)
+            )
+
+    groups = []
+    monkeypatch.setattr(benchmarks, "BENCHMARKS", {})
+    monkeypatch.setattr(benchmarks, "_entry_points_loaded", False)
+    monkeypatch.setattr(
+        importlib.metadata, "entry_points", lambda group: groups.append(group) or [Point()]
+    )
+    assert resolve_spec("from-plugin").name == "from-plugin"
+    assert groups == ["srlkit.benchmarks"]

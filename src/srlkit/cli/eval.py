@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import srlkit.demo.benchmarks  # noqa: F401  (registers the demo's chain-hard, as a user's task would)
 from srlkit.cli.options import Command, add_commands
 from srlkit.io import DataError
 

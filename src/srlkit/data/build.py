@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from srlkit.data.export import ParquetBatchWriter, instance_line, trajectory_line
+from srlkit.data.files import DEFAULT_MAX_RECORD_BYTES
 from srlkit.data.hub import HubSource, expand_sources
 from srlkit.data.instances import InstanceCounts, InstanceOptions, TokenCounter, build_instances
 from srlkit.data.loaders import MALFORMED_ERRORS, LoaderOptions, load_file
-from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES
 from srlkit.data.reader import TRAJECTORIES_SUFFIX
 from srlkit.data.schema import KIND_AGENT, StepInstance, Trajectory
 from srlkit.data.stats import STATS_FILE, BuildStats

@@ -17,12 +17,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from srlkit.data.files import DEFAULT_MAX_RECORD_BYTES, RawRecord, expand_inputs, iter_raw_records
 from srlkit.io import DataError
-
-if TYPE_CHECKING:  # loaders import this module, so RawRecord is imported where it is built
-    from srlkit.data.loaders.files import RawRecord
 
 _HUB_ID_RE = re.compile(
     r"(?:hf://)?(?P<name>[A-Za-z0-9][\w.-]*/[\w.-]+)(?::(?P<config>[\w.-]+))?(?:@(?P<split>\S+))?"
@@ -66,8 +63,6 @@ def hub_records(source: HubSource, split: str) -> Iterator[RawRecord]:
     except Exception as exc:  # noqa: BLE001 - offline, unknown id, split or config: one line
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(label, f"could not load the hub dataset ({first_line})") from None
-    from srlkit.data.loaders.files import RawRecord
-
     path = Path(label)
     for index, row in enumerate(rows, start=1):
         yield RawRecord(path, index, dict(row))
@@ -78,8 +73,6 @@ def expand_sources(inputs: list[str | os.PathLike[str]]) -> list[Path | HubSourc
 
     A hub id's split comes from its ``@SPLIT`` suffix, ``train`` when it has none.
     """
-    from srlkit.data.loaders.files import expand_inputs
-
     sources: list[Path | HubSource] = []
     for item in inputs:
         hub = parse_hub_id(str(item))
@@ -95,8 +88,6 @@ def iter_source_records(
 ) -> Iterator[RawRecord]:
     """The records of one source of :func:`expand_sources` (a hub dataset reads ``train``
     unless its id names a split)."""
-    from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, iter_raw_records
-
     if isinstance(source, HubSource):
         return hub_records(source, "train")
     return iter_raw_records(

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from srlkit.data.files import DEFAULT_MAX_RECORD_BYTES, RawRecord, iter_raw_records
 from srlkit.data.hub import hub_records, parse_hub_id
-from srlkit.data.loaders.files import DEFAULT_MAX_RECORD_BYTES, RawRecord, iter_raw_records
 from srlkit.data.schema import (
     COL_ID,
     COL_KIND,

@@ -70,8 +70,9 @@ class EvalConfig(BackendOptions):
     benchmarks: list[str] = field(
         default_factory=lambda: list(PAPER_BENCHMARKS),
         metadata={
-            "help": f"benchmark names ({', '.join(BENCHMARKS)}), JSONL files or NAME=FILE, "
-            "space- or comma-separated"
+            "help": f"benchmark names ({', '.join(BENCHMARKS)}, or registered with "
+            "srlkit.evaluation.benchmarks.register_benchmark, such as the demo's chain-hard), "
+            "JSONL files or NAME=FILE, space- or comma-separated"
         },
     )
     data_dir: str | None = field(

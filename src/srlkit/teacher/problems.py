@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from srlkit.data.files import RawRecord
 from srlkit.data.hub import expand_sources, iter_source_records
 from srlkit.data.loaders.base import record_id
-from srlkit.data.loaders.files import RawRecord
 from srlkit.data.schema import ANSWER_FIELDS, PROBLEM_FIELDS, SOLUTION_FIELDS
 from srlkit.io import DataError
 

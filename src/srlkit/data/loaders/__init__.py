@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from srlkit.data.files import (
+    DEFAULT_MAX_RECORD_BYTES,
+    RawRecord,
+    expand_inputs,
+)
 from srlkit.data.hub import HubSource, iter_source_records
 from srlkit.data.loaders.agent_chat import (
     NebiusLoader,
@@ -21,11 +26,6 @@ from srlkit.data.loaders.agent_chat import (
     SWESmithLoader,
 )
 from srlkit.data.loaders.base import Loader, LoaderOptions, RecordDropped
-from srlkit.data.loaders.files import (
-    DEFAULT_MAX_RECORD_BYTES,
-    RawRecord,
-    expand_inputs,
-)
 from srlkit.data.loaders.math import (
     BoxedLoader,
     GSM8KLoader,

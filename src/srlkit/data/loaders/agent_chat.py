@@ -30,6 +30,7 @@ from srlkit.data.actions import (
     action_from_openai_tool_call,
     parse_action,
 )
+from srlkit.data.files import RawRecord
 from srlkit.data.loaders.base import (
     Loader,
     LoaderOptions,
@@ -38,7 +39,6 @@ from srlkit.data.loaders.base import (
     record_id,
     record_metadata,
 )
-from srlkit.data.loaders.files import RawRecord
 from srlkit.data.schema import KIND_AGENT, Step, Trajectory
 from srlkit.io import DataError
 

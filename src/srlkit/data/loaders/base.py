@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from srlkit.data.loaders.files import RawRecord
+from srlkit.data.files import RawRecord
 from srlkit.data.schema import Trajectory
 from srlkit.io import DataError
 

@@ -19,6 +19,7 @@ import re
 from typing import Any, ClassVar
 
 from srlkit.data.answers import gsm8k_answer, last_boxed, remove_gsm8k_answer_lines
+from srlkit.data.files import RawRecord
 from srlkit.data.loaders.base import (
     Loader,
     LoaderOptions,
@@ -28,7 +29,6 @@ from srlkit.data.loaders.base import (
     record_metadata,
     require_list,
 )
-from srlkit.data.loaders.files import RawRecord
 from srlkit.data.schema import (
     ANSWER_FIELDS,
     KIND_MATH,

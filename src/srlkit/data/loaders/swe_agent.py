@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from srlkit.data.actions import canonicalize_action_text
+from srlkit.data.files import RawRecord
 from srlkit.data.loaders.agent_chat import _text
 from srlkit.data.loaders.base import (
     Loader,
@@ -21,7 +22,6 @@ from srlkit.data.loaders.base import (
     record_metadata,
     require_list,
 )
-from srlkit.data.loaders.files import RawRecord
 from srlkit.data.schema import KIND_AGENT, KIND_MATH, Step, Trajectory
 from srlkit.io import DataError
 
