@@ -204,7 +204,7 @@ def test_a_full_disk_is_one_line_exit_2(tmp_path, tiny_model_dir, srl_data, caps
 
 
 def test_a_final_checkpoint_is_final_only_for_the_configured_step_count(tmp_path):
-    from srlkit.training.checkpoints_check import is_final_checkpoint
+    from srlkit.training.checkpoints import is_final_checkpoint
 
     ckpt = _fake_checkpoint(tmp_path, 10)  # its run computed max_steps 10
     assert is_final_checkpoint(ckpt)  # by epochs (max_steps -1): the recorded count

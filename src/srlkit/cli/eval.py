@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
 
 
 def run_eval_table(options: TableArguments) -> int:
-    from srlkit.evaluation.report import comparison_table
+    from srlkit.evaluation.tables import comparison_table
 
     runs = {}
     for token in options.runs:

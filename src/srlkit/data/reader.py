@@ -24,7 +24,6 @@ given): bad records are dropped and counted with their reason, and
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import Counter
@@ -36,16 +35,6 @@ from typing import Any
 from srlkit.data.files import DEFAULT_MAX_RECORD_BYTES, RawRecord, iter_raw_records
 from srlkit.data.hub import hub_records, parse_hub_id
 from srlkit.data.schema import (
-    COL_ID,
-    COL_KIND,
-    COL_METADATA,
-    COL_NUM_STEPS,
-    COL_PROMPT,
-    COL_STEP_INDEX,
-    COL_TARGET,
-    COL_TRAJECTORY_ID,
-    KIND_MATH,
-    KINDS,
     StepInstance,
     Trajectory,
 )
@@ -156,62 +145,6 @@ def iter_records(
             summary.dropped[f"invalid line: {err.detail}"] += 1
 
 
-def is_chat_messages(value: Any) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) > 0
-        and all(
-            isinstance(m, dict)
-            and isinstance(m.get("role"), str)
-            and isinstance(m.get("content"), str)
-            for m in value
-        )
-    )
-
-
-def instance_from_record(raw: RawRecord) -> StepInstance:
-    """A :class:`StepInstance` from one record, or ``ValueError`` saying what is wrong.
-
-    Required: ``prompt`` (chat messages) and a non-empty ``target``. The rest has defaults, so
-    an instance file written by hand (or by another tool) needs only those two columns:
-    ``id`` = the record's location, ``trajectory_id`` = ``id``, ``kind`` = math, step 1 of 1.
-    ``metadata`` may be a JSON string (the parquet form).
-    """
-    rec = raw.record
-    if not is_chat_messages(rec.get(COL_PROMPT)):
-        raise ValueError(f"'{COL_PROMPT}' is not a non-empty list of {{role, content}} messages")
-    target = rec.get(COL_TARGET)
-    if not isinstance(target, str) or not target.strip():
-        raise ValueError(f"'{COL_TARGET}' missing or empty")
-    kind = rec.get(COL_KIND) or KIND_MATH
-    if kind not in KINDS:
-        raise ValueError(f"'{COL_KIND}' not one of {', '.join(KINDS)}")
-    metadata = rec.get(COL_METADATA) or {}
-    if isinstance(metadata, str):
-        try:
-            metadata = json.loads(metadata)
-        except json.JSONDecodeError:
-            raise ValueError(f"'{COL_METADATA}' is a string but not JSON") from None
-    if not isinstance(metadata, dict):
-        raise ValueError(f"'{COL_METADATA}' is not an object")
-    try:
-        step_index = int(rec.get(COL_STEP_INDEX) or 1)
-        num_steps = int(rec.get(COL_NUM_STEPS) or step_index)
-    except (TypeError, ValueError):
-        raise ValueError(f"'{COL_STEP_INDEX}' / '{COL_NUM_STEPS}' are not integers") from None
-    instance_id = str(rec.get(COL_ID) or raw.where)
-    return StepInstance(
-        id=instance_id,
-        prompt=[{"role": m["role"], "content": m["content"]} for m in rec[COL_PROMPT]],
-        target=target,
-        step_index=step_index,
-        num_steps=num_steps,
-        trajectory_id=str(rec.get(COL_TRAJECTORY_ID) or instance_id),
-        kind=kind,
-        metadata=metadata,
-    )
-
-
 def _where(raw: RawRecord) -> tuple[str, int | None]:
     return (str(raw.path), raw.line) if raw.line is not None else (raw.where, None)
 
@@ -222,7 +155,7 @@ def iter_instances(
     """The step instances of ``source`` (a build folder's ``split``, a file, or a hub id)."""
     for raw in iter_records(source, split, summary):
         try:
-            yield instance_from_record(raw)
+            yield StepInstance.from_dict(raw.record, default_id=raw.where)
         except ValueError as exc:
             if summary is None:
                 path, line = _where(raw)

@@ -11,6 +11,7 @@ can never disagree on a spelling.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,17 +164,66 @@ class StepInstance:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> StepInstance:
+    def from_dict(cls, d: dict[str, Any], default_id: str = "") -> StepInstance:
+        """A step instance from its record (a row of ``train.jsonl`` or its parquet), or
+        ``ValueError`` saying what is wrong.
+
+        Required: ``prompt`` (chat messages) and a non-empty ``target``. The rest has defaults,
+        so an instance file written by hand (or by another tool) needs only those two columns:
+        ``id`` = ``default_id`` (the reader passes the record's location), ``trajectory_id`` =
+        ``id``, ``kind`` = math, step 1 of 1. ``metadata`` may be a JSON string (the parquet form).
+
+        >>> StepInstance.from_dict({"prompt": [{"role": "user", "content": "1+1?"}], "target": "2"}, "f:1").id
+        'f:1'
+        """
+        if not is_chat_messages(d.get(COL_PROMPT)):
+            raise ValueError(
+                f"'{COL_PROMPT}' is not a non-empty list of {{role, content}} messages"
+            )
+        target = d.get(COL_TARGET)
+        if not isinstance(target, str) or not target.strip():
+            raise ValueError(f"'{COL_TARGET}' missing or empty")
+        kind = d.get(COL_KIND) or KIND_MATH
+        if kind not in KINDS:
+            raise ValueError(f"'{COL_KIND}' not one of {', '.join(KINDS)}")
+        metadata = d.get(COL_METADATA) or {}
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except json.JSONDecodeError:
+                raise ValueError(f"'{COL_METADATA}' is a string but not JSON") from None
+        if not isinstance(metadata, dict):
+            raise ValueError(f"'{COL_METADATA}' is not an object")
+        try:
+            step_index = int(d.get(COL_STEP_INDEX) or 1)
+            num_steps = int(d.get(COL_NUM_STEPS) or step_index)
+        except (TypeError, ValueError):
+            raise ValueError(f"'{COL_STEP_INDEX}' / '{COL_NUM_STEPS}' are not integers") from None
+        instance_id = str(d.get(COL_ID) or default_id)
         return cls(
-            id=str(d[COL_ID]),
-            prompt=_prompt(d[COL_PROMPT]),
-            target=str(d[COL_TARGET]),
-            step_index=int(d[COL_STEP_INDEX]),
-            num_steps=int(d[COL_NUM_STEPS]),
-            trajectory_id=str(d[COL_TRAJECTORY_ID]),
-            kind=str(d.get(COL_KIND, KIND_MATH)),
-            metadata=_metadata(d.get(COL_METADATA)),
+            id=instance_id,
+            prompt=[{"role": m["role"], "content": m["content"]} for m in d[COL_PROMPT]],
+            target=target,
+            step_index=step_index,
+            num_steps=num_steps,
+            trajectory_id=str(d.get(COL_TRAJECTORY_ID) or instance_id),
+            kind=kind,
+            metadata=metadata,
         )
+
+
+def is_chat_messages(value: Any) -> bool:
+    """A non-empty list of ``{"role": str, "content": str}`` messages."""
+    return (
+        isinstance(value, list)
+        and len(value) > 0
+        and all(
+            isinstance(m, dict)
+            and isinstance(m.get("role"), str)
+            and isinstance(m.get("content"), str)
+            for m in value
+        )
+    )
 
 
 def ends_in_answer(messages: list[dict[str, str]]) -> bool:
@@ -189,17 +239,3 @@ def _metadata(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"metadata should be an object, found {type(value).__name__}")
     return dict(value)
-
-
-def _prompt(value: Any) -> list[dict[str, str]]:
-    """A prompt: a list of ``{"role": str, "content": str}`` messages, or ``TypeError``."""
-    if not isinstance(value, list):
-        raise TypeError(f"prompt should be a list of messages, found {type(value).__name__}")
-    for i, message in enumerate(value, start=1):
-        if not (
-            isinstance(message, dict)
-            and isinstance(message.get("role"), str)
-            and isinstance(message.get("content"), str)
-        ):
-            raise TypeError(f"prompt message {i} should be {{role: text, content: text}}")
-    return list(value)

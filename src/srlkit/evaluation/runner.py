@@ -36,8 +36,8 @@ from srlkit.evaluation.prompts import (
     build_messages,
     render_prompt,
 )
-from srlkit.evaluation.report import summarize_benchmark, write_reports
 from srlkit.evaluation.store import SampleStore
+from srlkit.evaluation.tables import summarize_benchmark, write_reports
 from srlkit.io import DataError, write_json
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,6 @@ from typing import Any
 
 from srlkit.data.reader import (
     ReadSummary,
-    is_chat_messages,
     iter_instances,
     iter_records,
     iter_trajectories,
@@ -43,6 +42,7 @@ from srlkit.data.schema import (
     PROBLEM_FIELDS,
     StepInstance,
     Trajectory,
+    is_chat_messages,
 )
 from srlkit.io import ConfigError, DataError
 

@@ -27,10 +27,15 @@ from typing import Any
 
 from srlkit.io import DataError, write_json
 from srlkit.training.callbacks import read_best_checkpoint
-from srlkit.training.checkpoints import MERGED_DIR, loadable_model_path
+from srlkit.training.checkpoints import (
+    MERGED_DIR,
+    RUN_SUMMARY_FILE,
+    is_complete,
+    loadable_model_path,
+)
 from srlkit.training.config import METHODS, load_recipe, parse_method_args, resolve_paths
 from srlkit.training.preflight import check_run_options
-from srlkit.training.runner import RUN_SUMMARY_FILE, is_complete, run
+from srlkit.training.runner import run
 
 logger = logging.getLogger(__name__)
 

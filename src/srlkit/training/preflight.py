@@ -1,4 +1,4 @@
-"""Checks a training run makes before it loads anything, and how it recognises a finished run.
+"""Checks a training run makes before it loads anything, and the disk-full error of a run.
 
 Each check turns what used to be a traceback (or a silently wrong run) into one line naming
 the option to change: a model folder that does not exist, ``--max_steps 0`` (transformers
@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import errno
 import logging
-import shutil
 from pathlib import Path
 from typing import Any
 
 from srlkit.io import DataError
 from srlkit.models.reference import check_model_reference
 from srlkit.publish import prepare_output_dir
-from srlkit.training.checkpoints_check import checkpoint_state
 from srlkit.training.logging_backends import check_report_to
 
 logger = logging.getLogger(__name__)
-
-# What a checkpoint holds beyond the model ``save_model`` writes: resume state only.
-_RESUME_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json")
 
 
 def check_run_options(args: Any, check_model: bool = True) -> None:
@@ -62,25 +57,3 @@ def disk_full_error(out: Path) -> DataError:
         "no space left on the device while writing the run; free space and re-run the same "
         "command to resume from its last complete checkpoint",
     )
-
-
-def finalize_from_checkpoint(checkpoint: str, out: Path) -> dict[str, Any]:
-    """Publish a final checkpoint's model as the run's model, without training again.
-
-    For a run killed after its last checkpoint but before its summary: resuming would make
-    transformers take one more step and move the weights. The model files of the checkpoint
-    are what ``save_model`` would have written, so they are copied into the run folder.
-    """
-    for path in Path(checkpoint).iterdir():
-        if (
-            path.is_file()
-            and path.name not in _RESUME_ONLY
-            and not path.name.startswith("rng_state")
-        ):
-            shutil.copy2(path, out / path.name)
-    state = checkpoint_state(checkpoint)
-    logger.info(
-        "%s is the run's last step (%d of %d): finished the run from it without training",
-        checkpoint, state.get("global_step", 0), state.get("max_steps", 0),
-    )  # fmt: skip
-    return state

@@ -19,7 +19,7 @@ import importlib.util
 import json
 import logging
 import os
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,33 +32,25 @@ from srlkit.training.callbacks import (
     METRICS_FILE,
     BestCheckpointCallback,
     MetricsJSONLCallback,
-    read_best_checkpoint,
 )
-from srlkit.training.checkpoints import latest_checkpoint, resolve_resume
-from srlkit.training.checkpoints_check import is_final_checkpoint
-from srlkit.training.config import MethodArgs
-from srlkit.training.preflight import (
-    check_run_options,
-    disk_full_error,
+from srlkit.training.checkpoints import (  # noqa: F401  (RUN_SUMMARY_FILE, is_complete: re-exported)
+    RUN_SUMMARY_FILE,
+    RunResult,
     finalize_from_checkpoint,
-    is_disk_full,
+    finished_run,
+    is_complete,
+    is_final_checkpoint,
+    latest_checkpoint,
+    resolve_resume,
+    write_run_summary,
 )
+from srlkit.training.config import MethodArgs
+from srlkit.training.preflight import check_run_options, disk_full_error, is_disk_full
 from srlkit.training.trainers import grpo_classes, sft_classes
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_REWARDS = {"srl": "srl_step", "rlvr": "outcome", "r3": "outcome"}
-RUN_SUMMARY_FILE = "run_summary.json"
-
-
-@dataclass
-class RunResult:
-    """What a finished run produced."""
-
-    output_dir: Path
-    final_model_dir: Path
-    best_checkpoint: str | None
-    metrics: dict[str, Any]
 
 
 def parse_reward_spec(spec: Any) -> Any:
@@ -296,7 +288,9 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
 
             is_main = PartialState().is_main_process
             state = finalize_from_checkpoint(resume, out) if is_main else {}
-            return _write_summary(args, out, state.get("global_step"), resume, {}, is_main)
+            return write_run_summary(
+                args.method, out, state.get("global_step"), resume, {}, is_main
+            )
         trainer, summary = build_trainer(args, callbacks)
         if trainer.is_world_process_zero():
             save_run_config(args)
@@ -309,8 +303,13 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
         raise
     metrics = dict(result.metrics)
     metrics.update(_logged_train_loss(out))
-    return _write_summary(
-        args, out, trainer.state.global_step, resume, metrics, trainer.is_world_process_zero()
+    return write_run_summary(
+        args.method,
+        out,
+        trainer.state.global_step,
+        resume,
+        metrics,
+        trainer.is_world_process_zero(),
     )
 
 
@@ -374,60 +373,3 @@ def _logged_train_loss(out: Path) -> dict[str, Any]:
             if "train_loss" in rec:
                 found = {"train_loss": rec["train_loss"]}
     return found
-
-
-def _write_summary(
-    args: MethodArgs,
-    out: Path,
-    global_step: int | None,
-    resume: str | None,
-    metrics: dict[str, Any],
-    is_main: bool,
-) -> RunResult:
-    best = read_best_checkpoint(out)
-    if is_main:
-        write_json(
-            out / RUN_SUMMARY_FILE,
-            {
-                "method": args.method,
-                "complete": True,
-                "global_step": global_step,
-                "final_model": str(out.resolve()),
-                "best_checkpoint": best,
-                "resumed_from": resume,
-                "train_metrics": metrics,
-            },
-        )
-    logger.info(
-        "finished %s run in %s (best checkpoint: %s)", args.method, out, best and best["path"]
-    )
-    return RunResult(
-        output_dir=out, final_model_dir=out, best_checkpoint=best and best["path"], metrics=metrics
-    )
-
-
-def finished_run(output_dir: str | os.PathLike[str]) -> RunResult | None:
-    """The result recorded by a finished run in ``output_dir``, or None when it has not finished."""
-    out = Path(output_dir)
-    path = out / RUN_SUMMARY_FILE
-    if not path.exists():
-        return None
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise DataError(path, "unreadable run summary; delete it to finish the run again") from None
-    if not isinstance(summary, dict) or not summary.get("complete"):
-        return None
-    best = summary.get("best_checkpoint") or None
-    metrics = {**(summary.get("train_metrics") or {}), "global_step": summary.get("global_step")}
-    return RunResult(
-        output_dir=out,
-        final_model_dir=out,
-        best_checkpoint=best.get("path") if isinstance(best, dict) else None,
-        metrics=metrics,
-    )
-
-
-def is_complete(output_dir: str | os.PathLike[str]) -> bool:
-    """Whether a run folder holds a finished run (its ``run_summary.json`` is written last)."""
-    return (Path(output_dir) / RUN_SUMMARY_FILE).exists()

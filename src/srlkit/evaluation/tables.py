@@ -1,4 +1,4 @@
-"""Summaries and reports: per-benchmark metrics, ``summary.json`` and a markdown ``results.md``.
+"""The tables of an evaluation: per-benchmark metrics, ``summary.json`` and a markdown ``results.md``.
 
 Why recomputed from sample records: the sample files are the source of truth; a summary made
 from them is identical whether a run finished in one go or was resumed five times.
