@@ -6,6 +6,7 @@ import pytest
 
 from srlkit.training.trl_contract import (
     ATTRIBUTES,
+    GENERATE_ATTRIBUTES,
     METHODS,
     attribute_problems,
     check_trainer,
@@ -38,9 +39,10 @@ def test_a_missing_attribute_is_named_with_the_tested_version():
         pass
 
     half = Half()
-    for name in ATTRIBUTES:
+    for name in ATTRIBUTES + GENERATE_ATTRIBUTES:
         if name != "_metrics":
             setattr(half, name, None)
+    half.use_vllm = False
     assert attribute_problems(half) == ["GRPOTrainer instance has no attribute '_metrics'"]
     with pytest.raises(RuntimeError, match=r"'_metrics'.*Install trl~=1\.16\.0"):
         check_trainer(half)
@@ -59,3 +61,48 @@ def test_the_contract_lists_what_the_trainer_overrides():
         if callable(value) and hasattr(GRPOTrainer, name) and name != "__init__"
     }
     assert overridden <= set(METHODS)
+
+
+def test_the_generation_backend_decides_which_attributes_are_checked():
+    class Trainer:
+        pass
+
+    trainer = Trainer()
+    for name in ATTRIBUTES:
+        setattr(trainer, name, None)
+    trainer.use_vllm = True
+    trainer.vllm_generation = object()  # no temperature to swap for greedy validation
+    assert attribute_problems(trainer) == [
+        "GRPOTrainer instance has no attribute 'vllm_generation.temperature'"
+    ]
+    trainer.use_vllm = False
+    assert attribute_problems(trainer) == [
+        "GRPOTrainer instance has no attribute 'generation_kwargs'",
+        "GRPOTrainer instance has no attribute 'generation_config'",
+    ]
+
+
+SRLKIT_OWN = {"_step_seconds", "_times", "_refill_dataset_cache", "_rollout_log"}
+
+
+@pytest.mark.parametrize("module", ["grpo", "rollout_log"])
+def test_no_trainer_attribute_is_read_with_a_default(module):
+    """A TRL attribute read as getattr(trainer, name, default) would turn a feature off silently
+    when TRL renames it; those go through the contract. Only srlkit's own lazily set
+    attributes may be read that way."""
+    import ast
+    from pathlib import Path
+
+    import srlkit.training
+
+    path = Path(srlkit.training.__file__).parent / f"{module}.py"
+    read = {
+        node.args[1].value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "getattr"
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id in ("self", "trainer")
+        and isinstance(node.args[1], ast.Constant)
+    }
+    assert read <= SRLKIT_OWN

@@ -111,7 +111,7 @@ class SRLGRPOTrainer(GRPOTrainer):
                     "which an IterableDataset cannot do: pass a map-style datasets.Dataset, or set "
                     "max_generation_rounds=1 to filter without refill"
                 )
-            if getattr(self, "_is_vlm", False):
+            if self._is_vlm:
                 raise ValueError(
                     "dynamic sampling does not support vision-language inputs; set dynamic_sampling=False"
                 )
@@ -149,7 +149,13 @@ class SRLGRPOTrainer(GRPOTrainer):
         if self.model.training:
             self._phase_times().add("reward", self._round_reward_seconds)
         self._round_rewards_per_func = rewards_per_func
-        rollout_log.observe(self, inputs, completions, rewards_per_func)
+        # The keep mask of the round, computed once here: the refill loop and the rollout log read it.
+        self._round_keep_mask = (
+            self._keep_mask(rewards_per_func).tolist()
+            if self.model.training and self._dynamic_sampling_on()
+            else None
+        )
+        rollout_log.observe(self, inputs, completions, rewards_per_func, self._round_keep_mask)
         return rewards_per_func
 
     def _timed_round(self, inputs, phase: str) -> dict[str, Any]:
@@ -173,9 +179,8 @@ class SRLGRPOTrainer(GRPOTrainer):
             rows = groups * self.num_generations // self.accelerator.num_processes
             batch = inputs if round_index == 0 else self._refill_inputs(round_index, rows, groups)
             output = self._timed_round(batch, "generate" if round_index == 0 else "refill")
-            rewards_per_func = self._round_rewards_per_func
-            rounds.append((output, rewards_per_func))
-            keep_masks.append(self._keep_mask(rewards_per_func).tolist())
+            rounds.append((output, self._round_rewards_per_func))
+            keep_masks.append(self._round_keep_mask)
             return keep_masks[-1]
 
         batch_groups = self.args.generation_batch_size // self.num_generations
@@ -209,9 +214,10 @@ class SRLGRPOTrainer(GRPOTrainer):
         """
         from transformers import GenerationConfig
 
-        vllm = getattr(self, "vllm_generation", None) if self.use_vllm else None
-        saved_kwargs = getattr(self, "generation_kwargs", None)
-        saved_config = getattr(self, "generation_config", None)
+        # TRL sets vllm_generation with vLLM, generation_kwargs/_config without (trl_contract).
+        vllm = self.vllm_generation if self.use_vllm else None
+        saved_kwargs = None if self.use_vllm else self.generation_kwargs
+        saved_config = None if self.use_vllm else self.generation_config
         saved_temperature = vllm.temperature if vllm is not None else None
         try:
             if vllm is not None:
@@ -357,5 +363,4 @@ class SRLGRPOTrainer(GRPOTrainer):
         return torch.tensor(scale, device=self.accelerator.device)
 
     def _sequence_level_is(self) -> bool:
-        mode = getattr(self, "vllm_importance_sampling_mode", "")
-        return mode in ("sequence_mask", "sequence_truncate")
+        return self.vllm_importance_sampling_mode in ("sequence_mask", "sequence_truncate")

@@ -187,7 +187,9 @@ class RolloutLog(TrainerCallback):
         self._drop_rows_after(trainer.state.global_step)
 
     # ---- collection (inside the generation loop: references only) --------------------------
-    def observe(self, inputs, completions, rewards_per_func: torch.Tensor) -> None:
+    def observe(
+        self, inputs, completions, rewards_per_func: torch.Tensor, kept: list[bool] | None
+    ) -> None:
         start = time.perf_counter()
         trainer = self.trainer
         training = trainer.model.training
@@ -197,9 +199,6 @@ class RolloutLog(TrainerCallback):
         if not training and self.eval_groups_left <= 0:
             return
         combined = combine_rewards(rewards_per_func, trainer.reward_weights).detach().cpu()
-        kept = None
-        if training and getattr(trainer.args, "dynamic_sampling", False):
-            kept = trainer._keep_mask(rewards_per_func).tolist()
         index = sum(1 for r in self.pending if r.split == SPLIT_TRAIN and r.step == step)
         self.pending.append(
             _Round(
@@ -332,8 +331,17 @@ class RolloutLog(TrainerCallback):
         )
 
 
-def observe(trainer: Any, inputs, completions, rewards_per_func: torch.Tensor) -> None:
+def observe(
+    trainer: Any,
+    inputs,
+    completions,
+    rewards_per_func: torch.Tensor,
+    kept: list[bool] | None = None,
+) -> None:
     """The trainer's one call: hand a scored generation round to the run's rollout log.
+
+    ``kept`` is the round's keep mask over its groups, as the trainer computed it (None when
+    dynamic sampling is off, and in validation); the log records it, never recomputes it.
 
     Creates the log (and registers it as a callback) on first use; does nothing when the
     trainer's config sets ``rollout_log_groups`` to 0 or lacks it (a plain ``GRPOConfig``).
@@ -346,4 +354,4 @@ def observe(trainer: Any, inputs, completions, rewards_per_func: torch.Tensor) -
         log = RolloutLog(trainer, groups, int(getattr(trainer.args, "rollout_log_max_chars", 4000)))
         trainer._rollout_log = log
         trainer.add_callback(log)
-    log.observe(inputs, completions, rewards_per_func)
+    log.observe(inputs, completions, rewards_per_func, kept)

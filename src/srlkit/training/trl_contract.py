@@ -27,9 +27,11 @@ METHODS: dict[str, tuple[str, ...]] = {
 }
 
 # Attributes of a constructed GRPOTrainer we read (``current_gradient_accumulation_steps`` is
-# read too, but only after TRL's own ``training_step`` has used it; greedy validation swaps
-# ``generation_kwargs`` / ``generation_config`` / ``vllm_generation.temperature`` when present).
+# read too, but only after TRL's own ``training_step`` has used it). ``_is_vlm`` refuses dynamic
+# sampling on vision inputs; ``vllm_importance_sampling_mode`` decides which batch fields are
+# per sequence; the rollout log reads ``reward_func_names`` and ``reward_funcs``.
 ATTRIBUTES: tuple[str, ...] = (
+    "_is_vlm",
     "_metrics",
     "_step",
     "_tokenizer",
@@ -38,10 +40,18 @@ ATTRIBUTES: tuple[str, ...] = (
     "multi_objective_aggregation",
     "num_generations",
     "pad_to_multiple_of",
+    "reward_func_names",
+    "reward_funcs",
     "reward_weights",
     "scale_rewards",
     "use_vllm",
+    "vllm_importance_sampling_mode",
 )
+
+# What greedy validation swaps for sampling settings: with vLLM, ``vllm_generation.temperature``;
+# with transformers' generate, ``generation_kwargs`` and ``generation_config``.
+VLLM_ATTRIBUTES: tuple[str, ...] = ("vllm_generation", "vllm_generation.temperature")
+GENERATE_ATTRIBUTES: tuple[str, ...] = ("generation_kwargs", "generation_config")
 
 
 def method_problems(trainer_class: type) -> list[str]:
@@ -58,12 +68,24 @@ def method_problems(trainer_class: type) -> list[str]:
     return problems
 
 
+def _has(obj: Any, dotted: str) -> bool:
+    for name in dotted.split("."):
+        if not hasattr(obj, name):
+            return False
+        obj = getattr(obj, name)
+    return True
+
+
 def attribute_problems(trainer: Any) -> list[str]:
-    """Which of :data:`ATTRIBUTES` a constructed trainer lacks ([] when fine)."""
+    """Which of :data:`ATTRIBUTES` (and of the generation backend's) a constructed trainer
+    lacks ([] when fine)."""
+    names = ATTRIBUTES
+    if hasattr(trainer, "use_vllm"):
+        names += VLLM_ATTRIBUTES if trainer.use_vllm else GENERATE_ATTRIBUTES
     return [
         f"GRPOTrainer instance has no attribute {name!r}"
-        for name in ATTRIBUTES
-        if not hasattr(trainer, name)
+        for name in names
+        if not _has(trainer, name)
     ]
 
 
