@@ -5,11 +5,9 @@ TRL and open-r1 users write ``--config recipe.yaml --learning_rate 1e-6``; every
 
 - every field of the command's dataclasses is a ``--snake_case`` flag (``--kebab-case`` is
   accepted too); a boolean ``x`` is ``--x`` / ``--x false`` / ``--no_x``, the same in every command;
-- ``--config recipe.yaml`` reads the same names from YAML; a flag written on the command line
-  beats the recipe, the recipe beats the default. Each recipe value is checked against its
-  field's type and read as the same text written after its flag would be (``"2"`` is 2,
-  ``"no"`` is false for a boolean, a single value where a list is expected is a one-element
-  list); anything else is one line naming the file and the key, as is an unknown key;
+- ``--config recipe.yaml`` reads the same names from YAML, each value checked against its
+  field's type (:mod:`srlkit.recipes`); a flag written on the command line beats the recipe,
+  the recipe beats the default; an abbreviated flag is refused like an unknown recipe key;
 - the leading words before the first flag fill the command's positional fields;
 - ``--help`` is written from the dataclass fields (name, value, help, default) without
   importing transformers, so it is instant; :func:`save_options` writes the resolved options
@@ -23,45 +21,36 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import re
 import shutil
 import textwrap
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any
 
 import yaml
 
 from srlkit.io import ConfigError, DataError, atomic_write
+from srlkit.recipes import option_fields, read_mapping, typed_recipe, union_members
+
+__all__ = [
+    "CONFIG_FLAG",
+    "HELP_FLAGS",
+    "RESOLVED_CONFIG_FILE",
+    "Parsed",
+    "build_parser",
+    "format_help",
+    "parse_dataclasses",
+    "parse_options",
+    "read_mapping",
+    "save_options",
+    "split_config",
+    "typed_recipe",
+]
 
 CONFIG_FLAG = "--config"
 HELP_FLAGS = ("-h", "--help")
 RESOLVED_CONFIG_FILE = "config.yaml"
-
-_TRUE = ("yes", "true", "t", "y", "1")
-_FALSE = ("no", "false", "f", "n", "0")
-_INTEGER = re.compile(r"[-+]?\d+")
-
-
-# ---- the recipe file --------------------------------------------------------------------------
-def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The YAML mapping in ``path``; a missing, unreadable or non-mapping file is a :class:`DataError`."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise DataError(p, "recipe not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(p, f"unreadable recipe ({exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = None if mark is None else mark.line + 1
-        raise DataError(p, f"invalid YAML: {getattr(exc, 'problem', exc)}", line) from None
-    if not isinstance(data, dict):
-        raise DataError(p, f"expected a mapping of option: value, found {type(data).__name__}")
-    return data
 
 
 def split_config(argv: Sequence[str]) -> tuple[str | None, list[str]]:
@@ -87,160 +76,6 @@ def split_config(argv: Sequence[str]) -> tuple[str | None, list[str]]:
     return path, rest
 
 
-# ---- types ----------------------------------------------------------------------------------
-def option_fields(classes: Sequence[type]) -> dict[str, tuple[dataclasses.Field, Any]]:
-    """``name -> (field, resolved type)`` over the init fields of ``classes`` (first one wins)."""
-    out: dict[str, tuple[dataclasses.Field, Any]] = {}
-    for cls in classes:
-        hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
-            if f.init and f.name not in out:
-                out[f.name] = (f, hints.get(f.name, Any))
-    return out
-
-
-class _Mismatch(Exception):
-    def __init__(self, expected: str):
-        self.expected = expected
-
-
-def _members(hint: Any) -> list[Any] | None:
-    """The non-None members of a Union hint; None when ``hint`` is no Union."""
-    origin = typing.get_origin(hint)
-    if origin is Union or origin is types.UnionType:
-        return [a for a in typing.get_args(hint) if a is not type(None)]
-    return None
-
-
-def describe(hint: Any) -> str:
-    """What a value of ``hint`` looks like, for messages (``an integer``, ``true or false``)."""
-    members = _members(hint)
-    if members is not None:
-        text = " or ".join(describe(m) for m in members)
-        return f"{text} or null" if len(members) < len(typing.get_args(hint)) else text
-    origin = typing.get_origin(hint)
-    if origin in (list, tuple, Sequence):
-        args = typing.get_args(hint)
-        return f"a list (each {describe(args[0]) if args else 'a value'})"
-    if origin is Literal:
-        return "one of " + ", ".join(map(str, typing.get_args(hint)))
-    return {
-        bool: "true or false",
-        int: "an integer",
-        float: "a number",
-        str: "text",
-        dict: "a mapping",
-    }.get(hint, getattr(hint, "__name__", str(hint)))
-
-
-def coerce(value: Any, hint: Any) -> Any:
-    """``value`` as the field type ``hint`` reads it; raises ``_Mismatch`` when it cannot be.
-
-    Strings are read the way the command line reads them (``"2"`` -> 2, ``"no"`` -> False);
-    a scalar where a list is expected becomes a one-element list. Types the parser does not
-    model (mappings, unions of several types, enums) pass unchanged: the option's own class
-    checks them.
-    """
-    members = _members(hint)
-    if members is not None:
-        if value is None or len(members) > 1:
-            return value
-        try:
-            return coerce(value, members[0])
-        except _Mismatch:
-            raise _Mismatch(describe(hint)) from None
-    origin = typing.get_origin(hint)
-    if origin in (list, tuple, Sequence):
-        args = typing.get_args(hint)
-        if isinstance(value, Mapping) or value is None:
-            raise _Mismatch(describe(hint))
-        items = list(value) if isinstance(value, list | tuple) else [value]
-        try:
-            return [coerce(item, args[0]) if args else item for item in items]
-        except _Mismatch:
-            raise _Mismatch(describe(hint)) from None
-    if origin is Literal:
-        if value in typing.get_args(hint):
-            return value
-        raise _Mismatch(describe(hint))
-    simple = _coerce_simple(value, hint)
-    if simple is not _NOT_SIMPLE:
-        return simple
-    if hint is dict or origin in (dict, Mapping):
-        if isinstance(value, Mapping):
-            return value
-        raise _Mismatch(describe(hint))
-    return value
-
-
-_NOT_SIMPLE = object()
-
-
-def _coerce_simple(value: Any, hint: Any) -> Any:
-    if hint not in (bool, int, float, str):
-        return _NOT_SIMPLE
-    if value is None or isinstance(value, list | tuple | Mapping):
-        raise _Mismatch(describe(hint))
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower() if isinstance(value, str | int) else ""
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-    elif isinstance(value, bool):
-        pass  # YAML reads yes/no/on/off as booleans: never a number or a text
-    elif hint is int:
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-            return int(value)
-    elif hint is float:
-        if isinstance(value, int | float):
-            return value
-        if isinstance(value, str):
-            try:  # PyYAML reads 5e-7 (no dot) as text; the command line reads it as a number
-                return float(value)
-            except ValueError:
-                pass
-    elif isinstance(value, str | int | float):  # str
-        return str(value)
-    raise _Mismatch(describe(hint))
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def typed_recipe(
-    data: Mapping[str, Any], classes: Sequence[type], source: str | os.PathLike[str] | None
-) -> dict[str, Any]:
-    """``data`` checked against the fields of ``classes``: unknown keys and values of the wrong
-    type are a :class:`DataError` naming ``source`` and the key; values come back typed."""
-    known = option_fields(classes)
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise DataError(source, f"unknown option(s): {', '.join(map(str, unknown))} (see --help)")
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        f, hint = known[key]
-        try:
-            out[key] = coerce(value, hint)
-        except _Mismatch as exc:
-            hint_text = " (quote it: YAML reads yes/no/on/off as true/false)"
-            extra = hint_text if isinstance(value, bool) else ""
-            raise DataError(
-                source, f"{key}: expected {exc.expected}, got {_shown(value)}{extra}"
-            ) from None
-        choices = f.metadata.get("choices")
-        if choices and out[key] is not None and out[key] not in choices:
-            raise DataError(
-                source,
-                f"{key}: expected one of {', '.join(map(str, choices))}, got {_shown(value)}",
-            )
-    return out
-
-
 # ---- the command line -----------------------------------------------------------------------
 def split_positionals(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """Leading words (before the first ``-`` token) and the rest."""
@@ -252,7 +87,7 @@ def split_positionals(argv: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _is_list(hint: Any) -> bool:
-    members = _members(hint)
+    members = union_members(hint)
     hint = members[0] if members and len(members) == 1 else hint
     return typing.get_origin(hint) in (list, tuple, Sequence)
 
@@ -291,7 +126,7 @@ def build_parser(classes: Sequence[type], prog: str, description: str = "") -> A
     # allow_abbrev off: `--num_sample` is a typo to report, as the same key in a recipe is
     parser = HfArgumentParser(list(classes), prog=prog, description=description, allow_abbrev=False)
     for name, (f, hint) in option_fields(classes).items():
-        members = _members(hint)
+        members = union_members(hint)
         if name.startswith("no_") or f"--no_{name}" in parser._option_string_actions:
             continue
         if hint is bool or members == [bool]:
@@ -389,7 +224,7 @@ def parse_options(
 
 # ---- help -----------------------------------------------------------------------------------
 def _value_word(name: str, f: dataclasses.Field, hint: Any) -> str:
-    members = _members(hint)
+    members = union_members(hint)
     base = members[0] if members and len(members) == 1 else hint
     choices = f.metadata.get("choices")
     if choices:

@@ -165,7 +165,7 @@ def test_judge_works_in_forked_processes():
     ],
 )
 def test_last_boxed_is_the_one_box_reader(text, expected):
-    from srlkit.evaluation.benchmarks import last_boxed as benchmarks_last_boxed
+    from srlkit.evaluation.golds import last_boxed as benchmarks_last_boxed
 
     assert last_boxed(text) == expected
     assert benchmarks_last_boxed is last_boxed  # gold answers are read like model answers

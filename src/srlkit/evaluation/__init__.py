@@ -15,6 +15,7 @@ from srlkit.evaluation.benchmarks import (
     PAPER_BENCHMARKS,
     Problem,
     load_benchmark,
+    register_benchmark,
     resolve_spec,
 )
 from srlkit.evaluation.metrics import avg_at_k, paper_table, pass_at_k
@@ -31,6 +32,7 @@ __all__ = [
     "load_benchmark",
     "paper_table",
     "pass_at_k",
+    "register_benchmark",
     "resolve_spec",
     "run_evaluation",
     "run_step_evaluation",
