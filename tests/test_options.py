@@ -181,7 +181,7 @@ def test_train_help_is_instant_grouped_and_imports_no_torch():
         text=True,
         check=True,
         cwd=REPO,
-        env={"PYTHONPATH": str(REPO / "src"), "PATH": ""},
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "", "PYTHONDONTWRITEBYTECODE": "1"},
     )
     elapsed = time.perf_counter() - start
     first, _, text = done.stdout.partition("\n")
