@@ -174,8 +174,8 @@ def parse_dataclasses(
     """Parse ``[WORDS...] [--config recipe.yaml] [--option value ...]`` into ``classes``.
 
     ``recipe`` (a mapping read from ``source`` by the caller) applies before ``--config``.
-    ``required`` names must end up set. A ``ValueError`` from a
-    dataclass's own checks becomes a :class:`ConfigError`, so every bad option is one line.
+    ``required`` names must end up set. A ``ValueError`` of a dataclass's own checks is one
+    line: a :class:`DataError` naming ``source`` when given, else a :class:`ConfigError`.
     """
     usage = usage_line(prog, classes, positionals)
     words, rest = split_positionals(argv)
@@ -205,7 +205,10 @@ def parse_dataclasses(
         except (TypeError, ValueError) as exc:
             if isinstance(exc, DataError | ConfigError):
                 raise
-            raise ConfigError(str(exc).splitlines()[0] if str(exc) else repr(exc)) from None
+            message = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            if source is not None:  # a recipe the caller read: name it
+                raise DataError(source, f"invalid options for `{prog}`: {message}") from None
+            raise ConfigError(message) from None
     return Parsed(tuple(instances), given)
 
 
