@@ -191,3 +191,19 @@ def test_train_help_is_instant_grouped_and_imports_no_torch():
     assert groups[0].startswith("srlkit's own options") and "paper" in groups[1]
     assert "--learning_rate FLOAT" in text and "(default: 5e-07)" in text
     assert "--dynamic_sampling_epsilon FLOAT" in text and "--help_all" in text
+
+
+@pytest.mark.parametrize("method", ["srl", "rlvr", "r3", "sft"])
+def test_train_help_shows_each_option_once_with_the_value_the_method_uses(method):
+    from dataclasses import fields
+
+    from srlkit.cli.train import method_help
+    from srlkit.training.options import help_groups
+
+    text = method_help(method, f"srl train {method}")
+    names = {f.name for _, cls in help_groups(method) for f in fields(cls)}
+    for name in names:
+        assert text.count(f"  --{name} ") == 1, name
+    if method in ("rlvr", "r3"):  # RLVR's own rule, not GRPO's default 'std'
+        rule = text[text.index("  --dynamic_sampling_rule") :].split("\n  --")[0]
+        assert "(default: 'outcome')" in rule and "'std' keeps any reward spread" in rule

@@ -74,3 +74,27 @@ def test_entry_points_of_the_benchmarks_group_are_loaded_on_first_unknown_name(m
     )
     assert resolve_spec("from-plugin").name == "from-plugin"
     assert groups == ["srlkit.benchmarks"]
+
+
+def test_srl_eval_knows_chain_hard_and_the_evaluation_package_alone_does_not():
+    """The demo's benchmark comes from the demo (registered when the CLI loads), never from
+    the evaluation package reaching into the example app."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    script = (
+        "import srlkit.evaluation.benchmarks as b\n"
+        "alone = 'chain-hard' in b.BENCHMARKS\n"
+        "import srlkit.cli.eval\n"
+        "print(alone, b.resolve_spec('chain-hard').name)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(src), "PYTHONDONTWRITEBYTECODE": "1", "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.stdout.split() == ["False", "chain-hard"]
