@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import os
 import shutil
+import sys
 import textwrap
 import typing
 from collections.abc import Mapping, Sequence
@@ -182,7 +183,7 @@ def parse_dataclasses(
     if any(token in HELP_FLAGS for token in rest):
         titles = ["options"] if len(classes) == 1 else [None] * len(classes)
         groups = list(zip(titles, classes, strict=True))
-        print(format_help(prog, description, groups, usage), end="")
+        sys.stdout.write(format_help(prog, description, groups, usage))
         raise SystemExit(0)
     values = assign_positionals(classes, words, positionals, usage)
     config_path, rest = split_config(rest)
@@ -233,7 +234,7 @@ def _value_word(name: str, f: dataclasses.Field, hint: Any) -> str:
     if choices:
         return "{" + ",".join(map(str, choices)) + "}"
     if base is bool:
-        return f"[true|false], --no_{name}"
+        return "[true|false]" if name.startswith("no_") else f"[true|false], --no_{name}"
     if _is_list(base):
         return "VALUE [VALUE ...]"
     return {int: "INT", float: "FLOAT", str: "TEXT"}.get(base, "VALUE")
