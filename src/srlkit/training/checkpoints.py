@@ -36,6 +36,7 @@ from srlkit.training.callbacks import read_best_checkpoint
 logger = logging.getLogger(__name__)
 
 RUN_SUMMARY_FILE = "run_summary.json"
+MERGED_DIR = "best-merged"  # a LoRA best checkpoint merged into its base, for the next stage
 
 # What a checkpoint holds beyond the model ``save_model`` writes: resume state only.
 _RESUME_ONLY = ("optimizer.pt", "scheduler.pt", "scaler.pt", "trainer_state.json")
@@ -112,9 +113,6 @@ def is_final_checkpoint(checkpoint: str | Path, max_steps: int = -1) -> bool:
     state = checkpoint_state(checkpoint)
     last = max_steps if max_steps > 0 else state.get("max_steps") or 0
     return last > 0 and state.get("global_step", 0) >= last
-
-
-MERGED_DIR = "best-merged"
 
 
 def _numbered_checkpoints(out: Path) -> list[tuple[int, Path]]:
