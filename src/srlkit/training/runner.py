@@ -313,8 +313,16 @@ def run(args: MethodArgs, callbacks: list[Any] | None = None) -> RunResult:
     )
 
 
-# Options that do not change what a run trains: where it is, and how it resumes.
-_NOT_RUN_OPTIONS = ("output_dir", "resume", "resume_from_checkpoint")
+# Options that do not change what a run trains: where it is, how it resumes, how it is shown.
+_NOT_RUN_OPTIONS = (
+    "output_dir",
+    "resume",
+    "resume_from_checkpoint",
+    "disable_tqdm",
+    "report_to",
+    "run_name",
+    "logging_dir",
+)
 
 
 def changed_options(args: MethodArgs, saved: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
