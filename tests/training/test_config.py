@@ -213,3 +213,19 @@ def test_use_vllm_without_vllm_is_a_clear_error(tmp_path):
         pytest.skip("vLLM is installed here")
     with pytest.raises(DataError, match=r"pip install 'srlkit\[vllm\]'"):
         _check_generation_backend(args.train)
+
+
+def test_changed_options_compare_final_values_not_spellings(tmp_path):
+    from srlkit.training.runner import changed_options
+
+    args = parse_method_args(
+        "srl",
+        ["--output_dir", str(tmp_path), "--bf16", "false", "--learning_rate", "5e-7",
+         "--disable_tqdm", "true"],
+    )  # fmt: skip
+    saved = {"method": "srl", "bf16": False, "output_dir": "x", "max_steps": 4, "resume": "never"}
+    # learning_rate written out at its default and display options change nothing trained;
+    # max_steps 4 (saved) against the default -1 (now) does.
+    assert changed_options(args, saved) == {"max_steps": (4, -1)}
+    assert changed_options(args, {"method": "srl", "bf16": False, "max_steps": -1}) == {}
+    assert changed_options(args, {"method": "srl", "max_steps": -1}) == {"bf16": (None, False)}
