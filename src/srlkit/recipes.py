@@ -191,7 +191,8 @@ def typed_recipe(
                 source, f"{key}: expected {exc.expected}, got {_shown(value)}{extra}"
             ) from None
         choices = f.metadata.get("choices")
-        if choices and out[key] is not None and out[key] not in choices:
+        values = out[key] if isinstance(out[key], list) else [out[key]]  # argparse checks each
+        if choices and any(v is not None and v not in choices for v in values):
             raise DataError(
                 source,
                 f"{key}: expected one of {', '.join(map(str, choices))}, got {_shown(value)}",
