@@ -207,3 +207,14 @@ def test_train_help_shows_each_option_once_with_the_value_the_method_uses(method
     if method in ("rlvr", "r3"):  # RLVR's own rule, not GRPO's default 'std'
         rule = text[text.index("  --dynamic_sampling_rule") :].split("\n  --")[0]
         assert "(default: 'outcome')" in rule and "'std' keeps any reward spread" in rule
+
+
+def test_help_all_lists_every_trl_option(capsys):
+    from srlkit.cli.main import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["train", "sft", "--help_all"])
+    text = capsys.readouterr().out
+    assert done.value.code == 0
+    for flag in ("--config", "--per_device_train_batch_size", "--lora_r", "--train_file"):
+        assert flag in text, flag
