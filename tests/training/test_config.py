@@ -229,3 +229,25 @@ def test_changed_options_compare_final_values_not_spellings(tmp_path):
     assert changed_options(args, saved) == {"max_steps": (4, -1)}
     assert changed_options(args, {"method": "srl", "bf16": False, "max_steps": -1}) == {}
     assert changed_options(args, {"method": "srl", "max_steps": -1}) == {"bf16": (None, False)}
+
+
+def test_a_run_folder_moved_with_its_inputs_is_the_same_run(tmp_path):
+    from srlkit.training.runner import changed_options
+
+    old, new = tmp_path / "demo", tmp_path / "moved"
+    args = parse_method_args(
+        "srl",
+        ["--output_dir", str(new / "runs" / "srl"), "--bf16", "false",
+         "--train_file", str(new / "data" / "train.jsonl"),
+         "--model_name_or_path", str(tmp_path / "shared" / "student")],
+    )  # fmt: skip
+    saved = {
+        "method": "srl",
+        "bf16": False,
+        "output_dir": str(old / "runs" / "srl"),
+        "train_file": str(old / "data" / "train.jsonl"),  # moved along with the run folder
+        "model_name_or_path": str(tmp_path / "shared" / "student"),  # stayed where it was
+    }
+    assert changed_options(args, saved) == {}
+    saved["train_file"] = str(old / "data" / "other.jsonl")
+    assert list(changed_options(args, saved)) == ["train_file"]

@@ -328,7 +328,8 @@ _NOT_RUN_OPTIONS = (
 def changed_options(args: MethodArgs, saved: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """``option -> (saved value, new value)`` for every option whose final value differs
     between a run's saved ``config.yaml`` (recipe form) and ``args``; unset options are
-    compared at their defaults, so writing a default out changes nothing."""
+    compared at their defaults, so writing a default out changes nothing, and absolute paths
+    relative to the run folder, so a folder moved with its inputs is the same run."""
     defaults: dict[str, Any] = {}
     for part in (args.run, args.train, args.model):
         for f in fields(part):
@@ -337,13 +338,26 @@ def changed_options(args: MethodArgs, saved: dict[str, Any]) -> dict[str, tuple[
             else:
                 defaults.setdefault(f.name, None if f.default is MISSING else f.default)
     saved = {k: v for k, v in saved.items() if k != "method"}
+    new_root = os.path.abspath(args.train.output_dir)
+    old_root = os.path.abspath(str(saved.get("output_dir") or new_root))
     changed = {}
     for name in sorted(set(saved) | set(args.given)):
         old = saved.get(name, defaults.get(name))
         new = args.given.get(name, defaults.get(name))
-        if name not in _NOT_RUN_OPTIONS and old != new:
-            changed[name] = (old, new)
+        if name in _NOT_RUN_OPTIONS or old == new or _moved_along(old, new, old_root, new_root):
+            continue
+        changed[name] = (old, new)
     return changed
+
+
+def _moved_along(old: Any, new: Any, old_root: str, new_root: str) -> bool:
+    """Two absolute paths at the same place relative to their run folders: a run folder moved
+    (or copied) with the inputs beside it, such as a demo folder, is the same run."""
+    if not (isinstance(old, str) and isinstance(new, str)):
+        return False
+    if not (os.path.isabs(old) and os.path.isabs(new)):
+        return False
+    return os.path.relpath(old, old_root) == os.path.relpath(new, new_root)
 
 
 def _continues(args: MethodArgs, out: Path, finished: RunResult) -> bool:
