@@ -88,7 +88,7 @@ def test_srl_trains_validates_and_records_best_checkpoint(tmp_path, tiny_model_d
     assert all(g["target"] and len(g["rollouts"]) > 1 for g in groups)
     assert main(["report", str(out)]) == 0  # and `srl report` renders the real run folder
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert '"kind":"train"' in page and '"best":{"path":' in page
+    assert '"kind":"train"' in page and f'"best":{{"step":{best_step},' in page
 
 
 def test_rlvr_learns_from_the_outcome_reward(tmp_path, tiny_model_dir):
