@@ -77,7 +77,7 @@ def bench_concurrency(n_requests: int, latency_s: float, concurrency: int, tmp: 
             "inputs": [str(inputs)],
             "teacher": base_url,
             "teacher_model": "fake",
-            "no_progress": True,
+            "progress": False,
         }
         run_teacher(RewriteConfig(out=str(golds), golds_only=True, **base))
         for c in (1, concurrency):
@@ -132,7 +132,7 @@ def bench_resume(problems: int, samples: int, tmp: Path, repeats: int = 3) -> di
         out=str(tmp / "resume"),
         teacher="local-model-not-loaded",
         num_samples=samples,
-        no_progress=True,
+        progress=False,
     )
     t0 = time.perf_counter()
     first = run_teacher(config, teacher=_InstantTeacher())

@@ -327,7 +327,7 @@ def test_every_teacher_reply_ends_as_a_counted_outcome(tmp_path_factory, bodies)
     with FakeChatServer(lambda body: "", fault) as server:
         config = GenerateConfig(
             inputs=[str(inputs)], out=str(folder / "out"), teacher=server.base_url,
-            teacher_model="m", max_retries=0, timeout_s=5.0, no_progress=True, concurrency=2,
+            teacher_model="m", max_retries=0, timeout_s=5.0, progress=False, concurrency=2,
         )  # fmt: skip
         start = time.perf_counter()
         first = run_teacher(config)

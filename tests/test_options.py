@@ -52,8 +52,8 @@ def test_a_recipe_value_of_the_wrong_type_is_one_line_naming_file_and_key(
     [
         pytest.param('num_samples: "2"', "num_samples", 2, id="quoted_int"),
         pytest.param('golds_only: "no"', "golds_only", False, id="quoted_no"),
-        pytest.param('no_dedup: "false"', "no_dedup", False, id="quoted_false"),
-        pytest.param("no_dedup: true", "no_dedup", True, id="yaml_bool"),
+        pytest.param('dedup: "false"', "dedup", False, id="quoted_false"),
+        pytest.param("dedup: true", "dedup", True, id="yaml_bool"),
         pytest.param("temperature: 5e-1", "temperature", 0.5, id="float_without_dot"),
         pytest.param("teacher: 7", "teacher", "7", id="number_for_text"),
     ],

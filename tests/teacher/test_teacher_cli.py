@@ -18,7 +18,7 @@ def test_rewrite_from_yaml_config_then_data_build_reads_the_output(
     config = tmp_path / "rewrite.yaml"
     config.write_text(
         f"inputs: [{math500_file}]\nout: {out}\nteacher: {server.base_url}\n"
-        "teacher_model: fake\nconcurrency: 2\nno_progress: true\n",
+        "teacher_model: fake\nconcurrency: 2\nprogress: false\n",
         encoding="utf-8",
     )
     assert main(["data", "rewrite", "--config", str(config), "--concurrency", "8"]) == 0

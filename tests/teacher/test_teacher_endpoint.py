@@ -24,7 +24,7 @@ def _config(server, inputs, out, cls=RewriteConfig, **kw):
         "retry_backoff_s": 0.01,
         "max_retries": 3,
         "timeout_s": 5.0,
-        "no_progress": True,
+        "progress": False,
     }
     return cls(**{**defaults, **kw})
 

@@ -30,7 +30,7 @@ def _config(server, inputs, out, cls=RewriteConfig, **kw):
         "retry_backoff_s": 0.01,
         "max_retries": 1,
         "timeout_s": 5.0,
-        "no_progress": True,
+        "progress": False,
     }
     return cls(**{**defaults, **kw})
 
@@ -133,7 +133,7 @@ def test_an_echoed_api_key_never_reaches_the_terminal(
     code = main(
         ["data", "rewrite", "--inputs", str(math500_file), "--out", str(tmp_path / "cli"),
          "--teacher", server.base_url, "--teacher_model", "m", "--api_key_env", "SRL_TEST_KEY",
-         "--no_progress", "true"]
+         "--progress", "false"]
     )  # fmt: skip
     printed = capsys.readouterr()
     assert code == 1 and "[redacted]" in printed.err

@@ -77,7 +77,7 @@ def test_local_tiny_model_teacher_end_to_end(tmp_path):
         max_tokens=48,
         batch_size=4,
         device="cpu",
-        no_progress=True,
+        progress=False,
         prompt_file=str(prompt_file),
     )
     stats = run_teacher(config)

@@ -41,8 +41,8 @@ def _cli(server, inputs: Path, out: Path) -> list[str]:
         "fake",
         "--concurrency",
         "4",
-        "--no_progress",
-        "true",
+        "--progress",
+        "false",
     ]
 
 

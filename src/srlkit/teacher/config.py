@@ -107,7 +107,9 @@ class TeacherRunConfig:
             "help": "also ask, and keep, problems whose gold cannot be checked (proofs, prose)"
         },
     )
-    no_dedup: bool = field(default=False, metadata={"help": "keep identical trajectories"})
+    dedup: bool = field(
+        default=True, metadata={"help": "drop identical trajectories (--no_dedup keeps them)"}
+    )
     golds_only: bool = field(
         default=False,
         metadata={
@@ -119,7 +121,7 @@ class TeacherRunConfig:
         default=False,
         metadata={"help": "count and skip malformed input records instead of stopping"},
     )
-    no_progress: bool = field(default=False, metadata={"help": "no progress bar"})
+    progress: bool = field(default=True, metadata={"help": "show a progress bar"})
 
     task = "generate"
 

@@ -100,7 +100,7 @@ def assemble(
             if reason is None:
                 traj = _trajectory(req, problem, gold, entry, m, teacher, prompt, config.task)
                 key = dedup_key(traj.task, traj.steps)
-                if not config.no_dedup and key in seen:
+                if config.dedup and key in seen:
                     reason, traj = "duplicate", None
                 seen.add(key)
         if reason is None:

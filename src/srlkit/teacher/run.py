@@ -238,7 +238,7 @@ def run_teacher(config: TeacherRunConfig, teacher: Teacher | None = None) -> dic
                 config.sampling(),
                 _persist_reply(cache, by_id, golds, rewrite, config.max_chars),
                 config.concurrency,
-                progress=not config.no_progress,
+                progress=config.progress,
             )
         with _gc_paused():
             result = assemble(config, prompt, requests, by_id, golds, cache, rewrite)
