@@ -46,6 +46,7 @@ __all__ = [
     "read_mapping",
     "save_options",
     "split_config",
+    "to_argv",
     "typed_recipe",
 ]
 
@@ -85,6 +86,21 @@ def split_positionals(argv: Sequence[str]) -> tuple[list[str], list[str]]:
         if token.startswith("-"):
             return argv[:i], argv[i:]
     return argv, []
+
+
+def to_argv(options: dict[str, Any]) -> list[str]:
+    """The flags that set ``options`` (the inverse of parsing): ``--name value`` for each, a
+    list as several values, booleans as ``true``/``false``. What a program that runs an srl
+    command in process (``srl demo``'s stages) passes, and prints for a user to rerun.
+
+    >>> to_argv({"max_steps": 40, "use_cpu": True, "benchmarks": ["a", "b"]})
+    ['--max_steps', '40', '--use_cpu', 'true', '--benchmarks', 'a', 'b']
+    """
+    argv: list[str] = []
+    for name, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        argv += [f"--{name}", *(str(v).lower() if isinstance(v, bool) else str(v) for v in values)]
+    return argv
 
 
 def _is_list(hint: Any) -> bool:

@@ -30,6 +30,7 @@ from srlkit.demo.data import DemoData
 from srlkit.demo.methods import MethodSpec
 from srlkit.demo.prompts import THINK_OPEN
 from srlkit.io import iter_jsonl
+from srlkit.options import to_argv
 
 logger = logging.getLogger(__name__)
 
@@ -135,10 +136,7 @@ def train_argv(
                 rlvr_prompt_template=_solve_template(),
             )
     options.update(spec.flags)
-    argv: list[str] = []
-    for key, value in options.items():
-        argv += [f"--{key}", str(value)]
-    return argv
+    return to_argv(options)
 
 
 def command_line(algorithm: str, argv: list[str]) -> str:
@@ -163,14 +161,6 @@ def train(algorithm: str, argv: list[str]) -> dict[str, Any]:
         "rollouts_generated": int(sum(generated)),
         "kept_fraction": sum(kept) / len(kept) if kept else None,
     }
-
-
-def _options_argv(options: dict[str, Any]) -> list[str]:
-    argv: list[str] = []
-    for key, value in options.items():
-        values = value if isinstance(value, list) else [value]
-        argv += [f"--{key}", *(str(v).lower() if isinstance(v, bool) else str(v) for v in values)]
-    return argv
 
 
 def _forget_other_model(folder: Path, model_dir: str) -> None:
@@ -220,10 +210,10 @@ def evaluate(
     return {
         "model": model_dir,
         "eval_commands": [
-            shlex.join(["srl", "eval", model_dir, *_options_argv(solve_options)]),
+            shlex.join(["srl", "eval", model_dir, *to_argv(solve_options)]),
             shlex.join(
                 ["srl", "eval-steps", model_dir, step_options["data"]]
-                + _options_argv({k: v for k, v in step_options.items() if k != "data"})
+                + to_argv({k: v for k, v in step_options.items() if k != "data"})
             ),
         ],
         **solution_metrics(problems, samples, benchmark, settings.samples),

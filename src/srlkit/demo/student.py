@@ -41,6 +41,7 @@ from srlkit.demo import prompts
 from srlkit.demo.tasks import EASY, HARD, SOURCE_FORMAT, ChainProblem, generate_problems
 from srlkit.io import write_json, write_jsonl
 from srlkit.models.tiny import CHATML_TEMPLATE, TinyModelConfig
+from srlkit.options import to_argv
 
 logger = logging.getLogger(__name__)
 
@@ -189,10 +190,7 @@ def warm_start_argv(config: StudentConfig, model_dir: Path, train_file: Path) ->
         "report_to": "none",
         "logging_steps": 50,
     }
-    argv: list[str] = []
-    for key, value in options.items():
-        argv += [f"--{key}", str(value)]
-    return argv
+    return to_argv(options)
 
 
 def _measure(model_dir: Path, work: Path, config: StudentConfig, seen: set[str]) -> dict:
