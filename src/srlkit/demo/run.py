@@ -101,16 +101,21 @@ def seed_dir(out: Path, seed: int) -> Path:
     return out / f"seed-{seed}"
 
 
-def _prepare_seed(out: Path, seed: int, config: DemoConfig) -> Path:
-    """The seed's folder, emptied when it holds results of other settings."""
-    folder = seed_dir(out, seed)
-    saved = folder / CONFIG_FILE
-    if saved.is_file() and json.loads(saved.read_text("utf-8")).get("key") != config.seed_key():
+def _keyed_folder(folder: Path, marker: str, key: str, **record: Any) -> Path:
+    """``folder``, emptied first when its ``marker`` file names another key (results made with
+    other settings); the marker is then written with ``key`` and ``record``."""
+    saved = folder / marker
+    if saved.is_file() and json.loads(saved.read_text("utf-8")).get("key") != key:
         logger.info("settings changed since the last run in %s: starting it afresh", folder)
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(saved, {"key": config.seed_key(), "seed": seed})
+    write_json(saved, {"key": key, **record})
     return folder
+
+
+def _prepare_seed(out: Path, seed: int, config: DemoConfig) -> Path:
+    """The seed's folder, emptied when it holds results of other settings."""
+    return _keyed_folder(seed_dir(out, seed), CONFIG_FILE, config.seed_key(), seed=seed)
 
 
 def _stage_plan(methods: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -235,31 +240,25 @@ def _quiet_worker() -> None:
 
 
 def _calibration(out: Path, student: str, config: DemoConfig) -> dict[str, Any]:
-    folder = out / "calibration"
-    key = json.dumps([student, config.regime_threshold, config.calibration_problems])
-    marker = folder / "key.json"
-    if marker.is_file() and json.loads(marker.read_text("utf-8")).get("key") != key:
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(marker, {"key": key})
+    """The regime calibration of ``student``, in ``out/calibration`` (resumable; redone when the
+    student or the calibration's settings change), on the stages' thread count so that it
+    samples on the same path on every run."""
     import torch
 
+    key = json.dumps([student, config.regime_threshold, config.calibration_problems])
+    folder = _keyed_folder(out / "calibration", "key.json", key)
     threads = torch.get_num_threads()
-    torch.set_num_threads(STAGE_THREADS)  # the stages' thread count: the same sampling path
+    torch.set_num_threads(STAGE_THREADS)
     try:
-        return _calibrate(student, folder, config)
+        return calibrate(
+            student,
+            folder,
+            SOLVE_TOKENS,
+            threshold=config.regime_threshold,
+            problems=config.calibration_problems,
+        )
     finally:
         torch.set_num_threads(threads)
-
-
-def _calibrate(student: str, folder: Path, config: DemoConfig) -> dict[str, Any]:
-    return calibrate(
-        student,
-        folder,
-        SOLVE_TOKENS,
-        threshold=config.regime_threshold,
-        problems=config.calibration_problems,
-    )
 
 
 def run_demo(
