@@ -130,6 +130,21 @@ def test_parse_steps_reads_after_solution_label():
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("<think></think>\n1. **Add** 2 + 3 = 5\n2. **Box** \\boxed{5}", id="empty"),
+        pytest.param(
+            "<think>2 plus 3 is 5.\n1. not a step</think>\n1. **Add** 2 + 3 = 5\n2. **Box** \\boxed{5}",
+            id="numbered_lines_inside",
+        ),
+    ],
+)
+def test_parse_steps_leaves_think_blocks_out(text):
+    steps = parse_steps(text)
+    assert [(s.title, s.body) for s in steps] == [("Add", "2 + 3 = 5"), ("Box", "\\boxed{5}")]
+
+
+@pytest.mark.parametrize(
     ("rewrite", "original", "expected"),
     [
         pytest.param(

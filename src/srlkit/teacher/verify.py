@@ -28,7 +28,7 @@ from srlkit.data.schema import Step
 from srlkit.data.segment import split_numbered
 from srlkit.rewards.outcome import last_boxed, score_answer
 
-MEASURE_VERSION = 3
+MEASURE_VERSION = 4  # 4: think blocks are not steps
 _LABEL_RE = re.compile(r"^\s*(?:\*\*)?SOLUTION:?(?:\*\*)?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _MATH_RE = re.compile(
     r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.DOTALL
@@ -41,8 +41,17 @@ _BOXED_RE = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _SCRIPT_RE = re.compile(r"([\^_])\{(\w)\}")  # x^{2} is x^2
 
 
+_THINK_RE = re.compile(r"<think>.*?</think>", re.DOTALL)
+
+
 def parse_steps(text: str) -> list[Step]:
-    """The numbered steps after the ``SOLUTION:`` label (or in the whole text without one)."""
+    """The numbered steps after the ``SOLUTION:`` label (or in the whole text without one).
+
+    ``<think>...</think>`` blocks are removed first: a reasoning teacher's monologue, or a
+    student's (``srl loop`` samples solutions from the model it trains), is not an expert step,
+    and left in it would become a step of its own before step 1.
+    """
+    text = _THINK_RE.sub("", text)
     labels = list(_LABEL_RE.finditer(text))
     body = text[labels[-1].end() :] if labels else text
     return split_numbered(body.replace("\r\n", "\n"))
