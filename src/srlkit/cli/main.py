@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "srlkit.cli.eval",
     "srlkit.cli.train",
     "srlkit.cli.demo",
+    "srlkit.cli.loop",
     "srlkit.cli.report",
 )
 

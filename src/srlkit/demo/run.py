@@ -101,7 +101,7 @@ def seed_dir(out: Path, seed: int) -> Path:
     return out / f"seed-{seed}"
 
 
-def _keyed_folder(folder: Path, marker: str, key: str, **record: Any) -> Path:
+def keyed_folder(folder: Path, marker: str, key: str, **record: Any) -> Path:
     """``folder``, emptied first when its ``marker`` file names another key (results made with
     other settings); the marker is then written with ``key`` and ``record``."""
     saved = folder / marker
@@ -115,7 +115,7 @@ def _keyed_folder(folder: Path, marker: str, key: str, **record: Any) -> Path:
 
 def _prepare_seed(out: Path, seed: int, config: DemoConfig) -> Path:
     """The seed's folder, emptied when it holds results of other settings."""
-    return _keyed_folder(seed_dir(out, seed), CONFIG_FILE, config.seed_key(), seed=seed)
+    return keyed_folder(seed_dir(out, seed), CONFIG_FILE, config.seed_key(), seed=seed)
 
 
 def _stage_plan(methods: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -246,7 +246,7 @@ def _calibration(out: Path, student: str, config: DemoConfig) -> dict[str, Any]:
     import torch
 
     key = json.dumps([student, config.regime_threshold, config.calibration_problems])
-    folder = _keyed_folder(out / "calibration", "key.json", key)
+    folder = keyed_folder(out / "calibration", "key.json", key)
     threads = torch.get_num_threads()
     torch.set_num_threads(STAGE_THREADS)
     try:

@@ -31,6 +31,7 @@ from srlkit.demo.methods import MethodSpec
 from srlkit.demo.prompts import THINK_OPEN
 from srlkit.io import iter_jsonl
 from srlkit.options import to_argv
+from srlkit.training.invoke import train_command
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,6 @@ SOLVE_TOKENS = 192
 """Tokens of a whole solution (8 operations and the tuple answer take about 150)."""
 STEP_TOKENS = 48
 """Tokens of one step (the answer step, a tuple of up to 8 values, takes about 35)."""
-KEPT_KEY = "dynamic_sampling/kept_fraction"
-GENERATED_KEY = "dynamic_sampling/rollouts_generated"
 SAMPLES_BENCHMARK = "chain"
 
 
@@ -139,28 +138,9 @@ def train_argv(
     return to_argv(options)
 
 
-def command_line(algorithm: str, argv: list[str]) -> str:
-    """The shell command that reruns a stage (as printed in the terminal and results.json)."""
-    return shlex.join(["srl", "train", algorithm, *argv])
-
-
 def train(algorithm: str, argv: list[str]) -> dict[str, Any]:
     """Run ``srl train ALGORITHM argv`` in this process; the run's summary for the results."""
-    from srlkit.training.config import parse_method_args
-    from srlkit.training.runner import run
-
-    args = parse_method_args(algorithm, argv)
-    result = run(args)
-    history = [rec for _, rec in iter_jsonl(Path(result.output_dir) / "metrics.jsonl")]
-    kept = [float(h[KEPT_KEY]) for h in history if KEPT_KEY in h]
-    generated = [float(h[GENERATED_KEY]) for h in history if GENERATED_KEY in h]
-    return {
-        "model_dir": str(result.final_model_dir),
-        "command": command_line(algorithm, argv),
-        "history": history,
-        "rollouts_generated": int(sum(generated)),
-        "kept_fraction": sum(kept) / len(kept) if kept else None,
-    }
+    return train_command(algorithm, argv)
 
 
 def _forget_other_model(folder: Path, model_dir: str) -> None:
