@@ -69,7 +69,7 @@ def handle(args: LoopArguments) -> int:
     try:
         config.validate()
     except ValueError as err:
-        raise ConfigError(f"srl loop: {err}") from None
+        raise ConfigError(str(err)) from None
     from srlkit.loop.rounds import LoopRunner
 
     summary = LoopRunner(config).run()

@@ -184,7 +184,14 @@ def run_task_loop(
     rebuild_student: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """The loop on the built-in task and, when ``settings.compare``, its two comparisons."""
+    """The loop on the built-in task and, when ``settings.compare``, its two comparisons.
+
+    Every stage runs on one torch thread, as ``srl demo``'s stages do: the thread count changes
+    the floating-point path, and with it what a tiny model samples and learns.
+    """
+    import torch
+
+    torch.set_num_threads(STAGE_THREADS)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     student = str(build_student(settings.student, cache_dir, rebuild=rebuild_student))
