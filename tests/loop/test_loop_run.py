@@ -45,7 +45,8 @@ def test_loop_without_what_it_needs_is_one_line(capsys, tmp_path):
 @pytest.mark.slow
 def test_loop_on_gsm8k_with_the_tiny_model(tmp_path, tiny_model_dir, shared_data):
     """Real problems and real expert solutions (GSM8K): the untrained tiny model solves none, so
-    the pool is the expert pool (weight 0.5), and SRL trains on it every round."""
+    the pool is the expert pool (weight 0.5), and SRL trains on it every round, in a process of
+    its own (``--train_launcher``, as ``accelerate launch`` would start it)."""
     problems = _head(shared_data / "gsm8k" / "test.jsonl", tmp_path / "problems.jsonl", 4)
     experts = _head(shared_data / "gsm8k" / "train.jsonl", tmp_path / "experts.jsonl", 12)
     held_out = tmp_path / "held_out.jsonl"
@@ -58,7 +59,8 @@ def test_loop_on_gsm8k_with_the_tiny_model(tmp_path, tiny_model_dir, shared_data
         "--batch_size", "8", "--device", "cpu", "--dtype", "float32",
         "--expert_pool", str(experts), "--expert_weight", "0.5",
         "--train_config", str(TINY_RECIPE), "--eval_benchmarks", f"heldout={held_out}",
-        "--eval_max_new_tokens", "16", "--progress", "false",
+        "--eval_max_new_tokens", "16", "--train_launcher", sys.executable,
+        "--progress", "false",
     ]  # fmt: skip
     assert main(argv) == 0
     summary = json.loads((out / "loop.json").read_text())

@@ -155,3 +155,34 @@ def test_config_errors_are_one_line(changes, message):
 
 def test_a_valid_config_passes():
     _config(verifier="process", process_check="chain").validate()
+
+
+def test_the_shipped_loop_recipes_parse_and_name_a_training_recipe(tmp_path):
+    from pathlib import Path
+
+    from srlkit.cli.options import parse_options
+    from srlkit.training.config import parse_method_args
+
+    repo = Path(__file__).resolve().parents[2]
+    recipes = sorted(repo.glob("recipes/*/loop/config.yaml"))
+    assert recipes
+    for path in recipes:
+        config = parse_options(LoopConfig, ["--config", str(path)], prog="srl loop")
+        config.validate()
+        assert config.rounds >= 1 and config.eval_benchmarks
+        train = parse_method_args(
+            "srl",
+            ["--config", str(repo / config.train_config), "--output_dir", str(tmp_path)]
+            + ["--bf16", "false"],
+        )
+        assert train.train.output_dir == str(tmp_path)
+
+
+def test_a_failed_launched_training_is_one_error(tmp_path):
+    from srlkit.training.invoke import TrainingFailed, train_command
+
+    argv = ["--output_dir", str(tmp_path / "run"), "--bf16", "false"]
+    with pytest.raises(
+        TrainingFailed, match=r"^false -m srlkit.cli.main train srl .* exited with code 1"
+    ):
+        train_command("srl", argv, launcher="false")

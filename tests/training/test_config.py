@@ -186,6 +186,8 @@ def test_every_shipped_recipe_parses(tmp_path):
     assert len(recipes) >= 8
     for path in recipes:
         recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.parent.name == "loop":  # an `srl loop` recipe: tests/loop/test_loop_units.py
+            continue
         stages = (
             stage_recipes(recipe, str(path))
             if "stages" in recipe

@@ -144,6 +144,14 @@ class LoopConfig:
             "train_file, output_dir and seed"
         },
     )
+    train_launcher: str | None = field(
+        default=None,
+        metadata={
+            "help": "run each round's training as 'LAUNCHER -m srlkit.cli.main train srl ...' "
+            "(e.g. 'accelerate launch --config_file recipes/accelerate/multi_gpu.yaml'); "
+            "default: in this process"
+        },
+    )
     # -- evaluation (srl eval, srl eval-steps) --
     eval_benchmarks: list[str] = field(
         default_factory=list,

@@ -348,7 +348,7 @@ class LoopRunner:
                 "seed": c.seed,
             }
         )
-        run = train_command("srl", argv)
+        run = train_command("srl", argv, launcher=c.train_launcher)
         return {
             "trained": True,
             "model_after": run["model_dir"],
@@ -418,6 +418,7 @@ def default_evaluator(config: LoopConfig) -> Evaluator:
                 max_new_tokens=config.eval_max_new_tokens,
                 batch_size=config.eval_batch_size,
                 seed=config.seed,
+                backend=config.backend,
                 device=config.device,
                 dtype=config.dtype,
             )
@@ -438,6 +439,7 @@ def default_evaluator(config: LoopConfig) -> Evaluator:
                     max_new_tokens=config.eval_max_new_tokens,
                     batch_size=config.eval_batch_size,
                     seed=config.seed,
+                    backend=config.backend,
                     device=config.device,
                     dtype=config.dtype,
                 )

@@ -9,10 +9,12 @@ nothing to do" are the runner's.
 from __future__ import annotations
 
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-from srlkit.io import iter_jsonl
+from srlkit.io import SrlkitError, iter_jsonl
 
 KEPT_KEY = "dynamic_sampling/kept_fraction"
 GENERATED_KEY = "dynamic_sampling/rollouts_generated"
@@ -23,13 +25,46 @@ def command_line(algorithm: str, argv: list[str]) -> str:
     return shlex.join(["srl", "train", algorithm, *argv])
 
 
-def train_command(algorithm: str, argv: list[str]) -> dict[str, Any]:
+class TrainingFailed(SrlkitError):
+    """A launched training process exited with an error (its own output says why)."""
+
+
+def launched_argv(launcher: str, algorithm: str, argv: list[str]) -> list[str]:
+    """``LAUNCHER -m srlkit.cli.main train ALGORITHM argv``, e.g. with ``accelerate launch
+    --config_file recipes/accelerate/multi_gpu.yaml`` as the launcher.
+
+    >>> launched_argv("accelerate launch --num_processes 8", "srl", ["--max_steps", "2"])[-5:]
+    ['srlkit.cli.main', 'train', 'srl', '--max_steps', '2']
+    """
+    return [*shlex.split(launcher), "-m", "srlkit.cli.main", "train", algorithm, *argv]
+
+
+def train_command(algorithm: str, argv: list[str], launcher: str | None = None) -> dict[str, Any]:
     """Run ``srl train ALGORITHM argv``; the final model, the command, the logged history, the
-    rollouts dynamic sampling generated and the mean share of groups it kept."""
+    rollouts dynamic sampling generated and the mean share of groups it kept.
+
+    Without ``launcher`` the training runs in this process (one device). With one (``accelerate
+    launch ...``, ``torchrun ...``) it runs in the processes the launcher starts, as the same
+    command typed in a terminal would, and its result is read from the run folder.
+    """
+    from srlkit.training.checkpoints import finished_run
     from srlkit.training.config import parse_method_args
     from srlkit.training.runner import run
 
-    result = run(parse_method_args(algorithm, argv))
+    args = parse_method_args(algorithm, argv)
+    if launcher:
+        command = launched_argv(launcher, algorithm, argv)
+        if command[0] == "python":  # the interpreter running srlkit, not whichever is on PATH
+            command[0] = sys.executable
+        code = subprocess.call(command)
+        result = finished_run(args.train.output_dir)
+        if code != 0 or result is None:
+            raise TrainingFailed(
+                f"{shlex.join(command)} exited with code {code}"
+                + ("" if result else " and left no finished run")
+            )
+    else:
+        result = run(args)
     history = [rec for _, rec in iter_jsonl(Path(result.output_dir) / "metrics.jsonl")]
     kept = [float(h[KEPT_KEY]) for h in history if KEPT_KEY in h]
     generated = [float(h[GENERATED_KEY]) for h in history if GENERATED_KEY in h]
