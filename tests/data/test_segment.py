@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srlkit.data.schema import Step
-from srlkit.data.segment import segment_solution
+from srlkit.data.segment import segment_solution, split_numbered
 
 
 def _pairs(seg):
@@ -231,3 +231,19 @@ def test_real_prose_solutions_give_two_or_more_steps_and_no_math_fragments(
     assert eligible >= 25
     assert cut / eligible >= min_share, f"{cut}/{eligible}"
     assert broken == 0
+
+
+def test_split_numbered_any_number_cuts_at_every_heading():
+    """A heading numbered like the one before is a step of its own only with ``any_number``
+    (a model's own solution); by default it stays in the step before (a nested bold list)."""
+    text = (
+        "1. **Double** 4 * 2 = 8\n2. **Add 1** 8 + 1 = 9\n2. **Double** 9 * 2 = 18\n4. **Answer** x"
+    )
+    assert [s.title for s in split_numbered(text)] == ["Double", "Add 1"]
+    cut = split_numbered(text, any_number=True)
+    assert [(s.title, s.body) for s in cut] == [
+        ("Double", "4 * 2 = 8"),
+        ("Add 1", "8 + 1 = 9"),
+        ("Double", "9 * 2 = 18"),
+        ("Answer", "x"),
+    ]

@@ -16,7 +16,14 @@ from srlkit.loop.pool import (
     training_trajectories,
     write_pool,
 )
-from srlkit.loop.verify import MISNUMBERED, WRONG_CHAIN, chain_check, process_check, resolved
+from srlkit.loop.verify import (
+    MISNUMBERED,
+    WRONG_CHAIN,
+    chain_check,
+    process_check,
+    renumbered,
+    resolved,
+)
 
 PROBLEM = {
     "id": "p1",
@@ -65,6 +72,15 @@ RIGHT = [
 )
 def test_chain_check(steps, expected):
     assert chain_check(PROBLEM, _trajectory(steps)) == expected
+
+
+def test_renumbering_cuts_a_misnumbered_solution_into_its_steps():
+    merged = _trajectory([("Double", "7 * 2 = 14\n2. **Subtract 4** 14 - 4 = 10"), RIGHT[2]])
+    fixed = renumbered(merged)
+    assert [(s.title, s.body) for s in fixed.steps] == RIGHT
+    assert fixed.metadata["renumbered"] is True and fixed.id == merged.id
+    assert chain_check(PROBLEM, fixed) is None
+    assert renumbered(_trajectory(RIGHT)) is None  # nothing to do
 
 
 def test_process_checks_are_found_by_name():

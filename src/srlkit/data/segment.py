@@ -130,9 +130,16 @@ def _split_at(text: str, starts: list[re.Match[str]]) -> list[tuple[re.Match[str
     return out
 
 
-def split_numbered(text: str) -> list[Step]:
-    """``1. **Title** body`` steps (the paper's format)."""
-    heads = _consecutive(list(_NUMBERED_RE.finditer(text)))
+def split_numbered(text: str, any_number: bool = False) -> list[Step]:
+    """``1. **Title** body`` steps (the paper's format).
+
+    Headings must be numbered 1, 2, 3, ... in order (a nested bold list restarting at 1 stays
+    inside its step). ``any_number`` cuts at every heading whatever its number instead: for
+    text whose only lists are its steps, as a model's own solution in the paper's format, where
+    a heading numbered like the one before (``5.`` twice) is a slip of counting, not a sub-list.
+    """
+    matches = list(_NUMBERED_RE.finditer(text))
+    heads = matches if any_number else _consecutive(matches)
     if not heads:
         return []
     steps = _preamble_step(text[: heads[0].start()])

@@ -33,7 +33,7 @@ from typing import Any
 from srlkit.io import ConfigError, iter_jsonl, write_json, write_jsonl
 from srlkit.loop.config import LoopConfig
 from srlkit.loop.pool import PoolEntry, counts, merge, read_pool, training_trajectories, write_pool
-from srlkit.loop.verify import process_check, resolved
+from srlkit.loop.verify import process_check, renumbered, resolved
 
 logger = logging.getLogger(__name__)
 
@@ -297,7 +297,10 @@ class LoopRunner:
         loop's verifier, and the counts (written to ``verify.json``)."""
         reasons: Counter = Counter()
         entries: list[PoolEntry] = []
+        repaired = 0
         for trajectory in kept:
+            if source == "self" and (fixed := renumbered(trajectory)) is not None:
+                trajectory, repaired = fixed, repaired + 1
             problem_id = str(trajectory.metadata.get("record_id"))
             reason = self.check(self.by_id[problem_id], trajectory) if self.check else None
             if reason is not None:
@@ -311,6 +314,7 @@ class LoopRunner:
             )
         verdicts = {
             "outcome_verified": len(kept),
+            "renumbered": repaired,
             "process_checked": self.check is not None,
             "process_failed": dict(reasons),
             "outcome_only_wrongly_let_in": reasons.get("wrong_chain", 0) if self.check else None,

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from srlkit.data.schema import KIND_AGENT, Trajectory
+from srlkit.data.segment import split_numbered
 
 ProcessCheck = Callable[[dict[str, Any], Trajectory], str | None]
 WRONG_CHAIN = "wrong_chain"
@@ -71,6 +73,22 @@ def chain_check(problem: dict[str, Any], trajectory: Trajectory) -> str | None:
 
 
 register_process_check("chain", chain_check)
+
+
+def renumbered(trajectory: Trajectory) -> Trajectory | None:
+    """The trajectory cut at every ``N. **Title**`` heading, or None when that changes nothing.
+
+    ``srl data generate`` cuts a reply at headings numbered 1, 2, 3, ... in order, so a solution
+    that numbers two steps alike (``6.`` twice, then ``7.``) reads as one long step. In a
+    student's own solution the headings are its steps (it writes no nested lists), and the
+    number is format: the instance builder renumbers every step anyway. On the built-in task
+    most of the student's right solutions have such a slip (counted in docs/loop.md).
+    """
+    text = "\n".join(s.math_text(i) for i, s in enumerate(trajectory.steps, start=1))
+    steps = split_numbered(text, any_number=True)
+    if [(s.title, s.body) for s in steps] == [(s.title, s.body) for s in trajectory.steps]:
+        return None
+    return replace(trajectory, steps=steps, metadata={**trajectory.metadata, "renumbered": True})
 
 
 def resolved(trajectory: Trajectory) -> bool:
