@@ -82,7 +82,7 @@ def _task(args: LoopArguments) -> int:
     from srlkit.demo.loop import TaskLoopSettings, quick_settings, run_task_loop
 
     settings = quick_settings(args.seed) if args.quick else TaskLoopSettings(seed=args.seed)
-    settings = dataclasses.replace(settings, compare=args.compare)
+    settings = dataclasses.replace(settings, compare=args.compare, verifier=args.verifier)
     if args.rounds != LoopConfig.rounds and not args.quick:
         settings = dataclasses.replace(settings, rounds=args.rounds)
     out = args.out or ("runs/loop-quick" if args.quick else "runs/loop")

@@ -69,6 +69,8 @@ class TaskLoopSettings:
     threshold: float = SOLVES_FEW
     calibration_problems: int = 64
     compare: bool = True
+    verifier: str | None = None
+    """None: the process check (the task checks every step); "outcome" for the final answer."""
     student: StudentConfig = field(default_factory=StudentConfig)
 
 
@@ -163,7 +165,7 @@ def loop_config(
         batch_size=64,
         device="cpu",
         dtype="float32",
-        verifier="process",
+        verifier=settings.verifier,
         process_check="chain",
         layout="continuation",
         answer_opening=THINK_OPEN,

@@ -90,11 +90,12 @@ class LoopConfig:
     )
     concurrency: int = field(default=16, metadata={"help": "endpoint requests in flight at once"})
     # -- verification --
-    verifier: str = field(
-        default="outcome",
+    verifier: str | None = field(
+        default=None,
         metadata={
             "help": "outcome (the final answer, score_answer) or process (answer and every "
-            "step; needs --process_check)",
+            "step, by --process_check); default: process when a process check is named, else "
+            "outcome",
             "choices": list(VERIFIERS),
         },
     )
@@ -167,6 +168,13 @@ class LoopConfig:
     )
     progress: bool = field(default=True, metadata={"help": "show progress bars"})
 
+    @property
+    def verification(self) -> str:
+        """The verifier in force: ``--verifier``, else process when a check is named."""
+        if self.verifier is not None:
+            return self.verifier
+        return "process" if self.process_check else "outcome"
+
     def validate(self) -> None:
         """One line for options that cannot work (the CLI prints it)."""
         for name in ("model", "out", "train_config"):
@@ -179,7 +187,7 @@ class LoopConfig:
         for name in ("rounds", "num_samples", "batch_size", "max_tokens", "min_steps"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be at least 1")
-        if self.verifier not in VERIFIERS:
+        if self.verifier is not None and self.verifier not in VERIFIERS:
             raise ValueError(f"--verifier must be one of {', '.join(VERIFIERS)}")
         if self.verifier == "process" and not self.process_check:
             raise ValueError("--verifier process needs --process_check (the task's check)")

@@ -305,10 +305,10 @@ class LoopRunner:
             reason = self.check(self.by_id[problem_id], trajectory) if self.check else None
             if reason is not None:
                 reasons[reason] += 1
-                if self.config.verifier == "process":
+                if self.config.verification == "process":
                     continue
             weight = self.config.self_weight
-            verifier = self.config.verifier
+            verifier = self.config.verification
             entries.append(
                 PoolEntry(trajectory, source, index, sampler, verifier, weight, problem_id)
             )
