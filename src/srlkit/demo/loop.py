@@ -87,15 +87,15 @@ def quick_settings(seed: int = 0) -> TaskLoopSettings:
     )
 
 
-def srl_recipe(grpo: GRPOSettings, progress: bool) -> dict[str, Any]:
+def srl_recipe(grpo: GRPOSettings) -> dict[str, Any]:
     """The demo's SRL settings as an ``srl train srl`` recipe (the loop adds model, data,
     output folder and seed)."""
     argv_options = {
         "use_cpu": True,
         "bf16": False,
         "report_to": "none",
-        "save_strategy": "no",
-        "disable_tqdm": not progress,
+        "save_strategy": "steps",  # a training killed mid-run resumes from its last checkpoint
+        "save_steps": 10,
         "per_device_train_batch_size": grpo.prompts_per_step * grpo.num_generations,
         "num_generations": grpo.num_generations,
         "max_completion_length": grpo.step_completion_length,
@@ -152,7 +152,7 @@ def loop_config(
 ) -> LoopConfig:
     """The :class:`LoopConfig` of the task's loop (its recipe is written beside it)."""
     recipe = out / "srl_recipe.yaml"
-    recipe.write_text(yaml.safe_dump(srl_recipe(settings.grpo, progress), sort_keys=False), "utf-8")
+    recipe.write_text(yaml.safe_dump(srl_recipe(settings.grpo), sort_keys=False), "utf-8")
     return LoopConfig(
         model=student,
         problems=[str(problems)],

@@ -21,6 +21,7 @@ Each round is the toolkit's own commands in a folder of its own (``round-R/``):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -53,7 +54,13 @@ def round_dir(out: Path, index: int) -> Path:
 
 
 def settings_key(config: LoopConfig) -> dict[str, Any]:
-    return {k: v for k, v in asdict(config).items() if k not in _NOT_IN_KEY}
+    """What a loop's rounds depend on: its options, and the content of its training recipe
+    (an edited recipe would train the next rounds otherwise than the finished ones)."""
+    key = {k: v for k, v in asdict(config).items() if k not in _NOT_IN_KEY}
+    recipe = Path(config.train_config or "")
+    if recipe.is_file():
+        key["train_config_sha256"] = hashlib.sha256(recipe.read_bytes()).hexdigest()
+    return key
 
 
 def _check_key(out: Path, config: LoopConfig) -> None:
@@ -219,6 +226,7 @@ class LoopRunner:
         }
         t = time.monotonic()
         record.update(self._train(folder, index, pool, model))
+        record["instances_added"] = record["instances"] - previous.get("instances", 0)
         timings["build_and_train"] = round(time.monotonic() - t, 1)
         t = time.monotonic()
         if record["trained"]:
@@ -350,6 +358,7 @@ class LoopRunner:
                 "train_file": str(folder / "data"),
                 "output_dir": str(folder / "train"),
                 "seed": c.seed,
+                "disable_tqdm": not c.progress,
             }
         )
         run = train_command("srl", argv, launcher=c.train_launcher)
