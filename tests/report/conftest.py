@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from report_helpers import write_demo_run, write_eval_run, write_train_run
+from report_helpers import write_demo_run, write_eval_run, write_loop_run, write_train_run
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 
@@ -89,4 +89,5 @@ def runs(tmp_path_factory, shared_data) -> dict[str, Path]:
         "train2": write_train_run(root / "srl-b", seed=1),
         "eval": write_eval_run(root / "eval", shared_data),
         "demo": write_demo_run(root / "demo"),
+        "loop": write_loop_run(root / "loop"),
     }

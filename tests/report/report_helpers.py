@@ -198,3 +198,89 @@ def write_demo_run(path: Path) -> Path:
         },
     )
     return path
+
+
+def _loop_round(index: int, source: str, pool: dict, accuracy: float, **numbers) -> dict:
+    """One round of ``loop.json`` as ``srlkit.loop.rounds`` writes it (round 1 and later)."""
+    failed = numbers.pop("process_failed")
+    return {
+        "round": index,
+        "sampler": "runs/teacher" if source == "teacher" else f"runs/loop/round-{index - 1}/train",
+        "sampled_from": source,
+        "model_before": f"runs/loop/round-{index - 1}/train",
+        "unsolved_before": numbers["unsolved_before"],
+        "samples": {"in": numbers["samples_asked"], "kept": numbers["outcome_verified"],
+                    "dropped_total": numbers["samples_asked"] - numbers["outcome_verified"],
+                    "dropped": {"wrong_answer": numbers["samples_asked"]
+                                - numbers["outcome_verified"]}},
+        "samples_asked": numbers["samples_asked"],
+        "verification": {"outcome_verified": numbers["outcome_verified"], "process_checked": True,
+                         "process_failed": failed, "outcome_only_wrongly_let_in":
+                         numbers["wrongly_let_in"], "kept": numbers["kept"],
+                         "repeats_of_pool": 0},
+        "new_entries": numbers["kept"],
+        "newly_solved": numbers["newly_solved"],
+        "solved_problems": numbers["solved"],
+        "pool": pool,
+        "pool_size": sum(pool.values()),
+        "trained": True,
+        "model_after": f"runs/loop/round-{index}/train",
+        "instances": numbers["instances"],
+        "train_command": f"srl train srl --output_dir runs/loop/round-{index}/train",
+        "rollouts_generated": 24,
+        "kept_fraction": 0.75,
+        "final_step_reward": 0.9,
+        "eval": {"accuracy": accuracy, "n": 16, "correct_chains": 3,
+                 "right_answer_wrong_chain": 1, "step_reward": 0.95, "exact_step": 0.75},
+        "timings_s": {"generate": 1.4, "build_and_train": 0.6, "eval": 0.7},
+    }  # fmt: skip
+
+
+LOOP_ACCURACY = (0.25, 0.375, 0.3125)
+
+
+def write_loop_run(path: Path, train_steps: int = 3) -> Path:
+    """An ``srl loop`` folder: loop.json and loop_key.json (the shape ``srlkit.loop.rounds``
+    and the demo's comparisons write), and each round's SRL training at round-<r>/train."""
+    path.mkdir(parents=True, exist_ok=True)
+    rounds = [
+        {"round": 0, "model_after": "student", "expert_pool": {"read": 2, "kept": 2, "dropped": {}},
+         "pool": {"expert": 2, "teacher": 0, "self": 0}, "pool_size": 2, "solved_problems": 0,
+         "eval": {"accuracy": LOOP_ACCURACY[0], "n": 16, "exact_step": 0.7},
+         "timings_s": {"eval": 1.1}},
+        _loop_round(1, "teacher", {"expert": 2, "teacher": 3, "self": 0}, LOOP_ACCURACY[1],
+                    unsolved_before=16, samples_asked=64, outcome_verified=4,
+                    process_failed={"misnumbered_steps": 1}, wrongly_let_in=1, kept=3,
+                    newly_solved=3, solved=3, instances=12),
+        _loop_round(2, "self", {"expert": 2, "teacher": 3, "self": 2}, LOOP_ACCURACY[2],
+                    unsolved_before=13, samples_asked=52, outcome_verified=2,
+                    process_failed={}, wrongly_let_in=0, kept=2, newly_solved=2, solved=5,
+                    instances=20),
+    ]  # fmt: skip
+    summary = {
+        "config": {"model": "student", "rounds": 2, "verifier": "process"},
+        "problems": 16,
+        "curve": [
+            {"round": r["round"], "accuracy": r["eval"]["accuracy"], "pool_size": r["pool_size"],
+             "solved_problems": r["solved_problems"], "newly_solved": r.get("newly_solved", 0)}
+            for r in rounds
+        ],
+        "filters": {"outcome_verified": 6, "outcome_only_wrongly_let_in": 1,
+                    "process_failed": {"misnumbered_steps": 1}, "kept": 5},
+        "rollouts": {"sampled": 116, "training": 48},
+        "rounds": rounds,
+        "comparisons": {
+            "srl_expert": {"steps": 8, "rollouts_generated": 56, "accuracy": 0.4375,
+                           "command": "srl train srl ..."},
+            "rlvr_budget": {"steps": 22, "rollouts_generated": 352, "accuracy": 0.1875,
+                            "command": "srl train rlvr ..."},
+        },
+        "reading": ["accuracy by round: 0: 25.0%, 1: 37.5%, 2: 31.2%; pool size: 2, 5, 7",
+                    "6 sampled solutions had the right answer; 1 of them through a wrong chain"],
+    }  # fmt: skip
+    write_json(path / "loop.json", summary)
+    write_json(path / "loop_key.json", summary["config"])
+    for index in (1, 2):
+        write_train_run(path / f"round-{index}" / "train", steps=train_steps, seed=index)
+    (path / "round-0").mkdir(exist_ok=True)  # round 0 trains nothing: no train folder
+    return path

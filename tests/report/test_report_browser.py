@@ -190,6 +190,39 @@ def test_demo_report_compares_the_four_methods(runs, tmp_path, open_report):
     assert "SRL" in names and "demo" not in names
 
 
+def test_loop_report_draws_the_rounds_and_tables_them(runs, tmp_path, open_report):
+    opened = open_report(_report(tmp_path, runs["loop"]))
+    page = opened.page
+    assert opened.errors == [] and opened.requests == []
+    # the loop's section comes first, then its rounds' training
+    toc = page.eval_on_selector_all("#toc a", "links => links.map(a => a.textContent)")
+    assert toc[:2] == ["Loop rounds", "Training"]
+    figure = page.evaluate(
+        "(() => { const d = document.getElementById('fig-loop-0');"
+        " return {data: d.data, y2: d._fullLayout.yaxis2.overlaying}; })()"
+    )
+    line = next(t for t in figure["data"] if t["type"] == "scatter")
+    assert line["y"] == pytest.approx([25.0, 37.5, 31.25]) and figure["y2"] == "y"
+    drawn = page.eval_on_selector_all("#fig-loop-0 .bars .point", "els => els.length")
+    assert drawn == 9  # three rounds, stacked expert / teacher / self
+    notes = page.eval_on_selector_all(
+        "#fig-loop-0 .annotation-text", "els => els.map(e => e.textContent)"
+    )
+    assert notes == ["srl_expert: 43.8%", "rlvr_budget: 18.8%"]
+    header = page.eval_on_selector_all(".loop-table thead th", "els => els.map(e => e.textContent)")
+    assert header[0] == "round" and header[-2:] == ["accuracy %", "exact step %"]
+    rows = page.eval_on_selector_all(
+        ".loop-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    assert [r[0] for r in rows] == ["0", "1", "2"]
+    assert rows[1][:7] == ["1", "teacher", "16", "64", "4", "1 (misnumbered_steps 1)", "1"]
+    assert rows[0][1:6] == ["-"] * 5 and [r[-2] for r in rows] == ["25.0", "37.5", "31.3"]
+    reading = page.eval_on_selector_all(".loop-reading li", "els => els.map(e => e.textContent)")
+    assert len(reading) == 2 and reading[0].startswith("accuracy by round")
+    names = page.evaluate("document.getElementById('fig-loss').data.map(t => t.name)")
+    assert names == ["loop/round-1", "loop/round-2"]
+
+
 LOAD_BOUND_S = 15.0  # measured 1.5-3 s on 2 busy CPU cores (docs/report.md); generous for CI
 
 

@@ -10,7 +10,7 @@ import re
 import time
 
 import pytest
-from report_helpers import write_train_run
+from report_helpers import write_loop_run, write_train_run
 
 from srlkit.cli.main import main
 from srlkit.io import DataError, write_json, write_jsonl
@@ -284,3 +284,105 @@ def test_bar_value_labels_hide_rather_than_overlap_and_the_legend_leaves_the_axi
         assert layout["uniformtext"] == {"minsize": 9, "mode": "hide"}
         assert layout["legend"]["y"] >= 1 and layout["legend"]["yanchor"] == "bottom"
         assert all(trace["cliponaxis"] is False for trace in item["figure"]["data"])
+
+
+def _hostile_loop(path, change) -> None:
+    loop = write_loop_run(path, train_steps=1)
+    summary = json.loads((loop / "loop.json").read_text())
+    change(summary)
+    (loop / "loop.json").write_text(json.dumps(summary))
+
+
+def _set_in(keys, value):
+    def change(summary):
+        owner = summary
+        for key in keys[:-1]:
+            owner = owner[key]
+        owner[keys[-1]] = value
+
+    return change
+
+
+LOOP_SHAPES = {
+    "rounds_a_string": (_set_in(["rounds"], "three"), "'rounds' to be a list, found a string"),
+    "a_round_a_list": (_set_in(["rounds", 1], [1, 2]), "'rounds[1]' to be an object"),
+    "verification_a_list": (_set_in(["rounds", 1, "verification"], [1]),
+                            "'rounds[1].verification' to be an object"),
+    "process_failed_a_number": (_set_in(["rounds", 2, "verification", "process_failed"], 3),
+                                "'rounds[2].verification.process_failed' to be an object"),
+    "pool_a_string": (_set_in(["rounds", 0, "pool"], "x"), "'rounds[0].pool'"),
+    "eval_a_number": (_set_in(["rounds", 1, "eval"], 0.5), "'rounds[1].eval'"),
+    "filters_a_list": (_set_in(["filters"], [1]), "'filters' to be an object"),
+    "filters_failed_true": (_set_in(["filters", "process_failed"], True),
+                            "'filters.process_failed' to be an object, found true/false"),
+    "comparisons_a_list": (_set_in(["comparisons"], [1]), "'comparisons' to be an object"),
+    "a_comparison_a_string": (_set_in(["comparisons", "rlvr\n<b>"], "x"),
+                              'comparison "rlvr\\n<b>" to be an object'),
+    "reading_a_string": (_set_in(["reading"], "a sentence"), "'reading' to be a list"),
+    "curve_an_object": (_set_in(["curve"], {}), "'curve' to be a list"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(LOOP_SHAPES))
+def test_loop_json_of_the_wrong_shape_is_one_line_naming_it(tmp_path, capsys, case):
+    change, what = LOOP_SHAPES[case]
+    _hostile_loop(tmp_path / "loop", change)
+    assert main(["report", str(tmp_path / "loop"), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "loop.json: expected " in err and what in err, err
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [("[1, 2]", "found a JSON list"), ('{"rounds": [{"round": 1e5', "invalid JSON"),
+     ('{"problems": ' + "9" * 5000 + "}", "unreadable JSON"), (b'{"x": "\xff"}', "unreadable")],
+)  # fmt: skip
+def test_an_unreadable_loop_json_is_one_line(tmp_path, capsys, text, what):
+    loop = write_loop_run(tmp_path / "loop", train_steps=1)
+    if isinstance(text, bytes):
+        (loop / "loop.json").write_bytes(text)
+    else:
+        (loop / "loop.json").write_text(text)
+    assert main(["report", str(loop), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "loop.json" in err and what in err, err
+
+
+def _odd_values(summary):
+    first, second = summary["rounds"][1], summary["rounds"][2]
+    first.update(round="1", samples_asked=None, sampled_from=["x"], pool_size=float("nan"),
+                 instances=10**300, newly_solved=True, unsolved_before=float("inf"))  # fmt: skip
+    first["eval"]["accuracy"] = "0.5"
+    first["pool"] = {"self": True, "teacher": "3", "<a href='x'>odd</a>": 2}
+    first["verification"]["process_failed"] = {"reason": "many", "<b>why</b>": 2}
+    second["round"] = 10**300
+    summary["rounds"][0]["round"] = True
+    summary["comparisons"]["<a href='https://x.example'>c</a>"] = {"accuracy": 0.5}
+    summary["comparisons"]["rlvr_budget"]["accuracy"] = 2e308
+    summary["comparisons"]["srl_expert"]["accuracy"] = "high"
+    summary["filters"].update(outcome_verified="six", kept=[5])
+    summary["reading"] = [1, {"a": "<b>"}, None, "<script>x</script>"]
+    summary["problems"] = -1e400
+
+
+def test_loop_values_of_the_wrong_type_are_shown_as_missing_and_as_text(tmp_path, capsys):
+    """Numbers that are strings, booleans, NaN or beyond any float, and markup in names."""
+    _hostile_loop(tmp_path / "loop", _odd_values)
+    assert main(["report", str(tmp_path / "loop"), "--out", str(tmp_path / "r.html")]) == 0
+    assert capsys.readouterr().err == ""
+    (loop,) = _data(tmp_path / "r.html")["loops"]
+    rows = loop["rounds"]
+    assert [r["round"] for r in rows] == [None, None, 1e300]
+    assert rows[1]["accuracy"] is None and rows[1]["pool"] is None
+    assert rows[1]["unsolved_before"] is None and rows[1]["newly_solved"] is None
+    assert rows[1]["sampled_from"] == '["x"]' and rows[1]["instances"] == 1e300
+    assert rows[1]["process_failed"] == 2 and rows[1]["process_failed_why"] == "<b>why</b> 2"
+    for row in rows:
+        assert all(v is None or type(v) in (int, float, str) for v in row.values()), row
+    totals = dict(loop["totals"])
+    assert totals["problems"] == "-" and totals["... kept in the pool"] == "-"
+    assert loop["reading"] == ["1", '{"a": "<b>"}', "", "<script>x</script>"]
+    figure = json.dumps(loop["figure"])
+    assert "<a href" not in figure and "&lt;a href='https://x.example'&gt;c&lt;/a&gt;" in figure
+    traces = loop["figure"]["figure"]["data"]
+    assert [t["x"] for t in traces] == [[1e300]] * len(traces)  # the one round numbered

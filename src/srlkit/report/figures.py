@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from srlkit.report.runs import KIND_DEMO, KIND_EVAL, Run, demo_results
+from srlkit.report.runs import KIND_DEMO, KIND_EVAL, KIND_LOOP, Run, demo_results
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
@@ -71,7 +71,8 @@ def _rgba(color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def _number(value: Any) -> float | None:
+def number(value: Any) -> float | None:
+    """A value the page computes with: a finite int or float (not a bool), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     try:
@@ -89,7 +90,7 @@ def series(
     (a pipeline stage's steps count on from the stages before it).
     """
     points = [
-        (h.get("step", i + 1) + offset, _number(h.get(key)))
+        (h.get("step", i + 1) + offset, number(h.get(key)))
         for i, h in enumerate(history)
         if key in h
     ]
@@ -232,7 +233,7 @@ def validation_keys(runs: list[Run]) -> list[str]:
                 if (
                     key.startswith(VALIDATION_PREFIX)
                     and key not in VALIDATION_SKIP
-                    and _number(value) is not None
+                    and number(value) is not None
                     and key not in keys
                 ):
                     keys.append(key)
@@ -271,7 +272,7 @@ def eval_figure(runs: list[Run]) -> dict[str, Any] | None:
         names, values = [], []
         for name, bench in (run.summary or {}).get("benchmarks", {}).items():
             greedy = bench.get("greedy")
-            acc = _number(greedy.get("accuracy")) if isinstance(greedy, dict) else None
+            acc = number(greedy.get("accuracy")) if isinstance(greedy, dict) else None
             if acc is not None:
                 names.append(name)
                 values.append(100 * acc)
@@ -335,3 +336,98 @@ def demo_figure(run: Run) -> dict[str, Any] | None:
     _bar_layout(layout, len(traces))
     layout["yaxis"]["range"] = [0, 1.15]
     return {"data": traces, "layout": layout}
+
+
+# Where a pool entry came from (srl loop), and its bars' colour (none of the comparisons').
+POOL_SOURCES = {"expert": "#8c564b", "teacher": "#9467bd", "self": "#17becf"}
+
+
+def _pool_traces(rounds: list[dict[str, Any]], xs: list[float]) -> list[dict[str, Any]]:
+    """Pool size per round as bars stacked by source; sources never in the pool are left out,
+    and a loop that recorded no sources gets one bar of its pool size."""
+    pools = [r.get("pool") or {} for r in rounds]
+    sources = list(POOL_SOURCES) + [s for p in pools for s in p if s not in POOL_SOURCES]
+    stacks = [
+        (f"pool: {s}", POOL_SOURCES.get(s, "#7f7f7f"), [number(p.get(s)) for p in pools])
+        for s in dict.fromkeys(sources)
+    ]
+    stacks = [stack for stack in stacks if any(stack[2])]
+    if not stacks:
+        stacks = [("pool size", "#7f7f7f", [number(r.get("pool_size")) for r in rounds])]
+    return [
+        {
+            "type": "bar",
+            "x": xs,
+            "y": values,
+            "name": plain(name),
+            "marker": {"color": _rgba(colour, 0.45)},
+            "yaxis": "y",
+        }
+        for name, colour, values in stacks
+    ]
+
+
+COMPARISON_COLOURS = ("#d62728", "#2ca02c", "#ff7f0e", "#e377c2")
+
+
+def loop_figure(run: Run) -> dict[str, Any] | None:
+    """An ``srl loop``: held-out accuracy after each round (line, left axis; the comparisons as
+    horizontal lines) over the pool size after each round (bars by source, right axis)."""
+    if run.kind != KIND_LOOP or not run.summary:
+        return None
+    rounds = [r for r in run.summary.get("rounds") or [] if number(r.get("round")) is not None]
+    if not rounds:
+        return None
+    xs = [number(r["round"]) for r in rounds]
+    accuracy = [number((r.get("eval") or {}).get("accuracy")) for r in rounds]
+    line = {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "x": xs,
+        "y": [None if a is None else 100 * a for a in accuracy],
+        "name": "accuracy (held out)",
+        "line": {"color": PALETTE[0], "width": 2.5},
+        "marker": {"size": 7},
+        "yaxis": "y2",
+    }
+    bars = _pool_traces(rounds, xs)
+    layout = _layout(f"{run.label}: accuracy and pool per round", "round", "pool size")
+    # The bars' axis is the first one: plotly draws an overlaying axis's traces on top, and the
+    # accuracy line must not hide behind the bars. So y (bars) sits right, y2 (accuracy) left.
+    # Pool sizes are whole numbers (ticks like step ticks); the grid is the accuracy axis's.
+    top = max((sum(filter(None, t)) for t in zip(*(b["y"] for b in bars))), default=0)
+    layout["yaxis"].update(side="right", rangemode="tozero", showgrid=False)
+    if top <= 1e6:  # beyond, plotly's own ticks (a hostile 1e300 would need 1e299 of them)
+        layout["yaxis"].update(step_ticks(int(top)))
+    layout["yaxis2"] = {
+        "title": {"text": "accuracy (%)"},
+        "overlaying": "y",
+        "side": "left",
+        "range": [0, 105],
+        "tickmode": "linear",
+        "tick0": 0,
+        "dtick": 20,
+        "automargin": True,
+    }
+    if all(x.is_integer() and 0 <= x <= 10_000 for x in xs):  # else plotly's own ticks
+        layout["xaxis"].update(step_ticks(int(max(xs))))
+    layout.update(barmode="stack", margin={"l": 70, "r": 70, "t": 70, "b": 60})
+    shapes, notes = [], []
+    comparisons = run.summary.get("comparisons") or {}
+    for i, (name, comparison) in enumerate(comparisons.items()):
+        value = number(comparison.get("accuracy"))
+        if value is None:
+            continue
+        color = COMPARISON_COLOURS[i % len(COMPARISON_COLOURS)]
+        shapes.append(
+            {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y2",
+             "y0": 100 * value, "y1": 100 * value,
+             "line": {"dash": "dot", "color": color, "width": 1.5}}
+        )  # fmt: skip
+        notes.append(
+            {"xref": "paper", "x": 1, "xanchor": "right", "yref": "y2", "y": 100 * value,
+             "yanchor": "bottom", "showarrow": False, "font": {"color": color, "size": 10},
+             "text": plain(f"{name}: {100 * value:.1f}%")}
+        )  # fmt: skip
+    layout["shapes"], layout["annotations"] = shapes, notes
+    return {"data": [*bars, line], "layout": layout}

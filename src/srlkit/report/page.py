@@ -38,7 +38,7 @@ class ReportConfig:
         default_factory=list,
         metadata={
             "help": "Run folders: `srl train` output (metrics.jsonl, rollouts.jsonl), `srl eval` output "
-            "(summary.json, samples/), `srl demo` output, or a folder of such runs (a pipeline). "
+            "(summary.json, samples/), `srl demo` or `srl loop` output, or a folder of such runs (a pipeline). "
             "Several runs are overlaid in one page."
         },
     )
@@ -138,6 +138,8 @@ def render_html(payload: dict) -> str:
 
 
 def _default_title(runs: list[Run]) -> str:
+    # A loop's rounds (label "loop/round-1") are named by the loop itself.
+    runs = [r for r in runs if not any(r.label.startswith(o.label + "/") for o in runs)]
     if len(runs) == 1:
         return f"srl report: {runs[0].label} ({runs[0].kind})"
     return "srl report: " + ", ".join(r.label for r in runs)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from typing import Any
 
 from srlkit.report import figures
 from srlkit.report.comparison import comparison_rows, reading
-from srlkit.report.runs import KIND_DEMO, KIND_EVAL, KIND_STEPS, Run, demo_results
+from srlkit.report.figures import number
+from srlkit.report.runs import KIND_DEMO, KIND_EVAL, KIND_LOOP, KIND_STEPS, Run, demo_results
 from srlkit.rewards.similarity import matching_blocks
 from srlkit.rewards.srl import DEFAULT_MAX_STEPS
 
@@ -44,17 +44,6 @@ def text(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)[:10_000]
     except (ValueError, RecursionError):
         return repr(value)[:10_000]
-
-
-def number(value: Any) -> float | None:
-    """A value the page computes with: a finite int or float (not a bool), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        value = float(value)
-    except OverflowError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -249,6 +238,93 @@ def demo_reading(runs: list[Run]) -> list[dict[str, Any]]:
     ]
 
 
+def _failures(failed: dict[str, Any]) -> tuple[float | None, str]:
+    """Process-check failures: their total and "reason n, ..." (numbers of another type left out)."""
+    counts = {text(k): n for k, v in failed.items() if (n := number(v)) is not None}
+    why = ", ".join(f"{k} {n:g}" for k, n in counts.items())
+    return (sum(counts.values()) if counts else None), why
+
+
+def loop_row(record: dict[str, Any]) -> dict[str, Any]:
+    """One round of ``loop.json`` as the table shows it (round 0 samples nothing: None)."""
+    check = _object(record.get("verification"))
+    failed, why = _failures(_object(check.get("process_failed")))
+    scores = _object(record.get("eval"))
+    return {
+        "round": number(record.get("round")),
+        "sampled_from": _optional_text(record.get("sampled_from")),
+        "unsolved_before": number(record.get("unsolved_before")),
+        "samples_asked": number(record.get("samples_asked")),
+        "outcome_verified": number(check.get("outcome_verified")),
+        "process_failed": None
+        if not check or check.get("process_checked") is False
+        else failed or 0,
+        "process_failed_why": why,
+        "wrongly_let_in": number(check.get("outcome_only_wrongly_let_in")),
+        "new_entries": number(record.get("new_entries")),
+        "newly_solved": number(record.get("newly_solved")),
+        "solved": number(record.get("solved_problems")),
+        "pool": number(record.get("pool_size")),
+        "instances": number(record.get("instances")),
+        "accuracy": number(scores.get("accuracy")),
+        "exact_step": number(scores.get("exact_step")),
+    }
+
+
+def _count(value: Any) -> str:
+    n = number(value)
+    return "-" if n is None else f"{n:g}"
+
+
+def loop_totals(summary: dict[str, Any]) -> list[list[str]]:
+    """What the loop's filters did over all rounds, its rollouts and its comparisons, as
+    (what, how many) lines."""
+    filters, rollouts = _object(summary.get("filters")), _object(summary.get("rollouts"))
+    failed, why = _failures(_object(filters.get("process_failed")))
+    wrongly = filters.get("outcome_only_wrongly_let_in")
+    lines = [
+        ["problems", _count(summary.get("problems"))],
+        ["sampled solutions with the right answer (outcome-verified)",
+         _count(filters.get("outcome_verified"))],
+        ["... that failed the process check", _count(failed or 0) + (f" ({why})" if why else "")],
+        ["... that an outcome-only filter would have let in with a wrong chain",
+         "- (no process check)" if wrongly is None else _count(wrongly)],
+        ["... kept in the pool", _count(filters.get("kept"))],
+        ["rollouts sampled to solve problems", _count(rollouts.get("sampled"))],
+        ["rollouts in SRL training", _count(rollouts.get("training"))],
+    ]  # fmt: skip
+    for name, comparison in _object(summary.get("comparisons")).items():
+        accuracy = number(comparison.get("accuracy"))
+        lines.append(
+            [
+                f"comparison: {text(name)}",
+                ("-" if accuracy is None else f"{100 * accuracy:.1f}% accuracy")
+                + f", {_count(comparison.get('steps'))} steps, "
+                f"{_count(comparison.get('rollouts_generated'))} rollouts",
+            ]
+        )
+    return lines
+
+
+def loop_sections(runs: list[Run]) -> list[dict[str, Any]]:
+    """Each ``srl loop`` run: its figure, its rounds, its filters' totals and its reading."""
+    sections = []
+    for k, run in enumerate(runs):
+        if run.kind != KIND_LOOP or not run.summary:
+            continue
+        figure = figures.loop_figure(run)
+        sections.append(
+            {
+                "run": k,
+                "figure": figure and {"id": f"loop-{k}", "figure": figure},
+                "rounds": [loop_row(r) for r in run.summary.get("rounds") or []],
+                "totals": loop_totals(run.summary),
+                "reading": [text(line) for line in run.summary.get("reading") or []],
+            }
+        )
+    return sections
+
+
 def build_payload(
     runs: list[Run], title: str, max_rollouts: int, max_samples: int
 ) -> dict[str, Any]:
@@ -281,6 +357,7 @@ def build_payload(
         "steps_table": steps_table(runs),
         "demo_table": demo_table(runs),
         "demo_reading": demo_reading(runs),
+        "loops": loop_sections(runs),
         "groups": groups,
         "total_rollouts": total_rollouts,
         "samples": samples,

@@ -1,6 +1,6 @@
 """Read a run folder into one plain structure the report renders, whatever made the folder.
 
-Five kinds of folder are recognised by the files they hold (so nothing has to be declared):
+Six kinds of folder are recognised by the files they hold (so nothing has to be declared):
 
 - **train**: ``srl train`` output: ``metrics.jsonl`` (and ``rollouts.jsonl``,
   ``best_checkpoint.json``, ``run_summary.json`` when present);
@@ -10,6 +10,10 @@ Five kinds of folder are recognised by the files they hold (so nothing has to be
 - **demo**: ``srl demo`` output: ``results.json`` beside ``demo_config.json`` (each seed's
   training runs are in ``seed-<s>/runs/<method>/``; the page shows the first seed's SRL curves
   and rollouts);
+- **loop**: ``srl loop`` output: ``loop.json`` beside ``loop_key.json`` (its rounds: what was
+  sampled, verified and pooled, and the accuracy after each; read as plain JSON, nothing of
+  ``srlkit.loop`` is imported); each round's SRL training (``round-<r>/train``, an ``srl
+  train`` folder) follows it as a run of its own, its steps counted on from the round before;
 - a folder holding none of these but run folders one level down (a pipeline's stages) is
   expanded into those runs.
 
@@ -30,6 +34,8 @@ from srlkit.io import DataError, iter_jsonl
 logger = logging.getLogger(__name__)
 
 KIND_TRAIN, KIND_EVAL, KIND_DEMO, KIND_STEPS = "train", "eval", "demo", "eval-steps"
+KIND_LOOP = "loop"
+LOOP_FILE, LOOP_KEY_FILE = "loop.json", "loop_key.json"  # srlkit.loop.rounds writes them
 PIPELINE_FILE = "pipeline.json"  # srlkit.training.pipeline writes it (not imported: torch)
 
 
@@ -43,7 +49,7 @@ class Run:
     history: list[dict[str, Any]] = field(default_factory=list)  # metrics.jsonl lines
     best: dict[str, Any] | None = None  # best_checkpoint.json
     groups: list[dict[str, Any]] = field(default_factory=list)  # rollouts.jsonl records
-    summary: dict[str, Any] | None = None  # eval summary.json / demo results.json
+    summary: dict[str, Any] | None = None  # eval summary.json / demo results.json / loop.json
     samples: list[dict[str, Any]] = field(default_factory=list)  # eval sample records
     skipped_lines: int = 0  # unreadable JSONL lines (e.g. the last one of a killed run)
     method: str | None = None  # what its curves show, when the folder name does not say it
@@ -95,6 +101,8 @@ def run_kind(path: Path) -> str | None:
     """Which kind of run ``path`` holds, or None when it holds none."""
     if (path / "results.json").is_file() and (path / "demo_config.json").is_file():
         return KIND_DEMO
+    if (path / LOOP_FILE).is_file() and (path / LOOP_KEY_FILE).is_file():
+        return KIND_LOOP
     if (path / "summary.json").is_file() and (path / "samples").is_dir():
         return KIND_EVAL
     if (path / "summary.json").is_file() and (path / "steps.jsonl").is_file():
@@ -211,6 +219,78 @@ def _load_steps(path: Path, run: Run) -> None:
         )
 
 
+def _json_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return "null" if value is None else "true/false" if isinstance(value, bool) else "a number"
+
+
+def _shaped(file: Path, value: Any, kind: type, where: str) -> Any:
+    """``value`` when it is a ``kind`` (dict or list), an empty one when it is absent (None);
+    anything else is one DataError naming the file and the value's place."""
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        wanted = "an object" if kind is dict else "a list"
+        raise DataError(file, f"expected {where} to be {wanted}, found {_json_type(value)}")
+    return value
+
+
+ROUND_OBJECTS = ("expert_pool", "samples", "verification", "pool", "eval", "timings_s")
+
+
+def _load_loop(path: Path, run: Run) -> None:
+    """``loop.json``: a list or an object wherever the loop writes one, else one DataError
+    naming the file and the place; numbers of another type are shown as missing."""
+    file = path / LOOP_FILE
+    run.summary = summary = _read_json(file, "an `srl loop` summary")
+    for key in ("config", "rollouts"):
+        _shaped(file, summary.get(key), dict, f"'{key}'")
+    filters = _shaped(file, summary.get("filters"), dict, "'filters'")
+    _shaped(file, filters.get("process_failed"), dict, "'filters.process_failed'")
+    for name, value in _shaped(file, summary.get("comparisons"), dict, "'comparisons'").items():
+        _shaped(file, value, dict, f"comparison {json.dumps(name)[:60]}")
+    for key in ("curve", "reading"):
+        _shaped(file, summary.get(key), list, f"'{key}'")
+    for i, record in enumerate(_shaped(file, summary.get("rounds"), list, "'rounds'")):
+        record = _shaped(file, record, dict, f"'rounds[{i}]'")
+        for key in ROUND_OBJECTS:
+            _shaped(file, record.get(key), dict, f"'rounds[{i}].{key}'")
+        failed = (record.get("verification") or {}).get("process_failed")
+        _shaped(file, failed, dict, f"'rounds[{i}].verification.process_failed'")
+
+
+def _round_number(folder: Path) -> int | None:
+    prefix, _, number = folder.name.partition("-")
+    whole = prefix == "round" and number.isascii() and number.isdigit() and len(number) < 10
+    return int(number) if whole else None
+
+
+def loop_training_runs(path: Path, label: str) -> list[Run]:
+    """Each round's SRL training (``round-<r>/train``) in round order, its steps counted on
+    from the round before: a round trains on from the model the round before left."""
+    folders = sorted(
+        (n, f / "train")
+        for f in path.iterdir()
+        if f.is_dir() and (n := _round_number(f)) is not None
+    )
+    runs = [
+        run
+        for n, train in folders
+        if run_kind(train) == KIND_TRAIN
+        for run in load_run(train, f"{label}/round-{n}")
+    ]
+    offset = 0
+    for run in runs:
+        run.step_offset = offset
+        offset += max((h.get("step", 0) for h in run.history), default=0)
+    return runs
+
+
 def demo_results(run: Run, read: Callable[[dict[str, Any]], Any]) -> Any:
     """``read(results)`` of a demo run, or one DataError naming its results.json when the file
     does not have the demo's structure (a value of the wrong type somewhere)."""
@@ -239,6 +319,7 @@ LOADERS = {
     KIND_EVAL: _load_eval,
     KIND_DEMO: _load_demo,
     KIND_STEPS: _load_steps,
+    KIND_LOOP: _load_loop,
 }
 
 
@@ -247,7 +328,7 @@ def load_run(path: str | Path, label: str | None = None) -> list[Run]:
     path = Path(path)
     if not path.is_dir():
         raise DataError(
-            path, "not a folder; expected a run folder (srl train / eval / demo output)"
+            path, "not a folder; expected a run folder (srl train / eval / demo / loop output)"
         )
     kind = run_kind(path)
     if kind is None:
@@ -256,8 +337,8 @@ def load_run(path: str | Path, label: str | None = None) -> list[Run]:
             raise DataError(
                 path,
                 "no run found: expected metrics.jsonl or rollouts.jsonl (training), summary.json "
-                "with samples/ (evaluation) or steps.jsonl (eval-steps), or results.json (demo), "
-                "here or one level down",
+                "with samples/ (evaluation) or steps.jsonl (eval-steps), results.json (demo) or "
+                "loop.json (loop), here or one level down",
             )
         order = _stage_order(path)
         if order:  # a pipeline: its stages in the order they ran, steps counted on across them
@@ -280,4 +361,6 @@ def load_run(path: str | Path, label: str | None = None) -> list[Run]:
         len(run.groups),
         len(run.samples),
     )
+    if kind == KIND_LOOP:
+        return [run, *loop_training_runs(path, run.label)]
     return [run]

@@ -98,6 +98,39 @@
     });
   }
 
+  function loopSections() {
+    // An srl loop: accuracy and pool per round, each round's filtering, the totals, its reading.
+    const s = section("loop", "Loop rounds");
+    const n = (v) => (v === null || v === undefined ? "-" : String(v));
+    DATA.loops.forEach((L) => {
+      const box = el("div", { cls: "loop" });
+      s.append(box);
+      if (DATA.loops.length > 1) box.append(el("h3", { text: runLabel(L.run) }));
+      if (L.figure) plot(box, L.figure);
+      const exact = L.rounds.some((r) => r.exact_step !== null);
+      const t = table(L.rounds, [
+        ["round", (r) => n(r.round)], ["sampled from", (r) => r.sampled_from ?? "-"],
+        ["unsolved before", (r) => n(r.unsolved_before)], ["samples asked", (r) => n(r.samples_asked)],
+        ["outcome-verified", (r) => n(r.outcome_verified)],
+        ["process failures", (r) => n(r.process_failed) + (r.process_failed_why ? ` (${r.process_failed_why})` : "")],
+        ["wrongly let in by outcome-only", (r) => n(r.wrongly_let_in)],
+        ["new entries", (r) => n(r.new_entries)], ["newly solved", (r) => n(r.newly_solved)],
+        ["solved", (r) => n(r.solved)], ["pool", (r) => n(r.pool)], ["instances", (r) => n(r.instances)],
+        ["accuracy %", (r) => pct(r.accuracy)], ...(exact ? [["exact step %", (r) => pct(r.exact_step)]] : []),
+      ]);
+      t.classList.add("loop-table");
+      box.append(t);
+      const totals = table(L.totals, [["over all rounds", (x) => x[0]], ["", (x) => x[1]]]);
+      totals.classList.add("loop-totals");
+      box.append(totals);
+      if (L.reading.length) {
+        const list = el("ul", { cls: "loop-reading" });
+        L.reading.forEach((line) => list.append(el("li", { text: line })));
+        box.append(el("p", { text: "In plain words:" }), list);
+      }
+    });
+  }
+
   // ---- lazily rendered lists ---------------------------------------------------------------
   function lazyList(container, rows, summary, detail) {
     container.replaceChildren();
@@ -291,6 +324,7 @@
   }
 
   header();
+  if (DATA.loops.length) loopSections(); // a loop's rounds first: its training follows
   if (DATA.training_figures.length) {
     const s = section("training", "Training");
     const grid = el("div", { cls: "figures" });
