@@ -214,7 +214,8 @@ def _loop_round(index: int, source: str, pool: dict, accuracy: float, **numbers)
                     "dropped": {"wrong_answer": numbers["samples_asked"]
                                 - numbers["outcome_verified"]}},
         "samples_asked": numbers["samples_asked"],
-        "verification": {"outcome_verified": numbers["outcome_verified"], "process_checked": True,
+        "verification": {"outcome_verified": numbers["outcome_verified"],
+                         "renumbered": numbers["outcome_verified"] // 2, "process_checked": True,
                          "process_failed": failed, "outcome_only_wrongly_let_in":
                          numbers["wrongly_let_in"], "kept": numbers["kept"],
                          "repeats_of_pool": 0},
@@ -226,6 +227,7 @@ def _loop_round(index: int, source: str, pool: dict, accuracy: float, **numbers)
         "trained": True,
         "model_after": f"runs/loop/round-{index}/train",
         "instances": numbers["instances"],
+        "instances_added": numbers["instances"] - (12 if index == 2 else 0),
         "train_command": f"srl train srl --output_dir runs/loop/round-{index}/train",
         "rollouts_generated": 24,
         "kept_fraction": 0.75,

@@ -65,6 +65,8 @@ def test_the_loop_table_holds_each_rounds_numbers(runs, tmp_path):
     assert [r["pool"] for r in rows] == [2, 5, 7]
     assert [r["solved"] for r in rows] == [0, 3, 5]
     assert [r["instances"] for r in rows] == [None, 12, 20]
+    assert [r["instances_added"] for r in rows] == [None, 12, 8]
+    assert [r["renumbered"] for r in rows] == [None, 2, 1]
     assert [r["exact_step"] for r in rows] == [0.7, 0.75, 0.75]
     totals = dict(loop["totals"])
     assert totals["sampled solutions with the right answer (outcome-verified)"] == "6"

@@ -75,6 +75,7 @@ def handle(args: LoopArguments) -> int:
     summary = LoopRunner(config).run()
     _print_curve(summary["curve"])
     print(f"\nPer-round numbers: {os.path.join(config.out, 'loop.json')}")
+    print(f"Report: srl report {config.out} --out {os.path.join(config.out, 'report.html')}")
     return 0
 
 
@@ -86,12 +87,21 @@ def _task(args: LoopArguments) -> int:
     if args.rounds != LoopConfig.rounds and not args.quick:
         settings = dataclasses.replace(settings, rounds=args.rounds)
     out = args.out or ("runs/loop-quick" if args.quick else "runs/loop")
+    from srlkit.report import ReportConfig, run_report
+
     results = run_task_loop(out, settings, progress=args.progress)
+    page = run_report(
+        ReportConfig(
+            run_dirs=[os.path.join(out, "loop")],
+            out=os.path.join(out, "report.html"),
+            title="srl loop on the built-in task",
+        )
+    )
     _print_curve(results["loop"]["curve"])
     print()
     for line in results["reading"]:
         print(f"- {line}")
-    print(f"\nResults: {os.path.join(out, 'loop_results.json')}")
+    print(f"\nResults: {os.path.join(out, 'loop_results.json')}; report: {page}")
     return 0
 
 

@@ -256,6 +256,7 @@ def loop_row(record: dict[str, Any]) -> dict[str, Any]:
         "unsolved_before": number(record.get("unsolved_before")),
         "samples_asked": number(record.get("samples_asked")),
         "outcome_verified": number(check.get("outcome_verified")),
+        "renumbered": number(check.get("renumbered")),
         "process_failed": None
         if not check or check.get("process_checked") is False
         else failed or 0,
@@ -266,6 +267,7 @@ def loop_row(record: dict[str, Any]) -> dict[str, Any]:
         "solved": number(record.get("solved_problems")),
         "pool": number(record.get("pool_size")),
         "instances": number(record.get("instances")),
+        "instances_added": number(record.get("instances_added")),
         "accuracy": number(scores.get("accuracy")),
         "exact_step": number(scores.get("exact_step")),
     }

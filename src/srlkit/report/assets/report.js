@@ -111,11 +111,12 @@
       const t = table(L.rounds, [
         ["round", (r) => n(r.round)], ["sampled from", (r) => r.sampled_from ?? "-"],
         ["unsolved before", (r) => n(r.unsolved_before)], ["samples asked", (r) => n(r.samples_asked)],
-        ["outcome-verified", (r) => n(r.outcome_verified)],
+        ["outcome-verified", (r) => n(r.outcome_verified)], ["renumbered", (r) => n(r.renumbered)],
         ["process failures", (r) => n(r.process_failed) + (r.process_failed_why ? ` (${r.process_failed_why})` : "")],
         ["wrongly let in by outcome-only", (r) => n(r.wrongly_let_in)],
         ["new entries", (r) => n(r.new_entries)], ["newly solved", (r) => n(r.newly_solved)],
         ["solved", (r) => n(r.solved)], ["pool", (r) => n(r.pool)], ["instances", (r) => n(r.instances)],
+        ["instances added", (r) => n(r.instances_added)],
         ["accuracy %", (r) => pct(r.accuracy)], ...(exact ? [["exact step %", (r) => pct(r.exact_step)]] : []),
       ]);
       t.classList.add("loop-table");
