@@ -15,7 +15,10 @@ every step is the expert's) as the verifier, and the demo's evaluation (``srl ev
 - ``srl_expert``: SRL on the original expert solutions of all training problems, for as many
   steps as the loop trained in all its rounds (what the loop would be with the expert's data);
 - ``rlvr_budget``: RLVR for as many steps as the loop's rollouts pay for (solutions sampled in
-  every round plus the rollouts of its SRL training), at RLVR's rollouts per step.
+  every round plus the rollouts its SRL training generated), counting each RLVR step at the
+  most its dynamic sampling may generate (``max_generation_rounds`` batches): in this regime
+  RLVR refills at nearly every step, so its generated rollouts come close to the loop's and
+  never exceed them (both counts are in the results).
 """
 
 from __future__ import annotations
@@ -230,7 +233,8 @@ def _comparisons(
 ) -> dict[str, Any]:
     trained_rounds = sum(1 for r in summary["rounds"] if r.get("trained"))
     budget = summary["rollouts"]["sampled"] + summary["rollouts"]["training"]
-    per_step = settings.grpo.rollouts // settings.grpo.steps
+    grpo = settings.grpo
+    per_step = grpo.prompts_per_step * grpo.num_generations * grpo.max_generation_rounds
     plans = {
         "srl_expert": ("srl", max(1, trained_rounds * settings.grpo.steps)),
         "rlvr_budget": ("rlvr", max(1, math.ceil(budget / per_step))),
