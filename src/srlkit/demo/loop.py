@@ -26,12 +26,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from srlkit.demo import machine
 from srlkit.demo.compare import MEASURED_SE, paired
 from srlkit.demo.data import DemoData, draw_problems, write_demo_data
 from srlkit.demo.methods import METHODS
@@ -197,6 +199,7 @@ def run_task_loop(
     import torch
 
     torch.set_num_threads(STAGE_THREADS)
+    started = time.monotonic()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     student = str(build_student(settings.student, cache_dir, rebuild=rebuild_student))
@@ -211,6 +214,8 @@ def run_task_loop(
         _comparisons(out, settings, student, data, summary, evaluator) if settings.compare else {}
     )
     results = {
+        "machine": machine.describe(),
+        "total_s": round(time.monotonic() - started, 1),
         "settings": asdict(settings),
         "calibration": calibration,
         "loop": {k: v for k, v in summary.items() if k != "rounds"},
