@@ -99,6 +99,8 @@ def test_process_checks_are_found_by_name():
         (KIND_AGENT, {"resolved": "false"}, False),
         (KIND_AGENT, {"resolved": "True"}, True),
         (KIND_AGENT, {"resolved": 0}, False),
+        (KIND_AGENT, {"target": False}, False),  # nebius: true when the patch passed the tests
+        (KIND_AGENT, {"target": True}, True),
     ],
 )
 def test_resolved_flag(kind, metadata, expected):
@@ -202,3 +204,31 @@ def test_a_failed_launched_training_is_one_error(tmp_path):
         TrainingFailed, match=r"^false -m srlkit.cli.main train srl .* exited with code 1"
     ):
         train_command("srl", argv, launcher="false")
+
+
+def test_the_expert_pool_keeps_only_resolved_agent_runs(tmp_path, shared_data):
+    """Real agent records (SWE-Gym's ``resolved``, nebius's ``target``), two of them flipped to
+    unresolved: every record is kept or dropped with its reason."""
+    import json
+
+    from srlkit.loop.rounds import load_expert_pool
+
+    gym = json.loads(
+        (shared_data / "swe_gym_openhands_sampled_trajectories" / "sample_raw.json").read_text()
+    )
+    gym[1]["resolved"] = False
+    nebius = json.loads(
+        (shared_data / "nebius_swe_agent_trajectories" / "sample_raw.json").read_text()
+    )
+    nebius[0]["target"] = False
+    (tmp_path / "gym.json").write_text(json.dumps(gym))
+    (tmp_path / "nebius.json").write_text(json.dumps(nebius))
+    config = _config(expert_pool=[str(tmp_path / "gym.json"), str(tmp_path / "nebius.json")])
+    pool, counted = load_expert_pool(config)
+    assert counted["read"] == len(gym) + len(nebius)
+    assert counted["dropped"]["unresolved"] == 2
+    assert counted["read"] == counted["kept"] + sum(counted["dropped"].values())
+    assert len(pool) == counted["kept"] > 0
+    assert {e.source for e in pool} == {"expert"} and all(
+        e.trajectory.kind == KIND_AGENT for e in pool
+    )

@@ -14,7 +14,8 @@ check, ``chain``, compares every step with the expert's, which is exact for that
 step's equation is determined by the problem and the previous value.
 
 Agents have no answer to check: an agent run counts as verified when its record says the task
-was resolved (``resolved`` in its metadata, as the agent loaders keep it). :func:`resolved`
+was resolved (``resolved`` in SWE-Gym's and SWE-smith's records, ``target`` in nebius's: true
+when the patch passed the tests; the agent loaders keep both in the metadata). :func:`resolved`
 reads that flag for the trajectories of the pool's expert files.
 """
 
@@ -91,16 +92,21 @@ def renumbered(trajectory: Trajectory) -> Trajectory | None:
     return replace(trajectory, steps=steps, metadata={**trajectory.metadata, "renumbered": True})
 
 
+RESOLVED_FIELDS = ("resolved", "target")
+"""Where agent records say whether the run solved its task (the first one present counts)."""
+
+
 def resolved(trajectory: Trajectory) -> bool:
     """Whether an agent run counts as verified: its source record says the task was resolved.
 
     Math trajectories in the pool are expert solutions and always count. An agent run without
-    the flag counts too (a demonstration set records no outcome); one whose flag is false (or
+    a flag counts too (a demonstration set records no outcome); one whose flag is false (or
     ``"false"``, ``0``) does not.
     """
-    if trajectory.kind != KIND_AGENT or "resolved" not in trajectory.metadata:
+    names = [n for n in RESOLVED_FIELDS if n in trajectory.metadata]
+    if trajectory.kind != KIND_AGENT or not names:
         return True
-    flag = trajectory.metadata["resolved"]
+    flag = trajectory.metadata[names[0]]
     if isinstance(flag, str):
         return flag.strip().lower() in ("true", "1", "yes", "resolved")
     return bool(flag)
