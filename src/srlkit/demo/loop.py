@@ -17,8 +17,8 @@ every step is the expert's) as the verifier, and the demo's evaluation (``srl ev
 - ``rlvr_budget``: RLVR for as many steps as the loop's rollouts pay for (solutions sampled in
   every round plus the rollouts its SRL training generated), counting each RLVR step at the
   most its dynamic sampling may generate (``max_generation_rounds`` batches): in this regime
-  RLVR refills at nearly every step, so its generated rollouts come close to the loop's and
-  never exceed them (both counts are in the results).
+  RLVR refills at nearly every step, so its generated rollouts come close to the loop's
+  (at most one step's worth above them; both counts are in the results).
 """
 
 from __future__ import annotations
