@@ -38,8 +38,8 @@ from srlkit.demo.compare import MEASURED_SE, paired
 from srlkit.demo.data import DemoData, draw_problems, write_demo_data
 from srlkit.demo.methods import METHODS
 from srlkit.demo.prompts import THINK_OPEN
-from srlkit.demo.regime import calibrate, difficulty_of
-from srlkit.demo.run import STAGE_THREADS, keyed_folder
+from srlkit.demo.regime import difficulty_of
+from srlkit.demo.run import STAGE_THREADS, calibrate_student
 from srlkit.demo.stages import (
     SOLVE_TOKENS,
     EvalSettings,
@@ -112,29 +112,10 @@ def srl_recipe(grpo: GRPOSettings) -> dict[str, Any]:
     return {**argv_options, **METHODS["srl"].flags}
 
 
-def _calibration(out: Path, student: str, settings: TaskLoopSettings) -> dict[str, Any]:
-    import torch
-
-    key = f"{student}|{settings.threshold}|{settings.calibration_problems}"
-    folder = keyed_folder(out / "calibration", "key.json", key)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(STAGE_THREADS)
-    try:
-        return calibrate(
-            student,
-            folder,
-            SOLVE_TOKENS,
-            threshold=settings.threshold,
-            problems=settings.calibration_problems,
-        )
-    finally:
-        torch.set_num_threads(threads)
-
-
 def prepare(out: Path, settings: TaskLoopSettings, student: str) -> tuple[DemoData, Path, dict]:
     """Calibrate, draw and write the task's files; the data, the training problems file and
     the calibration."""
-    calibration = _calibration(out, student, settings)
+    calibration = calibrate_student(out, student, settings.threshold, settings.calibration_problems)
     difficulty = difficulty_of(calibration)
     data = write_demo_data(
         out / "data", difficulty, settings.train_problems, settings.test_problems, settings.seed

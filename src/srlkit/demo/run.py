@@ -239,24 +239,18 @@ def _quiet_worker() -> None:
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 
 
-def _calibration(out: Path, student: str, config: DemoConfig) -> dict[str, Any]:
+def calibrate_student(out: Path, student: str, threshold: float, problems: int) -> dict[str, Any]:
     """The regime calibration of ``student``, in ``out/calibration`` (resumable; redone when the
     student or the calibration's settings change), on the stages' thread count so that it
     samples on the same path on every run."""
     import torch
 
-    key = json.dumps([student, config.regime_threshold, config.calibration_problems])
+    key = json.dumps([student, threshold, problems])
     folder = keyed_folder(out / "calibration", "key.json", key)
     threads = torch.get_num_threads()
     torch.set_num_threads(STAGE_THREADS)
     try:
-        return calibrate(
-            student,
-            folder,
-            SOLVE_TOKENS,
-            threshold=config.regime_threshold,
-            problems=config.calibration_problems,
-        )
+        return calibrate(student, folder, SOLVE_TOKENS, threshold=threshold, problems=problems)
     finally:
         torch.set_num_threads(threads)
 
@@ -278,7 +272,9 @@ def run_demo(
     student = str(build_student(config.student, cache_dir, rebuild=rebuild_student))
     timings["student"] = round(time.monotonic() - t, 1)
     t = time.monotonic()
-    calibration = _calibration(out, student, config)
+    calibration = calibrate_student(
+        out, student, config.regime_threshold, config.calibration_problems
+    )
     timings["calibration"] = round(time.monotonic() - t, 1)
     difficulty = difficulty_of(calibration)
     logger.info("regime: %s (%s)", calibration["describe"], _regime_words(calibration))
