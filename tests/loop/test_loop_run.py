@@ -140,3 +140,54 @@ def test_quick_loop_resumes_after_kills_with_nothing_lost(tmp_path):
         responses = killed / "loop" / f"round-{record['round']}" / "generate" / "responses.jsonl"
         keys = [rec.get("key") for _, rec in iter_jsonl(responses) if "sample" in rec]
         assert len(keys) == len(set(keys)), "a sample was asked twice"
+
+
+@pytest.mark.slow
+def test_round_one_samples_the_teacher_then_the_student(tmp_path, tiny_model_dir, shared_data):
+    """Round 1 asks a teacher endpoint (a scripted local server speaking the OpenAI protocol):
+    it answers 3 of 4 GSM8K problems right; round 2 samples the student on the one left. A rerun
+    asks the teacher nothing."""
+    from srlkit.teacher.fake_server import FakeChatServer
+
+    rows = [json.loads(line) for line in (shared_data / "gsm8k" / "test.jsonl").open()][:4]
+    golds = {r["question"].strip(): r["answer"].split("####")[-1].strip() for r in rows}
+    wrong = rows[3]["question"].strip()
+
+    def responder(body: dict) -> str:
+        asked = body["messages"][-1]["content"]
+        question = next(q for q in golds if q in asked)
+        answer = "-1" if question == wrong else golds[question]
+        return f"SOLUTION:\n1. **Read** the numbers.\n2. **Answer** $\\boxed{{{answer}}}$"
+
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    held_out = tmp_path / "held_out.jsonl"
+    held_out.write_text(json.dumps({"problem": "1 + 1?", "answer": "2"}) + "\n")
+    server = FakeChatServer(responder).start()
+    try:
+        out = tmp_path / "loop"
+        argv = [
+            "loop", "--model", str(tiny_model_dir), "--problems", str(problems),
+            "--out", str(out), "--rounds", "2", "--num_samples", "2", "--max_tokens", "24",
+            "--teacher", server.base_url, "--teacher_model", "scripted",
+            "--device", "cpu", "--dtype", "float32", "--train_config", str(TINY_RECIPE),
+            "--eval_benchmarks", f"heldout={held_out}", "--eval_max_new_tokens", "8",
+            "--progress", "false",
+        ]  # fmt: skip
+        assert main(argv) == 0
+        asked_once = dict(server.served)
+        assert main(argv) == 0  # finished: nothing asked again
+        assert server.served == asked_once
+    finally:
+        server.stop()
+    summary = json.loads((out / "loop.json").read_text())
+    first, second = summary["rounds"][1], summary["rounds"][2]
+    assert (first["sampled_from"], first["sampler"]) == ("teacher", server.base_url)
+    assert first["samples_asked"] == 8 and sum(asked_once.values()) == 8
+    assert first["newly_solved"] == 3 and first["pool"] == {"expert": 0, "teacher": 3, "self": 0}
+    assert (second["sampled_from"], second["unsolved_before"]) == ("self", 1)
+    assert second["model_before"] == first["model_after"]
+    pool = [rec for _, rec in iter_jsonl(out / "round-1" / "pool.jsonl")]
+    assert {(p["source"], p["round"], p["model"], p["verifier"]) for p in pool} == {
+        ("teacher", 1, server.base_url, "outcome")
+    }
