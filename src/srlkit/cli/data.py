@@ -4,6 +4,7 @@ srl data example --out data/example.jsonl
 srl data build data/example.jsonl --out runs/data
 srl data stats runs/data
 srl data show runs/data -n 3
+srl data export runs/data --format verl --out runs/verl/data
 
 Every subcommand's options are a dataclass (the YAML recipe schema and the flags, see
 :mod:`srlkit.cli.options`); ``srl data build --config recipe.yaml`` reads them from a file and
@@ -20,6 +21,7 @@ from typing import Any
 from srlkit.cli.options import Command, add_commands, save_options
 from srlkit.cli.teacher import HELP, run_teacher_command
 from srlkit.io import ConfigError
+from srlkit.training.options import DEFAULT_RLVR_PROMPT
 
 
 @dataclass
@@ -61,6 +63,39 @@ class ExampleArguments:
     def __post_init__(self) -> None:
         if self.kind not in ("math", "agent"):
             raise ValueError(f"--kind must be math or agent, got {self.kind!r}")
+
+
+@dataclass
+class ExportArguments:
+    """``srl data export SOURCE --format verl --out DIR``."""
+
+    source: str | None = field(
+        default=None,
+        metadata={
+            "help": "build folder or instance file (--task srl), or problems with gold answers "
+            "(--task rlvr, e.g. the rlvr.jsonl of 'srl data rewrite --golds_only true') (positional)"
+        },
+    )
+    out: str | None = field(default=None, metadata={"help": "folder for {split}.parquet (required)"})
+    format: str = field(
+        default="verl", metadata={"help": "the engine's data schema", "choices": ["verl"]}
+    )
+    task: str = field(
+        default="srl",
+        metadata={
+            "help": "srl: step instances (math or agent), rewarded by step similarity; rlvr: "
+            "problems with a checkable gold, rewarded by the outcome",
+            "choices": ["srl", "rlvr"],
+        },
+    )
+    rlvr_prompt_template: str = field(
+        default=DEFAULT_RLVR_PROMPT,
+        metadata={"help": "rlvr: user message built from a plain-text problem, as `srl train rlvr`"},
+    )
+    problem_field: str | None = field(
+        default=None, metadata={"help": "rlvr: column holding the problem text"}
+    )
+    answer_field: str = field(default="answer", metadata={"help": "rlvr: gold answer column"})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -173,6 +208,29 @@ def run_show(options: ShowArguments) -> int:
     return 0
 
 
+def run_export(options: ExportArguments) -> int:
+    from srlkit.integrations.verl import export
+
+    if options.task == "srl":
+        results = export.export_srl(options.source, options.out)
+    else:
+        results = export.export_rlvr(
+            options.source,
+            options.out,
+            options.rlvr_prompt_template,
+            options.problem_field,
+            options.answer_field,
+        )
+    export.write_summary(options.out, options.task, results)
+    save_options(options, options.out)
+    for r in results:
+        drops = ", ".join(f"{k} {v}" for k, v in r.dropped.items()) or "none"
+        build = "" if r.build_instances is None else f" (build: {r.build_instances} instances)"
+        print(f"{r.split:<11} {r.records_in} read -> {r.rows} rows{build}; dropped: {drops}")
+    print(f"wrote {options.out}/{{{','.join(r.split for r in results)}}}.parquet, export.json, config.yaml")
+    return 0
+
+
 def run_example(options: ExampleArguments) -> int:
     from srlkit.data.example import write_example
 
@@ -206,6 +264,14 @@ COMMANDS = {
         run_show,
         positionals=("source",),
         required=("source",),
+    ),
+    "export": Command(
+        "srl data export",
+        "step instances or RLVR problems -> another engine's training parquet (verl)",
+        f"{__name__}:ExportArguments",
+        run_export,
+        positionals=("source",),
+        required=("source", "out"),
     ),
     "generate": Command(
         "srl data generate",

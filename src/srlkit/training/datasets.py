@@ -108,7 +108,7 @@ def load_rlvr_problems(
     answer_field: str = COL_ANSWER,
     split: str = "train",
 ) -> tuple[list[dict[str, Any]], ReadSummary]:
-    """Problems with a gold answer -> rows with chat ``prompt`` and ``answer`` (text).
+    """Problems with a gold answer -> rows with chat ``prompt``, ``answer`` (text) and ``id``.
 
     A ``prompt`` column that already holds chat messages is used as is; a plain-text problem
     is wrapped in ``template`` (``{problem}`` is replaced).
@@ -129,16 +129,26 @@ def load_rlvr_problems(
         if answer is None or (isinstance(answer, str) and not answer.strip()):
             summary.drop(f"'{answer_field}' missing or empty")
         elif is_chat_messages(problem):
-            rows.append({COL_PROMPT: problem, COL_ANSWER: str(answer)})
+            rows.append({COL_PROMPT: problem, COL_ANSWER: str(answer), COL_ID: _record_id(raw)})
         elif isinstance(problem, str) and problem.strip():
             content = template.replace("{problem}", problem.strip())
             rows.append(
-                {COL_PROMPT: [{"role": "user", "content": content}], COL_ANSWER: str(answer)}
+                {
+                    COL_PROMPT: [{"role": "user", "content": content}],
+                    COL_ANSWER: str(answer),
+                    COL_ID: _record_id(raw),
+                }
             )
         else:
             wanted = problem_field or " / ".join(PROBLEM_FIELDS)
             summary.drop(f"no problem text in '{wanted}'")
     return rows, summary
+
+
+def _record_id(raw: Any) -> str:
+    """A problem's ``id``, else where it was read (file:line), so every row names its record."""
+    value = raw.record.get(COL_ID)
+    return str(value) if value not in (None, "") else str(raw.where)
 
 
 def load_sft_examples(
