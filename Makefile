@@ -4,11 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# verl 0.9 needs transformers < 5.11, the main stack has 5.25: verl gets its own environment.
+VERL_VENV := .venv-verl
+VERL_BIN := $(VERL_VENV)/bin
+VERL_STAMP := $(VERL_VENV)/.installed
 
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: venv browser demo test test-fast bench style quality clean
+.PHONY: venv venv-verl browser demo test test-verl test-fast bench style quality clean
 
 $(STAMP): pyproject.toml constraints.txt $(wildcard setup.py) $(wildcard src/srlkit/rewards/_csimilarity.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +24,16 @@ $(STAMP): pyproject.toml constraints.txt $(wildcard setup.py) $(wildcard src/srl
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# srlkit with verl 0.9.1 (docs/verl.md): the same torch wheel, verl's transformers range.
+$(VERL_STAMP): pyproject.toml constraints-verl.txt $(wildcard setup.py) $(wildcard src/srlkit/rewards/_csimilarity.c)
+	test -x $(VERL_BIN)/python || $(PYTHON) -m venv $(VERL_VENV)
+	$(VERL_BIN)/python -m pip install -q --upgrade pip
+	$(VERL_BIN)/python -m pip install -q "torch==2.13.0"
+	$(VERL_BIN)/python -m pip install -q -c constraints-verl.txt -e ".[test,verl]"
+	touch $(VERL_STAMP)
+
+venv-verl: $(VERL_STAMP)
 
 # The browser tests (tests/report) drive Debian's chromium through Playwright (the `test` extra),
 # so no browser is downloaded. Installed here when missing and apt-get is usable (root, or
@@ -37,11 +51,15 @@ browser:
 demo: $(STAMP)
 	$(BIN)/srl demo
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+# The suite, then verl's own classes in .venv-verl (where a missing verl fails, never skips).
+test: $(STAMP) browser test-verl
+	$(BIN)/python -m pytest -q -m "not verl"
+
+test-verl: $(VERL_STAMP)
+	SRLKIT_REQUIRE_VERL=1 $(VERL_BIN)/python -m pytest -q -m verl tests/integrations/verl
 
 test-fast: $(STAMP) browser
-	$(BIN)/python -m pytest -q -m "not slow and not multiprocess"
+	$(BIN)/python -m pytest -q -m "not slow and not multiprocess and not verl"
 
 style: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks
@@ -51,4 +69,4 @@ quality: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info
+	rm -rf $(VENV) $(VERL_VENV) build dist src/*.egg-info

@@ -76,7 +76,9 @@ class ExportArguments:
             "(--task rlvr, e.g. the rlvr.jsonl of 'srl data rewrite --golds_only true') (positional)"
         },
     )
-    out: str | None = field(default=None, metadata={"help": "folder for {split}.parquet (required)"})
+    out: str | None = field(
+        default=None, metadata={"help": "folder for {split}.parquet (required)"}
+    )
     format: str = field(
         default="verl", metadata={"help": "the engine's data schema", "choices": ["verl"]}
     )
@@ -90,7 +92,9 @@ class ExportArguments:
     )
     rlvr_prompt_template: str = field(
         default=DEFAULT_RLVR_PROMPT,
-        metadata={"help": "rlvr: user message built from a plain-text problem, as `srl train rlvr`"},
+        metadata={
+            "help": "rlvr: user message built from a plain-text problem, as `srl train rlvr`"
+        },
     )
     problem_field: str | None = field(
         default=None, metadata={"help": "rlvr: column holding the problem text"}
@@ -227,7 +231,9 @@ def run_export(options: ExportArguments) -> int:
         drops = ", ".join(f"{k} {v}" for k, v in r.dropped.items()) or "none"
         build = "" if r.build_instances is None else f" (build: {r.build_instances} instances)"
         print(f"{r.split:<11} {r.records_in} read -> {r.rows} rows{build}; dropped: {drops}")
-    print(f"wrote {options.out}/{{{','.join(r.split for r in results)}}}.parquet, export.json, config.yaml")
+    print(
+        f"wrote {options.out}/{{{','.join(r.split for r in results)}}}.parquet, export.json, config.yaml"
+    )
     return 0
 
 

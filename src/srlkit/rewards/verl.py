@@ -40,7 +40,8 @@ def compute_score_batch(
 ) -> list[dict[str, float]]:
     """verl batch reward: one ``{"score": ...}`` dict per response, in order."""
     n = len(solution_strs)
-    infos = [info or {} for info in (extra_infos or [None] * n)]
+    # verl's batch manager passes numpy object arrays, whose truth value is an error: no `or`.
+    infos = [info or {} for info in (extra_infos if extra_infos is not None else [None] * n)]
     groups: dict[str, list[int]] = {"srl_step": [], "outcome": []}
     for i, info in enumerate(infos):
         name = info.get(REWARD_KEY, "srl_step")

@@ -91,7 +91,13 @@ def verl_row(
         "prompt": [{"role": m["role"], "content": m["content"]} for m in prompt],
         "ability": kind,
         "reward_model": {"style": REWARD_STYLE, "ground_truth": ground_truth},
-        "extra_info": {"reward": reward, "kind": kind, "index": index, "id": row_id, "split": split},
+        "extra_info": {
+            "reward": reward,
+            "kind": kind,
+            "index": index,
+            "id": row_id,
+            "split": split,
+        },
     }
 
 
@@ -163,7 +169,9 @@ def _source_splits(source: str | os.PathLike[str]) -> list[str]:
             continue
         splits.append(split)
     if not splits:
-        raise DataError(source, "no train.jsonl here (expected the output folder of 'srl data build')")
+        raise DataError(
+            source, "no train.jsonl here (expected the output folder of 'srl data build')"
+        )
     return splits
 
 

@@ -96,7 +96,9 @@ class SRLReplayBuffer(ReplayBuffer):
             raise ValueError(f"srl_rule must be one of {RULES}, got {self.srl_rule!r}")
         if self.srl_epsilon < 0:
             raise ValueError(f"srl_epsilon must be >= 0, got {self.srl_epsilon}")
-        kwargs.setdefault("filter_groups_metric", options.pop("filter_groups_metric", REWARD_METRIC))
+        kwargs.setdefault(
+            "filter_groups_metric", options.pop("filter_groups_metric", REWARD_METRIC)
+        )
         if "train_batch_size" in options:
             # What verl's trainer passes its built-in buffer when filtering is on.
             kwargs.setdefault("train_batch_size", int(options.pop("train_batch_size")))
