@@ -13,7 +13,7 @@ import os
 import pytest
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def verl_installed() -> None:
     if importlib.util.find_spec("verl") is not None:
         return

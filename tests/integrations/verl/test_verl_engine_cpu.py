@@ -123,7 +123,7 @@ def _reward_fn(name: str):
 
 
 @pytest.fixture(scope="module")
-def scored_batch(shared_data, tmp_path_factory, tokenizer):
+def scored_batch(verl_installed, shared_data, tmp_path_factory, tokenizer):
     """Real rows (s1K steps, SWE-smith actions, RLVR problems) with real-looking rollouts, and
     the scores srlkit gives them directly."""
     import pyarrow.parquet as pq

@@ -32,17 +32,16 @@ fills them by interpolation)::
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter, defaultdict
 from typing import Any
 
 from srlkit.integrations.verl import require_verl
+from srlkit.integrations.verl.groups import flat_groups
 from srlkit.training.dynamic_sampling import (
     DEFAULT_CORRECT_THRESHOLD,
     DEFAULT_STD_EPSILON,
     RULE_STD,
     RULES,
-    keep_mask,
 )
 
 logger = logging.getLogger(__name__)
@@ -59,27 +58,6 @@ VERL_CONTRACT = (
     "filter_groups_metric",
 )
 REWARD_METRIC = _replay_buffer.FILTER_GROUPS_REWARD_METRIC  # "reward": the canonical rm_scores
-
-
-def flat_groups(
-    values_by_uid: dict[str, list[float | None]],
-    rule: str = RULE_STD,
-    epsilon: float = DEFAULT_STD_EPSILON,
-    correct_threshold: float = DEFAULT_CORRECT_THRESHOLD,
-) -> set[str]:
-    """The uids whose group carries no learning signal, by srlkit's :func:`keep_mask`.
-
-    Groups may differ in size (a failed rollout leaves a group short), so each is judged alone.
-
-    >>> sorted(flat_groups({"a": [0.5, 0.5, 0.505], "b": [0.0, 1.0]}))
-    ['a']
-    """
-    dropped = set()
-    for uid, values in values_by_uid.items():
-        row = [math.nan if v is None else float(v) for v in values]
-        if not bool(keep_mask([row], rule, epsilon, correct_threshold)[0]):
-            dropped.add(uid)
-    return dropped
 
 
 class SRLReplayBuffer(ReplayBuffer):
