@@ -107,8 +107,12 @@ def load_rlvr_problems(
     problem_field: str | None = None,
     answer_field: str = COL_ANSWER,
     split: str = "train",
+    with_id: bool = False,
 ) -> tuple[list[dict[str, Any]], ReadSummary]:
-    """Problems with a gold answer -> rows with chat ``prompt``, ``answer`` (text) and ``id``.
+    """Problems with a gold answer -> rows with chat ``prompt`` and ``answer`` (text).
+
+    ``with_id`` adds each problem's ``id`` (its ``id`` field, else file:line), for an export
+    whose rows must name their record; training rows stay as TRL has always received them.
 
     A ``prompt`` column that already holds chat messages is used as is; a plain-text problem
     is wrapped in ``template`` (``{problem}`` is replaced).
@@ -128,20 +132,20 @@ def load_rlvr_problems(
         answer = rec.get(answer_field)
         if answer is None or (isinstance(answer, str) and not answer.strip()):
             summary.drop(f"'{answer_field}' missing or empty")
-        elif is_chat_messages(problem):
-            rows.append({COL_PROMPT: problem, COL_ANSWER: str(answer), COL_ID: _record_id(raw)})
+            continue
+        if is_chat_messages(problem):
+            rows.append({COL_PROMPT: problem, COL_ANSWER: str(answer)})
         elif isinstance(problem, str) and problem.strip():
             content = template.replace("{problem}", problem.strip())
             rows.append(
-                {
-                    COL_PROMPT: [{"role": "user", "content": content}],
-                    COL_ANSWER: str(answer),
-                    COL_ID: _record_id(raw),
-                }
+                {COL_PROMPT: [{"role": "user", "content": content}], COL_ANSWER: str(answer)}
             )
         else:
             wanted = problem_field or " / ".join(PROBLEM_FIELDS)
             summary.drop(f"no problem text in '{wanted}'")
+            continue
+        if with_id:
+            rows[-1][COL_ID] = _record_id(raw)
     return rows, summary
 
 

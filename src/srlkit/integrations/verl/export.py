@@ -227,7 +227,9 @@ def export_rlvr(
 
     results = []
     for split in _source_splits(source):
-        problems, summary = load_rlvr_problems(source, template, problem_field, answer_field, split)
+        problems, summary = load_rlvr_problems(
+            source, template, problem_field, answer_field, split, with_id=True
+        )
         result = SplitExport(split, str(source), str(Path(out) / f"{split}.parquet"))
         result.records_in = summary.records_in
         dropped = dict(summary.dropped)
