@@ -215,8 +215,8 @@ def test_loop_report_draws_the_rounds_and_tables_them(runs, tmp_path, open_repor
         ".loop-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
     )
     assert [r[0] for r in rows] == ["0", "1", "2"]
-    assert rows[1][:7] == ["1", "teacher", "16", "64", "4", "1 (misnumbered_steps 1)", "1"]
-    assert rows[0][1:6] == ["-"] * 5 and [r[-2] for r in rows] == ["25.0", "37.5", "31.3"]
+    assert rows[1][:8] == ["1", "teacher", "16", "64", "4", "2", "1 (misnumbered_steps 1)", "1"]
+    assert rows[0][1:7] == ["-"] * 6 and [r[-2] for r in rows] == ["25.0", "37.5", "31.3"]
     reading = page.eval_on_selector_all(".loop-reading li", "els => els.map(e => e.textContent)")
     assert len(reading) == 2 and reading[0].startswith("accuracy by round")
     names = page.evaluate("document.getElementById('fig-loss').data.map(t => t.name)")
