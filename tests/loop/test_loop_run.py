@@ -96,20 +96,33 @@ def test_loop_on_gsm8k_with_the_tiny_model(tmp_path, tiny_model_dir, shared_data
     assert main([*argv[:-2], "--num_samples", "3", "--progress", "false"]) == 2
 
 
-def _run_quick(out: Path, kill_after: float | None = None) -> int | None:
-    """``srl loop --quick --compare false`` in a child process, killed after ``kill_after`` s."""
+def _quick(out: Path) -> subprocess.Popen:
+    """``srl loop --quick --compare false`` in a child process."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     argv = [sys.executable, "-m", "srlkit.cli.main", "loop", "--quick", "--compare", "false",
             "--out", str(out), "--progress", "false", "--threads", "1"]  # fmt: skip
-    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    if kill_after is None:
-        _, err = child.communicate(timeout=600)
-        assert child.returncode == 0, err.decode()[-2000:]
-        return 0
-    time.sleep(kill_after)
-    child.kill()
+    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _finish(out: Path) -> None:
+    child = _quick(out)
+    _, err = child.communicate(timeout=600)
+    assert child.returncode == 0, err.decode()[-2000:]
+
+
+def _kill_when(out: Path, pattern: str) -> bool:
+    """Run the loop and kill it the moment a file matching ``pattern`` appears under ``out``
+    (in the middle of the stage that writes it); False when it finished first."""
+    child = _quick(out)
+    deadline = time.monotonic() + 600
+    while child.poll() is None and time.monotonic() < deadline:
+        if any(out.glob(pattern)):
+            child.kill()
+            child.wait()
+            return True
+        time.sleep(0.02)
     child.wait()
-    return child.returncode
+    return False
 
 
 def _pools(out: Path) -> dict[str, list[str]]:
@@ -119,23 +132,32 @@ def _pools(out: Path) -> dict[str, list[str]]:
     }
 
 
+KILL_POINTS = (
+    "loop/round-0/eval/solve/samples/*.jsonl",  # evaluating the starting model
+    "loop/round-1/generate/responses.jsonl",  # sampling (the cache has begun)
+    "loop/round-1/data/stats.json",  # between the build and the training
+    "loop/round-1/train/metrics.jsonl",  # training
+    "loop/round-2/eval/steps/*",  # evaluating the round-2 model
+)
+
+
 @pytest.mark.slow
 @pytest.mark.multiprocess
 def test_quick_loop_resumes_after_kills_with_nothing_lost(tmp_path):
-    """The same loop run straight through, and killed three times at different points then
-    finished, ends with the same pools, the same curve and the same models' numbers; the
-    resumed run asks the sampler nothing it had an answer to."""
+    """The same loop run straight through, and killed in each stage in turn (evaluation,
+    sampling, between build and training, training, the last evaluation) then finished, ends
+    with the same pools and the same curve; no sample is asked twice."""
     straight = tmp_path / "straight"
-    _run_quick(straight)
+    _finish(straight)
     killed = tmp_path / "killed"
-    for seconds in (6, 12, 18):
-        _run_quick(killed, kill_after=seconds)
-    _run_quick(killed)
+    hits = [_kill_when(killed, pattern) for pattern in KILL_POINTS]
+    assert sum(hits) >= 3, f"too few kills landed: {dict(zip(KILL_POINTS, hits))}"
+    _finish(killed)
     a = json.loads((straight / "loop" / "loop.json").read_text())
     b = json.loads((killed / "loop" / "loop.json").read_text())
-    assert a["curve"] == b["curve"]
-    assert a["filters"] == b["filters"]
     assert _pools(straight) == _pools(killed)
+    assert a["filters"] == b["filters"]
+    assert a["curve"] == b["curve"]
     for record in b["rounds"][1:]:
         responses = killed / "loop" / f"round-{record['round']}" / "generate" / "responses.jsonl"
         keys = [rec.get("key") for _, rec in iter_jsonl(responses) if "sample" in rec]
