@@ -200,6 +200,7 @@ def run_task_loop(
         "settings": asdict(settings),
         "calibration": calibration,
         "loop": {k: v for k, v in summary.items() if k != "rounds"},
+        "rounds": [_round_summary(r) for r in summary["rounds"]],
         "final_eval": summary["rounds"][-1]["eval"],
         "comparisons": comparisons,
     }
@@ -244,6 +245,20 @@ def _comparisons(
         }
     results["loop_rollouts"] = budget
     return results
+
+
+ROUND_KEYS = (
+    "round", "unsolved_before", "samples_asked", "verification", "newly_solved", "pool_size",
+    "instances", "instances_added", "rollouts_generated", "final_step_reward", "timings_s",
+)  # fmt: skip
+EVAL_KEYS = ("accuracy", "correct_chains", "right_answer_wrong_chain", "exact_step", "step_reward")
+
+
+def _round_summary(record: dict[str, Any]) -> dict[str, Any]:
+    """A round's numbers without its per-problem lists (those stay in the loop folder)."""
+    out = {k: record[k] for k in ROUND_KEYS if k in record}
+    out["eval"] = {k: record["eval"][k] for k in EVAL_KEYS if k in record["eval"]}
+    return out
 
 
 def reading(results: dict[str, Any]) -> list[str]:
