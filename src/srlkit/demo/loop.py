@@ -271,10 +271,15 @@ def reading(results: dict[str, Any]) -> list[str]:
         + ", ".join(str(p["pool_size"]) for p in curve)
     ]
     filters = results["loop"]["filters"]
+    wrong = filters["outcome_only_wrongly_let_in"]
+    fate = (
+        "the outcome filter in force let them in"
+        if results["settings"].get("verifier") == "outcome"
+        else "the process check dropped them; an outcome-only filter would have let them in"
+    )
     lines.append(
-        f"{filters['outcome_verified']} sampled solutions had the right answer; "
-        f"{filters['outcome_only_wrongly_let_in']} of them through a wrong chain (an "
-        f"outcome-only filter would have let them in); {filters['kept']} entered the pool"
+        f"{filters['outcome_verified']} sampled solutions had the right answer, {wrong} of "
+        f"them through a wrong chain ({fate}); {filters['kept']} entered the pool"
     )
     if len(curve) > 1 and curve[-1]["pool_size"] == curve[-2]["pool_size"]:
         lines.append("the last round added nothing to the pool: the loop stalled")
