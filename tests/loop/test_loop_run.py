@@ -213,3 +213,44 @@ def test_round_one_samples_the_teacher_then_the_student(tmp_path, tiny_model_dir
     assert {(p["source"], p["round"], p["model"], p["verifier"]) for p in pool} == {
         ("teacher", 1, server.base_url, "outcome")
     }
+
+
+@pytest.mark.slow
+def test_quick_task_loop_with_its_comparisons(tmp_path, capsys):
+    """`srl loop --quick`: the loop on the built-in task, SRL on the expert data for as many steps
+    as the loop trained, RLVR for the loop's rollouts, the reading, and the report page."""
+    import math
+
+    out = tmp_path / "quick"
+    assert (
+        main(["loop", "--quick", "--out", str(out), "--progress", "false", "--threads", "1"]) == 0
+    )
+    results = json.loads((out / "loop_results.json").read_text())
+    rounds = results["rounds"]
+    assert [r["round"] for r in rounds] == [0, 1, 2]
+    trained = sum(1 for r in rounds[1:] if r.get("instances"))
+    grpo = results["settings"]["grpo"]
+    expert, rlvr = results["comparisons"]["srl_expert"], results["comparisons"]["rlvr_budget"]
+    assert expert["steps"] == max(1, trained * grpo["steps"])
+    budget = results["loop"]["rollouts"]["sampled"] + results["loop"]["rollouts"]["training"]
+    per_step = grpo["prompts_per_step"] * grpo["num_generations"] * grpo["max_generation_rounds"]
+    assert results["comparisons"]["loop_rollouts"] == budget
+    assert rlvr["steps"] == max(1, math.ceil(budget / per_step))
+    assert rlvr["rollouts_generated"] <= budget + per_step  # at most one step's worth above
+    assert rlvr["command"].startswith("srl train rlvr ")
+    for name in ("srl_expert", "rlvr_budget"):
+        assert 0.0 <= results["comparisons"][name]["eval"]["accuracy"] <= 1.0
+    lines = results["reading"]
+    assert lines[0].startswith("accuracy by round: 0: ")
+    assert any(line.startswith("loop (round 2) - rlvr_budget = ") for line in lines)
+    assert results["machine"]["torch_threads"] == 1
+    import re
+
+    page = (out / "report.html").read_text()
+    data = re.search(
+        r"<script type='application/json' id='srl-data'>(.*?)</script>", page, re.DOTALL
+    )
+    (loop,) = json.loads(data.group(1))["loops"]
+    assert [r["round"] for r in loop["rounds"]] == [0, 1, 2]
+    printed = capsys.readouterr().out
+    assert "srl loop: one row per round" in printed and str(out / "report.html") in printed
