@@ -211,7 +211,7 @@ def test_the_expert_pool_keeps_only_resolved_agent_runs(tmp_path, shared_data):
     unresolved: every record is kept or dropped with its reason."""
     import json
 
-    from srlkit.loop.rounds import load_expert_pool
+    from srlkit.loop.inputs import load_expert_pool
 
     gym = json.loads(
         (shared_data / "swe_gym_openhands_sampled_trajectories" / "sample_raw.json").read_text()
@@ -229,6 +229,6 @@ def test_the_expert_pool_keeps_only_resolved_agent_runs(tmp_path, shared_data):
     assert counted["dropped"]["unresolved"] == 2
     assert counted["read"] == counted["kept"] + sum(counted["dropped"].values())
     assert len(pool) == counted["kept"] > 0
-    assert {e.source for e in pool} == {"expert"} and all(
+    assert {(e.source, e.verifier) for e in pool} == {("expert", "resolved")} and all(
         e.trajectory.kind == KIND_AGENT for e in pool
     )

@@ -26,20 +26,19 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from srlkit.io import ConfigError, iter_jsonl, write_json, write_jsonl
 from srlkit.loop.config import LoopConfig
+from srlkit.loop.evaluate import Evaluator, default_evaluator
+from srlkit.loop.inputs import load_expert_pool, read_training_problems
 from srlkit.loop.pool import PoolEntry, counts, merge, read_pool, training_trajectories, write_pool
-from srlkit.loop.verify import process_check, renumbered, resolved
+from srlkit.loop.verify import process_check, renumbered
 
 logger = logging.getLogger(__name__)
 
-Evaluator = Callable[[str, Path], dict[str, Any]]
-"""``(model_dir, out_dir) -> metrics``; ``metrics["accuracy"]`` is the curve's value."""
 
 ROUND_FILE = "round.json"
 LOOP_FILE = "loop.json"
@@ -85,44 +84,6 @@ def solve_prompt_file(out: Path) -> Path:
     path = out / SOLVE_PROMPT_FILE
     path.write_text(DEFAULT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION), "utf-8")
     return path
-
-
-def read_training_problems(config: LoopConfig) -> list[dict[str, Any]]:
-    """The training problems as ``{id, problem, answer, solution}`` records, read as ``srl
-    data generate`` reads them (errors name the file and line)."""
-    from srlkit.teacher.problems import read_problems
-
-    problems, _ = read_problems(config.problems, config.problem_field, config.answer_field)
-    return [
-        {"id": p.id, "problem": p.problem, "answer": p.gold_value, "solution": p.solution}
-        for p in problems
-    ]
-
-
-def load_expert_pool(config: LoopConfig) -> tuple[list[PoolEntry], dict[str, Any]]:
-    """The expert files' trajectories as pool entries (agent runs only when resolved), and
-    their counts: read = kept + dropped by reason."""
-    from srlkit.data.loaders import expand_inputs, load_file
-
-    entries: list[PoolEntry] = []
-    dropped: Counter = Counter()
-    read = 0
-    for path in expand_inputs(list(config.expert_pool)):
-        for outcome in load_file(Path(path), None):
-            read += 1
-            trajectory = outcome.trajectory
-            if trajectory is None:
-                dropped[outcome.dropped or "invalid"] += 1
-            elif not resolved(trajectory):
-                dropped["unresolved"] += 1
-            else:
-                entries.append(
-                    PoolEntry(trajectory, "expert", 0, str(path), "resolved", config.expert_weight)
-                )
-    pool, repeats = merge([], entries)
-    if repeats:
-        dropped["duplicate"] += repeats
-    return pool, {"read": read, "kept": len(pool), "dropped": dict(dropped)}
 
 
 class LoopRunner:
@@ -411,54 +372,3 @@ class LoopRunner:
 def _last(history: list[dict[str, Any]], key: str) -> float | None:
     values = [h[key] for h in history if key in h]
     return values[-1] if values else None
-
-
-def default_evaluator(config: LoopConfig) -> Evaluator:
-    """``srl eval`` on the held-out benchmarks (greedy; accuracy = the mean over benchmarks)
-    and, when given, ``srl eval-steps`` on held-out step instances."""
-
-    def evaluate(model_dir: str, out_dir: Path) -> dict[str, Any]:
-        from srlkit.evaluation.runner import EvalConfig, run_evaluation
-        from srlkit.evaluation.steps import StepEvalConfig, run_step_evaluation
-
-        summary = run_evaluation(
-            EvalConfig(
-                model=model_dir,
-                out_dir=str(out_dir / "solve"),
-                benchmarks=list(config.eval_benchmarks),
-                data_dir=config.eval_data_dir,
-                greedy=True,
-                max_new_tokens=config.eval_max_new_tokens,
-                batch_size=config.eval_batch_size,
-                seed=config.seed,
-                backend=config.backend,
-                device=config.device,
-                dtype=config.dtype,
-            )
-        )
-        accuracy = {
-            name: float(b["greedy"]["accuracy"]) for name, b in summary["benchmarks"].items()
-        }
-        metrics: dict[str, Any] = {
-            "accuracy": sum(accuracy.values()) / len(accuracy),
-            "by_benchmark": accuracy,
-        }
-        if config.eval_steps_data:
-            steps = run_step_evaluation(
-                StepEvalConfig(
-                    model=model_dir,
-                    data=config.eval_steps_data,
-                    out_dir=str(out_dir / "steps"),
-                    max_new_tokens=config.eval_max_new_tokens,
-                    batch_size=config.eval_batch_size,
-                    seed=config.seed,
-                    backend=config.backend,
-                    device=config.device,
-                    dtype=config.dtype,
-                )
-            )
-            metrics["step_reward"] = steps["mean_reward"]
-            metrics["exact_step"] = steps["exact_match_rate"]
-        return metrics
-
-    return evaluate
