@@ -30,7 +30,9 @@ class LoopArguments(LoopConfig):
         default=None,
         metadata={
             "help": "run on a built-in task instead (chain: the demo's task, with the shipped "
-            "student, SRL on the expert data and RLVR with the same rollouts as comparisons)",
+            "student, SRL on the expert data and RLVR with the same rollouts as comparisons); "
+            "of the options above only --out, --seed, --rounds, --num_samples, --verifier "
+            "and --progress apply to it",
             "choices": list(TASKS),
         },
     )
@@ -84,8 +86,9 @@ def _task(args: LoopArguments) -> int:
 
     settings = quick_settings(args.seed) if args.quick else TaskLoopSettings(seed=args.seed)
     settings = dataclasses.replace(settings, compare=args.compare, verifier=args.verifier)
-    if args.rounds != LoopConfig.rounds and not args.quick:
-        settings = dataclasses.replace(settings, rounds=args.rounds)
+    for name in ("rounds", "num_samples"):  # given on the command line: they win over the task's
+        if getattr(args, name) != getattr(LoopConfig, name):
+            settings = dataclasses.replace(settings, **{name: getattr(args, name)})
     out = args.out or ("runs/loop-quick" if args.quick else "runs/loop")
     from srlkit.report import ReportConfig, run_report
 
