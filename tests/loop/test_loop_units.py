@@ -232,3 +232,21 @@ def test_the_expert_pool_keeps_only_resolved_agent_runs(tmp_path, shared_data):
     assert {(e.source, e.verifier) for e in pool} == {("expert", "resolved")} and all(
         e.trajectory.kind == KIND_AGENT for e in pool
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--quick"], {"rounds": 2, "num_samples": 4, "train_problems": 16, "verifier": None}),
+        (["--task", "chain"], {"rounds": 3, "num_samples": 8, "train_problems": 256}),
+        (["--quick", "--rounds", "1", "--num_samples", "2"], {"rounds": 1, "num_samples": 2}),
+        (["--task", "chain", "--seed", "4", "--verifier", "outcome", "--compare", "false"],
+         {"seed": 4, "verifier": "outcome", "compare": False}),
+    ],
+)  # fmt: skip
+def test_the_built_in_task_takes_the_options_that_apply_to_it(argv, expected):
+    from srlkit.cli.loop import LoopArguments, task_settings
+    from srlkit.cli.options import parse_options
+
+    settings = task_settings(parse_options(LoopArguments, argv, prog="srl loop"))
+    assert {k: getattr(settings, k) for k in expected} == expected

@@ -81,17 +81,25 @@ def handle(args: LoopArguments) -> int:
     return 0
 
 
-def _task(args: LoopArguments) -> int:
-    from srlkit.demo.loop import TaskLoopSettings, quick_settings, run_task_loop
+def task_settings(args: LoopArguments):
+    """The built-in task's settings for these options (the task's own, with the options that
+    apply to it: seed, verifier, comparisons, and rounds / samples when given)."""
+    from srlkit.demo.loop import TaskLoopSettings, quick_settings
 
     settings = quick_settings(args.seed) if args.quick else TaskLoopSettings(seed=args.seed)
     settings = dataclasses.replace(settings, compare=args.compare, verifier=args.verifier)
     for name in ("rounds", "num_samples"):  # given on the command line: they win over the task's
         if getattr(args, name) != getattr(LoopConfig, name):
             settings = dataclasses.replace(settings, **{name: getattr(args, name)})
-    out = args.out or ("runs/loop-quick" if args.quick else "runs/loop")
+    return settings
+
+
+def _task(args: LoopArguments) -> int:
+    from srlkit.demo.loop import run_task_loop
     from srlkit.report import ReportConfig, run_report
 
+    settings = task_settings(args)
+    out = args.out or ("runs/loop-quick" if args.quick else "runs/loop")
     results = run_task_loop(out, settings, progress=args.progress)
     page = run_report(
         ReportConfig(
