@@ -240,6 +240,7 @@ def test_the_expert_pool_keeps_only_resolved_agent_runs(tmp_path, shared_data):
         (["--quick"], {"rounds": 2, "num_samples": 4, "train_problems": 16, "verifier": None}),
         (["--task", "chain"], {"rounds": 3, "num_samples": 8, "train_problems": 256}),
         (["--quick", "--rounds", "1", "--num_samples", "2"], {"rounds": 1, "num_samples": 2}),
+        (["--quick", "--rounds", "3", "--num_samples", "8"], {"rounds": 3, "num_samples": 8}),
         (["--task", "chain", "--seed", "4", "--verifier", "outcome", "--compare", "false"],
          {"seed": 4, "verifier": "outcome", "compare": False}),
     ],

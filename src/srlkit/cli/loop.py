@@ -24,7 +24,24 @@ TASKS = ("chain",)
 
 @dataclasses.dataclass
 class LoopArguments(LoopConfig):
-    """``srl loop [options]``: the loop's options, and the built-in task's."""
+    """``srl loop [options]``: the loop's options, and the built-in task's.
+
+    ``rounds`` and ``num_samples`` are None unless given, so a built-in task keeps its own
+    unless the command line sets them."""
+
+    rounds: int | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": f"rounds of sample -> verify -> SRL -> eval (default {LoopConfig.rounds})"
+        },
+    )
+    num_samples: int | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "solutions sampled per unsolved problem and round (default "
+            f"{LoopConfig.num_samples})"
+        },
+    )
 
     task: str | None = dataclasses.field(
         default=None,
@@ -54,7 +71,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _loop_config(args: LoopArguments) -> LoopConfig:
     names = {f.name for f in dataclasses.fields(LoopConfig)}
-    return LoopConfig(**{k: v for k, v in vars(args).items() if k in names})
+    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
+    return LoopConfig(**{**given, **_defaults_of_unset(args)})
+
+
+def _defaults_of_unset(args: LoopArguments) -> dict:
+    """LoopConfig's defaults for the options that are None until given."""
+    return {
+        name: getattr(LoopConfig, name)
+        for name in ("rounds", "num_samples")
+        if getattr(args, name) is None
+    }
 
 
 def handle(args: LoopArguments) -> int:
@@ -89,7 +116,7 @@ def task_settings(args: LoopArguments):
     settings = quick_settings(args.seed) if args.quick else TaskLoopSettings(seed=args.seed)
     settings = dataclasses.replace(settings, compare=args.compare, verifier=args.verifier)
     for name in ("rounds", "num_samples"):  # given on the command line: they win over the task's
-        if getattr(args, name) != getattr(LoopConfig, name):
+        if getattr(args, name) is not None:
             settings = dataclasses.replace(settings, **{name: getattr(args, name)})
     return settings
 
