@@ -234,7 +234,6 @@ def test_quick_task_loop_with_its_comparisons(tmp_path, capsys):
     assert expert["steps"] == max(1, trained * grpo["steps"])
     budget = results["loop"]["rollouts"]["sampled"] + results["loop"]["rollouts"]["training"]
     per_step = grpo["prompts_per_step"] * grpo["num_generations"] * grpo["max_generation_rounds"]
-    assert results["comparisons"]["loop_rollouts"] == budget
     assert rlvr["steps"] == max(1, math.ceil(budget / per_step))
     assert rlvr["rollouts_generated"] <= budget + per_step  # at most one step's worth above
     assert rlvr["command"].startswith("srl train rlvr ")

@@ -71,17 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _loop_config(args: LoopArguments) -> LoopConfig:
     names = {f.name for f in dataclasses.fields(LoopConfig)}
-    given = {k: v for k, v in vars(args).items() if k in names and v is not None}
-    return LoopConfig(**{**given, **_defaults_of_unset(args)})
-
-
-def _defaults_of_unset(args: LoopArguments) -> dict:
-    """LoopConfig's defaults for the options that are None until given."""
-    return {
-        name: getattr(LoopConfig, name)
-        for name in ("rounds", "num_samples")
-        if getattr(args, name) is None
-    }
+    # an option left None takes LoopConfig's default (rounds and num_samples are None until given)
+    return LoopConfig(**{k: v for k, v in vars(args).items() if k in names and v is not None})
 
 
 def handle(args: LoopArguments) -> int:

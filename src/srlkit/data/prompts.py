@@ -34,6 +34,9 @@ DEFAULT_INSTRUCTION = (
     "Write your final answer within \\boxed{}."
 )
 DEFAULT_TEMPLATE = "{problem}\n\n{instruction}"
+SOLVE_TEMPLATE = DEFAULT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION)
+"""The default solve prompt with only ``{problem}`` left: what a prompt-template option of
+another command (RLVR's, a loop's sampling prompt) takes to ask exactly as ``srl eval`` does."""
 
 
 def build_messages(

@@ -223,27 +223,26 @@ def _comparisons(
     grpo = settings.grpo
     per_step = grpo.prompts_per_step * grpo.num_generations * grpo.max_generation_rounds
     plans = {
-        "srl_expert": ("srl", max(1, trained_rounds * settings.grpo.steps)),
+        "srl_expert": ("srl", max(1, trained_rounds * grpo.steps)),
         "rlvr_budget": ("rlvr", max(1, math.ceil(budget / per_step))),
     }
     results: dict[str, Any] = {}
     for name, (method, steps) in plans.items():
-        grpo = dataclasses.replace(settings.grpo, steps=steps)
+        run_grpo = dataclasses.replace(grpo, steps=steps)
         run_dir = out / "compare" / name
         argv = train_argv(
-            METHODS[method], student, data, run_dir, grpo, SFTSettings(), settings.seed
+            METHODS[method], student, data, run_dir, run_grpo, SFTSettings(), settings.seed
         )
         run = train(METHODS[method].algorithm or method, argv)
         metrics = evaluator(run["model_dir"], out / "compare" / f"{name}-eval")
         results[name] = {
             "method": method,
             "steps": steps,
-            "rollouts_budgeted": grpo.rollouts,
+            "rollouts_budgeted": run_grpo.rollouts,
             "rollouts_generated": run["rollouts_generated"],
             "command": run["command"],
             "eval": metrics,
         }
-    results["loop_rollouts"] = budget
     return results
 
 
@@ -285,8 +284,6 @@ def reading(results: dict[str, Any]) -> list[str]:
         lines.append("the last round added nothing to the pool: the loop stalled")
     final = results["final_eval"]
     for name, comparison in results["comparisons"].items():
-        if not isinstance(comparison, dict):
-            continue
         diff, se = paired(final["correct_by_problem"], comparison["eval"]["correct_by_problem"])
         ratio = diff / se if se else 0.0
         verdict = "a measured difference" if abs(ratio) > MEASURED_SE else "within noise"
@@ -306,7 +303,7 @@ def _attach_to_loop_file(loop_dir: Path, comparisons: dict[str, Any], lines: lis
     summary["comparisons"] = {
         name: {"steps": c["steps"], "rollouts_generated": c["rollouts_generated"],
                "accuracy": c["eval"]["accuracy"], "command": c["command"]}
-        for name, c in comparisons.items() if isinstance(c, dict)
+        for name, c in comparisons.items()
     }  # fmt: skip
     summary["reading"] = lines
     write_json(path, summary)

@@ -29,6 +29,7 @@ from typing import Any
 from srlkit.demo.data import DemoData
 from srlkit.demo.methods import MethodSpec
 from srlkit.demo.prompts import THINK_OPEN
+from srlkit.evaluation.prompts import SOLVE_TEMPLATE
 from srlkit.io import iter_jsonl
 from srlkit.options import to_argv
 from srlkit.training.invoke import train_command
@@ -79,12 +80,6 @@ class EvalSettings:
     batch_size: int = 64
 
 
-def _solve_template() -> str:
-    from srlkit.evaluation.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE
-
-    return DEFAULT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION)
-
-
 def train_argv(
     spec: MethodSpec,
     start_model: str,
@@ -132,7 +127,7 @@ def train_argv(
             options.update(
                 r3_stages=grpo.r3_stages,
                 r3_prefix_open=THINK_OPEN,
-                rlvr_prompt_template=_solve_template(),
+                rlvr_prompt_template=SOLVE_TEMPLATE,
             )
     options.update(spec.flags)
     return to_argv(options)

@@ -12,10 +12,21 @@ from typing import Any
 
 # The solve prompt is shared with the data pipeline's continuation layout, which is why it is
 # defined there (the data package imports nothing else of srlkit).
-from srlkit.data.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE, build_messages
+from srlkit.data.prompts import (
+    DEFAULT_INSTRUCTION,
+    DEFAULT_TEMPLATE,
+    SOLVE_TEMPLATE,
+    build_messages,
+)
 from srlkit.data.schema import ends_in_answer
 
-__all__ = ["DEFAULT_INSTRUCTION", "DEFAULT_TEMPLATE", "build_messages", "render_prompt"]
+__all__ = [
+    "DEFAULT_INSTRUCTION",
+    "DEFAULT_TEMPLATE",
+    "SOLVE_TEMPLATE",
+    "build_messages",
+    "render_prompt",
+]
 
 
 def render_prompt(

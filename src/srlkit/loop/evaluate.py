@@ -25,19 +25,22 @@ def default_evaluator(config: LoopConfig) -> Evaluator:
         from srlkit.evaluation.runner import EvalConfig, run_evaluation
         from srlkit.evaluation.steps import StepEvalConfig, run_step_evaluation
 
+        common = {
+            "model": model_dir,
+            "max_new_tokens": config.eval_max_new_tokens,
+            "batch_size": config.eval_batch_size,
+            "seed": config.seed,
+            "backend": config.backend,
+            "device": config.device,
+            "dtype": config.dtype,
+        }
         summary = run_evaluation(
             EvalConfig(
-                model=model_dir,
                 out_dir=str(out_dir / "solve"),
                 benchmarks=list(config.eval_benchmarks),
                 data_dir=config.eval_data_dir,
                 greedy=True,
-                max_new_tokens=config.eval_max_new_tokens,
-                batch_size=config.eval_batch_size,
-                seed=config.seed,
-                backend=config.backend,
-                device=config.device,
-                dtype=config.dtype,
+                **common,
             )
         )
         accuracy = {
@@ -50,15 +53,7 @@ def default_evaluator(config: LoopConfig) -> Evaluator:
         if config.eval_steps_data:
             steps = run_step_evaluation(
                 StepEvalConfig(
-                    model=model_dir,
-                    data=config.eval_steps_data,
-                    out_dir=str(out_dir / "steps"),
-                    max_new_tokens=config.eval_max_new_tokens,
-                    batch_size=config.eval_batch_size,
-                    seed=config.seed,
-                    backend=config.backend,
-                    device=config.device,
-                    dtype=config.dtype,
+                    data=config.eval_steps_data, out_dir=str(out_dir / "steps"), **common
                 )
             )
             metrics["step_reward"] = steps["mean_reward"]

@@ -79,10 +79,10 @@ def _check_key(out: Path, config: LoopConfig) -> None:
 
 def solve_prompt_file(out: Path) -> Path:
     """``srl eval``'s solve prompt as a generate prompt: what the student is asked when scored."""
-    from srlkit.evaluation.prompts import DEFAULT_INSTRUCTION, DEFAULT_TEMPLATE
+    from srlkit.evaluation.prompts import SOLVE_TEMPLATE
 
     path = out / SOLVE_PROMPT_FILE
-    path.write_text(DEFAULT_TEMPLATE.replace("{instruction}", DEFAULT_INSTRUCTION), "utf-8")
+    path.write_text(SOLVE_TEMPLATE, "utf-8")
     return path
 
 

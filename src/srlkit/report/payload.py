@@ -18,6 +18,7 @@ from typing import Any
 from srlkit.report import figures
 from srlkit.report.comparison import comparison_rows, reading
 from srlkit.report.figures import number
+from srlkit.report.loop_figure import loop_figure
 from srlkit.report.runs import KIND_DEMO, KIND_EVAL, KIND_LOOP, KIND_STEPS, Run, demo_results
 from srlkit.rewards.similarity import matching_blocks
 from srlkit.rewards.srl import DEFAULT_MAX_STEPS
@@ -314,7 +315,7 @@ def loop_sections(runs: list[Run]) -> list[dict[str, Any]]:
     for k, run in enumerate(runs):
         if run.kind != KIND_LOOP or not run.summary:
             continue
-        figure = figures.loop_figure(run)
+        figure = loop_figure(run)
         sections.append(
             {
                 "run": k,
