@@ -100,8 +100,8 @@ class RunArguments:
         default=DEFAULT_RLVR_PROMPT,
         metadata={
             "help": "rlvr: user message built from a plain-text problem; `{problem}` is replaced. The "
-            "default is the evaluation prompt (step by step, final answer in \\boxed{}), so RLVR trains "
-            "on the format it is scored in."
+            "default asks, as the evaluation prompt does in other words, for step-by-step reasoning "
+            "and the final answer in \\boxed{}, so RLVR trains on the format it is scored in."
         },
     )
     sft_mode: str = field(
