@@ -57,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from srlkit.training.launch_check import check_gpu_launch
 
             check_gpu_launch()
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        _close_process_group()
+        return code
     except SrlkitError as exc:
         # Bad input or a bad option is the user's to fix: one clear line, no traceback, and no
         # credential (a URL or server message may hold one).
@@ -72,6 +74,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("srl: interrupted", file=sys.stderr)
         return 130
+
+
+def _close_process_group() -> None:
+    """End a distributed run's process group (``torchrun`` / ``accelerate launch``) before exit.
+
+    Left to the interpreter's exit-time destructors, gloo's threads can abort a rank after a
+    finished run ("terminate called without an active exception", exit code -6), which
+    turns a good run into a failed launch. Every rank waits for the others first, so none tears
+    the group down under a peer still using it. Only on success: a failed rank stops its peers
+    through the launcher.
+    """
+    torch = sys.modules.get("torch")
+    distributed = getattr(torch, "distributed", None)
+    if distributed is None or not distributed.is_available() or not distributed.is_initialized():
+        return
+    distributed.barrier()
+    distributed.destroy_process_group()
 
 
 _ENVIRONMENT_ERRNOS = {
