@@ -12,6 +12,7 @@ import pytest
 
 from srlkit.cli.main import main
 from srlkit.io import iter_jsonl
+from srlkit.rewards.similarity import step_similarity
 
 
 def test_demo_help_documents_the_options(capsys):
@@ -39,13 +40,17 @@ def test_demo_options_are_a_recipe_too(tmp_path):
     from srlkit.cli.options import parse_options
 
     recipe = tmp_path / "demo.yaml"
-    recipe.write_text("quick: true\nsteps: 3\ntrain_problems: 12\nseeds: 0,2\nmethods: srl_rlvr\n")
+    recipe.write_text(
+        "quick: true\nsteps: 3\ntrain_problems: 12\nseeds: 0,2\nmethods: srl_rlvr\n"
+        "step_metric: sequence_matcher\n"
+    )
     command = COMMANDS["demo"]
     args = parse_options(
         DemoArguments, ["--config", str(recipe), "--test-problems", "8"], prog=command.prog
     )
     config = build_config(args)
     assert config.grpo.steps == 3
+    assert config.grpo.step_metric == "sequence_matcher"  # the paper's, when asked for
     assert (config.train_problems, config.test_problems) == (12, 8)
     assert config.seeds == (0, 2)
     assert config.methods == ("base", "srl", "srl_rlvr")
@@ -92,6 +97,20 @@ def test_quick_demo_runs_on_the_product_and_resumes(tmp_path, caplog):
     # The printed command reruns the stage exactly: same code path, same numbers.
     command = shlex.split(seed["srl"]["commands"][0])
     assert command[:3] == ["srl", "train", "srl"]
+    # SRL's reward is edit distance (the demo's setting), RLVR's the outcome, as printed.
+    reward = json.loads(command[command.index("--reward_funcs") + 1])
+    assert reward == {"srl_step": {"metric": "levenshtein"}}
+    assert "--reward_funcs" not in shlex.split(seed["rlvr"]["commands"][0])
+    logged = [
+        r for _, group in iter_jsonl(srl_run / "rollouts.jsonl") for r in group["rollouts"]
+    ]
+    compared = [r for r in logged if "compared" in r]
+    assert compared
+    for r in compared:
+        pair = r["compared"]
+        assert r["reward"] == pytest.approx(
+            step_similarity(pair["prediction"], pair["reference"], "levenshtein"), abs=1e-6
+        )
     rerun = tmp_path / "rerun"
     options = command[3:]
     options[options.index("--output_dir") + 1] = str(rerun)

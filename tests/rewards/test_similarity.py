@@ -149,6 +149,54 @@ def test_other_metrics_are_the_documented_quantities():
         step_similarity(a, b, metric="cosine")
 
 
+words = st.lists(st.sampled_from(["x", "=", "16", "1", "**Double**", "8", "*", "2", "é", "\U0001f600"]), max_size=40)
+
+
+@PROPERTY
+@given(a=words, b=words, autojunk=st.booleans(), spaces=st.sampled_from([" ", "  ", "\n", " \t"]))
+def test_word_metrics_are_the_character_metrics_over_word_lists(a, b, autojunk, spaces):
+    """``*_words`` compares word lists: difflib and rapidfuzz on the lists give the same numbers,
+    whatever whitespace separates the words."""
+    from rapidfuzz.distance import Indel, Levenshtein
+
+    pred, ref = spaces.join(a), " ".join(b)
+    expected = {
+        "sequence_matcher_words": difflib.SequenceMatcher(None, a, b, autojunk=autojunk).ratio(),
+        "indel_words": Indel.normalized_similarity(a, b),
+        "levenshtein_words": Levenshtein.normalized_similarity(a, b),
+    }
+    for metric, value in expected.items():
+        assert step_similarity(pred, ref, metric=metric, autojunk=autojunk) == pytest.approx(value)
+        batch = batch_similarity([pred, ref], [ref, ref], metric, autojunk, max_steps=10**8)
+        assert batch[0] == pytest.approx(value) and batch[1] == 1.0
+
+
+def test_a_cut_number_outscores_a_wrong_one_over_characters_not_over_words():
+    """The demo's collapse (docs/demo.md): over characters ``= 1`` for ``= 16`` loses one
+    character and beats every wrong whole number; over words both are one wrong word."""
+    right = "4. **Double** 8 * 2 = 16"
+    cut, wrong = right[:-1], right[:-2] + "18"
+    assert step_similarity(cut, right) > step_similarity(wrong, right)
+    for metric in ("sequence_matcher_words", "levenshtein_words"):
+        assert step_similarity(cut, right, metric=metric) == step_similarity(wrong, right, metric=metric) < 1.0
+    # Dropping the number: 2M/T still prefers saying less; edit distance does not.
+    dropped = right[:-3]
+    assert step_similarity(dropped, right, metric="sequence_matcher_words") > step_similarity(
+        wrong, right, metric="sequence_matcher_words"
+    )
+    assert step_similarity(dropped, right, metric="levenshtein_words") == step_similarity(
+        wrong, right, metric="levenshtein_words"
+    )
+
+
+def test_word_symbols_never_use_surrogates():
+    many = " ".join(f"w{i}" for i in range(0xD800 + 10))
+    encoded, _ = similarity.as_word_symbols(many, "")
+    assert len(set(encoded)) == 0xD800 + 10
+    assert not any(0xD800 <= ord(c) <= 0xDFFF for c in encoded)
+    encoded.encode("utf-8")  # a surrogate would raise here
+
+
 def test_type_errors_are_clear():
     with pytest.raises(TypeError, match="b must be str"):
         _csimilarity.ratio("a", None)

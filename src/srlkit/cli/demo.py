@@ -18,6 +18,9 @@ import warnings
 from pathlib import Path
 
 from srlkit.cli.options import Command, add_commands
+from srlkit.rewards.similarity import METRICS
+
+METRIC_NAMES = sorted(METRICS)
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +71,15 @@ class DemoArguments:
     )
     steps: int | None = dataclasses.field(
         default=None, metadata={"help": "GRPO steps of RLVR and of SRL, each (default 40; quick 2)"}
+    )
+    step_metric: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "SRL's step similarity (srl train's srl_step metric; default levenshtein: "
+            "the paper's sequence_matcher rewards cutting a two-digit value on this task, "
+            "docs/demo.md)",
+            "choices": METRIC_NAMES,
+        },
     )
     samples: int = dataclasses.field(
         default=0, metadata={"help": "also report avg@N at temperature 1.0 (0: greedy only)"}
@@ -150,8 +162,10 @@ def build_config(args: DemoArguments):
         "eval": EvalSettings(samples=args.samples),
         "expert_style": args.expert_style,
     }
-    if args.steps is not None:
-        changes["grpo"] = dataclasses.replace(config.grpo, steps=args.steps)
+    grpo = {"steps": args.steps, "step_metric": args.step_metric}
+    grpo = {k: v for k, v in grpo.items() if v is not None}
+    if grpo:
+        changes["grpo"] = dataclasses.replace(config.grpo, **grpo)
     if args.train_problems is not None:
         changes["train_problems"] = args.train_problems
     if args.test_problems is not None:

@@ -53,6 +53,7 @@ from srlkit.demo.student import StudentConfig, build_student
 from srlkit.io import write_json, write_jsonl
 from srlkit.loop.config import LoopConfig
 from srlkit.loop.rounds import LOOP_FILE, LoopRunner
+from srlkit.rewards.similarity import DEFAULT_METRIC
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +71,9 @@ class TaskLoopSettings:
     num_samples: int = 8
     train_problems: int = 256
     test_problems: int = 256
-    grpo: GRPOSettings = field(default_factory=GRPOSettings)
+    grpo: GRPOSettings = field(default_factory=lambda: GRPOSettings(step_metric=DEFAULT_METRIC))
+    """The demo's GRPO settings with the paper's step similarity, the metric the loop's
+    measured rounds (docs/loop.md) used."""
     threshold: float = SOLVES_FEW
     calibration_problems: int = 64
     compare: bool = True
@@ -87,7 +90,13 @@ def quick_settings(seed: int = 0) -> TaskLoopSettings:
         num_samples=4,
         train_problems=16,
         test_problems=16,
-        grpo=GRPOSettings(steps=2, prompts_per_step=2, num_generations=4, max_generation_rounds=2),
+        grpo=GRPOSettings(
+            steps=2,
+            prompts_per_step=2,
+            num_generations=4,
+            max_generation_rounds=2,
+            step_metric=DEFAULT_METRIC,
+        ),
         calibration_problems=8,
     )
 
@@ -109,6 +118,8 @@ def srl_recipe(grpo: GRPOSettings) -> dict[str, Any]:
         "max_generation_rounds": grpo.max_generation_rounds,
         "logging_steps": 1,
     }
+    if grpo.step_metric != DEFAULT_METRIC:  # the same reward as the srl_expert comparison
+        argv_options["reward_funcs"] = {"srl_step": {"metric": grpo.step_metric}}
     return {**argv_options, **METHODS["srl"].flags}
 
 
