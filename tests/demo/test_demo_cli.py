@@ -101,9 +101,7 @@ def test_quick_demo_runs_on_the_product_and_resumes(tmp_path, caplog):
     reward = json.loads(command[command.index("--reward_funcs") + 1])
     assert reward == {"srl_step": {"metric": "levenshtein"}}
     assert "--reward_funcs" not in shlex.split(seed["rlvr"]["commands"][0])
-    logged = [
-        r for _, group in iter_jsonl(srl_run / "rollouts.jsonl") for r in group["rollouts"]
-    ]
+    logged = [r for _, group in iter_jsonl(srl_run / "rollouts.jsonl") for r in group["rollouts"]]
     compared = [r for r in logged if "compared" in r]
     assert compared
     for r in compared:

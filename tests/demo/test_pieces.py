@@ -10,7 +10,7 @@ from srlkit.demo.compare import aggregate, contrast, paired, reading
 from srlkit.demo.methods import DEFAULT_METHODS, METHODS, resolve_methods
 from srlkit.demo.report import comparison_table, write_report
 from srlkit.demo.rewards import whole_solution_reward
-from srlkit.demo.stages import expert_lines, solution_lines, step_kind
+from srlkit.demo.stages import expert_lines, solution_lines, solution_metrics, step_kind
 from srlkit.demo.student import StudentConfig, warmstart_records
 from srlkit.demo.tasks import ChainProblem, Operation, generate_problems
 from srlkit.report.comparison import comparison_rows, method_rows
@@ -53,6 +53,29 @@ def test_solve_completion_scores_as_correct_and_is_a_correct_chain():
     assert not is_correct_chain(PROBLEM, text.replace("3 + 4 = 7", "3 + 4 = 8"))
     # A solution that repeats a correct step is not a correct chain either.
     assert not is_correct_chain(PROBLEM, text + "\n3. **Give the answer** \\boxed{(7, 14)}")
+
+
+def test_two_digit_results_count_cut_values_against_the_solutions_own_operands():
+    """``8 * 2 = 1`` is a cut value (the character reward's favourite error); the next step is
+    judged on its own left side (1 + 3 = 4 is right), and a think block is not a step."""
+    problem = ChainProblem(
+        "p", start=8, operations=(Operation("double"), Operation("add", 3), Operation("double"))
+    )
+    text = (
+        "<think>8 * 2 = 3</think>\n1. **Double** 8 * 2 = 1\n2. **Add 3** 1 + 3 = 4\n"
+        "3. **Double** 4 * 2 = 8\n4. **Give the answer** \\boxed{(1, 4, 8)}"
+    )
+    samples = [{"problem_id": "0", "mode": "greedy", "completion": text, "correct": False}]
+    record = {"id": "p", "problem": problem.question, "solution": problem.solution_text()}
+    metrics = solution_metrics([record], samples, {"greedy": {"accuracy": 0.0}}, 0)
+    assert metrics["two_digit_results"] == {"steps": 1, "right": 0, "cut": 1}
+    expert = solution_metrics(
+        [record],
+        [{**samples[0], "completion": prompts.solve_completion(problem.steps()), "correct": True}],
+        {"greedy": {"accuracy": 1.0}},
+        0,
+    )
+    assert expert["two_digit_results"] == {"steps": 3, "right": 3, "cut": 0}  # 16, 19, 38
 
 
 def test_warmstart_records_mix_whole_solutions_and_step_exercises():

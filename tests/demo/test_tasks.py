@@ -90,6 +90,26 @@ def test_ladder_runs_from_mild_to_severe_within_the_easy_lengths():
     assert HARD.describe() == "7-8 operations, >= 2 doublings (rate 0.3)"
 
 
+def test_hard_levels_need_several_doubling_facts_not_one_prefix():
+    """Every level asks for its distinct two-digit doublings, and no chain opening dominates a
+    draw: before ``min_two_digit_doubles`` the two hardest levels reached their doublings by
+    starting at 1, and 1, 2, 4, 8, 16 opened 46% of the hardest one's problems."""
+    from collections import Counter
+
+    from srlkit.demo.tasks import LADDER
+
+    for level in LADDER:
+        problems = generate_problems(level, 256, seed=0)
+        assert all(len(p.two_digit_doubles) >= level.min_two_digit_doubles for p in problems)
+        openings = Counter(tuple(p.values()[:5]) for p in problems)
+        assert openings.most_common(1)[0][1] / len(problems) < 0.1, level.describe()
+    assert LADDER[-1].min_two_digit_doubles == 3
+    assert "3 distinct two-digit doublings" in LADDER[-1].describe()
+    twice = (Operation("double"), Operation("double"))
+    assert ChainProblem("p", 5, twice).two_digit_doubles == {5, 10}  # 5 -> 10 -> 20
+    assert ChainProblem("p", 2, twice).two_digit_doubles == set()  # 2 -> 4 -> 8
+
+
 def test_splits_differ_in_length_and_in_doublings():
     easy = generate_problems(EASY, 400, seed=0)
     hard = generate_problems(HARD, 400, seed=0)
@@ -140,6 +160,9 @@ def test_bad_difficulty_is_a_clear_error():
         Difficulty(double_rate=1.5)
     with pytest.raises(ValueError, match="min_doubles"):
         Difficulty(min_ops=1, max_ops=2, min_doubles=2)
+    with pytest.raises(ValueError, match="min_two_digit_doubles"):
+        Difficulty(min_ops=8, max_ops=8, min_two_digit_doubles=4)  # a draw that would not end
+    assert "min_two_digit" not in repr(HARD)  # levels without the knob draw as they drew
     with pytest.raises(ValueError, match="unknown difficulty 'extreme'"):
         generate_problems("extreme", 1)
     with pytest.raises(ValueError, match="distinct problems"):

@@ -149,7 +149,10 @@ def test_other_metrics_are_the_documented_quantities():
         step_similarity(a, b, metric="cosine")
 
 
-words = st.lists(st.sampled_from(["x", "=", "16", "1", "**Double**", "8", "*", "2", "é", "\U0001f600"]), max_size=40)
+words = st.lists(
+    st.sampled_from(["x", "=", "16", "1", "**Double**", "8", "*", "2", "é", "\U0001f600"]),
+    max_size=40,
+)
 
 
 @PROPERTY
@@ -178,7 +181,11 @@ def test_a_cut_number_outscores_a_wrong_one_over_characters_not_over_words():
     cut, wrong = right[:-1], right[:-2] + "18"
     assert step_similarity(cut, right) > step_similarity(wrong, right)
     for metric in ("sequence_matcher_words", "levenshtein_words"):
-        assert step_similarity(cut, right, metric=metric) == step_similarity(wrong, right, metric=metric) < 1.0
+        assert (
+            step_similarity(cut, right, metric=metric)
+            == step_similarity(wrong, right, metric=metric)
+            < 1.0
+        )
     # Dropping the number: 2M/T still prefers saying less; edit distance does not.
     dropped = right[:-3]
     assert step_similarity(dropped, right, metric="sequence_matcher_words") > step_similarity(

@@ -72,6 +72,13 @@ class DemoArguments:
     steps: int | None = dataclasses.field(
         default=None, metadata={"help": "GRPO steps of RLVR and of SRL, each (default 40; quick 2)"}
     )
+    regime_threshold: float | None = dataclasses.field(
+        default=None,
+        metadata={
+            "help": "the regime's bound on the base's pass@8: the demo trains and tests on the "
+            "mildest hard split at or below it (default 1/32; quick: the same)"
+        },
+    )
     step_metric: str | None = dataclasses.field(
         default=None,
         metadata={
@@ -166,6 +173,12 @@ def build_config(args: DemoArguments):
     grpo = {k: v for k, v in grpo.items() if v is not None}
     if grpo:
         changes["grpo"] = dataclasses.replace(config.grpo, **grpo)
+    if args.regime_threshold is not None:
+        if not 0.0 <= args.regime_threshold <= 1.0:
+            raise SystemExit(
+                f"srl demo: --regime_threshold must lie in [0, 1], got {args.regime_threshold}"
+            )
+        changes["regime_threshold"] = args.regime_threshold
     if args.train_problems is not None:
         changes["train_problems"] = args.train_problems
     if args.test_problems is not None:

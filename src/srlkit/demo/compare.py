@@ -39,6 +39,10 @@ def aggregate(per_seed: dict[int, dict[str, Any]], methods: tuple[str, ...]) -> 
             k: statistics.fmean(r["exact_step_by_kind"].get(k, 0.0) for r in runs)
             for k in sorted(kinds)
         }
+        row["two_digit_results"] = {
+            k: sum(r.get("two_digit_results", {}).get(k, 0) for r in runs)
+            for k in ("steps", "right", "cut")
+        }
         for key in runs[0]:
             if key.startswith(("accuracy_avg@", "pass@")):
                 row[key] = statistics.fmean(r[key] for r in runs)
@@ -124,6 +128,19 @@ def reading(results: dict[str, Any]) -> list[str]:
         for m in results["methods"]
     ]
     lines.append("Right answers reached through a wrong chain: " + ", ".join(wrong) + ".")
+    two_digit = [
+        (label(m["name"]), results[m["name"]].get("two_digit_results") or {})
+        for m in results["methods"]
+    ]
+    if all(counts.get("steps") for _, counts in two_digit):
+        lines.append(
+            "Equations with a two-digit result, written right / cut to one of its digits: "
+            + ", ".join(
+                f"{name} {c['right'] / c['steps'] * 100:.0f}% / {c['cut'] / c['steps'] * 100:.0f}%"
+                for name, c in two_digit
+            )
+            + "."
+        )
     if seeds == 1:
         lines.append(
             "One seed shows the methods on one draw of training and test problems with one "

@@ -47,6 +47,7 @@ from srlkit.demo.stages import (
     train_argv,
 )
 from srlkit.demo.student import StudentConfig, build_student, read_student_meta
+from srlkit.demo.tasks import LADDER, Difficulty
 from srlkit.io import write_json
 
 logger = logging.getLogger(__name__)
@@ -113,9 +114,14 @@ def keyed_folder(folder: Path, marker: str, key: str, **record: Any) -> Path:
     return folder
 
 
-def _prepare_seed(out: Path, seed: int, config: DemoConfig) -> Path:
-    """The seed's folder, emptied when it holds results of other settings."""
-    return keyed_folder(seed_dir(out, seed), CONFIG_FILE, config.seed_key(), seed=seed)
+def _prepare_seed(
+    out: Path, seed: int, config: DemoConfig, student: str, difficulty: Difficulty
+) -> Path:
+    """The seed's folder, emptied when it holds results of other settings, of another base
+    student (shipped or rebuilt) or of another calibrated difficulty (its data differ)."""
+    inputs = json.dumps([config.seed_key(), student, asdict(difficulty)], sort_keys=True)
+    key = hashlib.sha256(inputs.encode()).hexdigest()[:16]
+    return keyed_folder(seed_dir(out, seed), CONFIG_FILE, key, seed=seed)
 
 
 def _stage_plan(methods: tuple[str, ...]) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -245,7 +251,7 @@ def calibrate_student(out: Path, student: str, threshold: float, problems: int) 
     samples on the same path on every run."""
     import torch
 
-    key = json.dumps([student, threshold, problems])
+    key = json.dumps([student, threshold, problems, [asdict(level) for level in LADDER]])
     folder = keyed_folder(out / "calibration", "key.json", key)
     threads = torch.get_num_threads()
     torch.set_num_threads(STAGE_THREADS)
@@ -282,7 +288,7 @@ def run_demo(
     jobs: list[tuple[StageJob, tuple[str, ...]]] = []
     counts: dict[int, dict[str, int]] = {}
     for seed in config.seeds:
-        folder = _prepare_seed(out, seed, config)
+        folder = _prepare_seed(out, seed, config, student, difficulty)
         data = write_demo_data(
             folder / "data",
             difficulty,

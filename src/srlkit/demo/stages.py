@@ -29,6 +29,7 @@ from typing import Any
 from srlkit.demo.data import DemoData
 from srlkit.demo.methods import MethodSpec
 from srlkit.demo.prompts import THINK_OPEN
+from srlkit.demo.tasks import written_results
 from srlkit.evaluation.prompts import SOLVE_TEMPLATE
 from srlkit.io import iter_jsonl
 from srlkit.options import to_argv
@@ -237,16 +238,27 @@ def solution_metrics(
 ) -> dict[str, Any]:
     """Accuracy (``srl eval``'s), correct chains and right answers from wrong chains, per problem.
 
+    ``two_digit_results`` counts the equations whose right result (from the solution's own
+    operands) has two digits: how many were written right, and how many *cut* to one of their
+    digits (``8 * 2 = 1``), the error the paper's character similarity rewards over a wrong
+    whole value (docs/demo.md).
+
     ``problems`` are the test file's records in order (``srl eval`` numbers them 0, 1, ...).
     """
     greedy = {r["problem_id"]: r for r in samples if r["mode"] == "greedy"}
     right, chains, tokens = [], [], []
+    two_digit = {"steps": 0, "right": 0, "cut": 0}
     for index, problem in enumerate(problems):
         record = greedy.get(str(index), {})
         text = record.get("completion", "")
         right.append(int(record.get("correct") is True))
         chains.append(int(solution_lines(text) == expert_lines(problem["solution"])))
         tokens.append(int(record.get("num_tokens", 0)))
+        for value, written in written_results(_THINK_RE.sub("", text)):
+            if value >= 10:
+                two_digit["steps"] += 1
+                two_digit["right"] += written == str(value)
+                two_digit["cut"] += len(written) == 1 and written in str(value)
     n = len(problems)
     accuracy = float(benchmark["greedy"]["accuracy"])
     result: dict[str, Any] = {
@@ -259,6 +271,7 @@ def solution_metrics(
         "correct_by_problem": right,
         "chain_by_problem": chains,
         "mean_tokens": sum(tokens) / max(1, n),
+        "two_digit_results": two_digit,
         "examples": [
             {"id": problems[i]["id"], "problem": problems[i]["problem"], **_example(greedy, i)}
             for i in range(min(3, n))

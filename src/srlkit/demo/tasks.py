@@ -39,6 +39,7 @@ the task families that failed, are in docs/paper-table.md.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,10 @@ ANSWER_TITLE = "Give the answer"
 SOURCE_FORMAT = "srlkit-demo-chain-v3"
 MAX_VALUE = 20
 MAX_OPERAND = 5
+MAX_TWO_DIGIT_DOUBLES = 3
+"""Distinct two-digit doublings a level may require: within 0..20 and subtracting at most 5,
+four distinct ones need one exact chain of seven operations, which random draws almost never
+produce (the draw would not end)."""
 DOUBLE = "double"
 EXPERT_STYLES = ("worked", "terse")
 """How expert steps are written: with their equation, or stating only the result."""
@@ -57,7 +62,7 @@ TEST_SEED = 999
 BENCHMARK_SIZE = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Difficulty:
     """How hard a generated problem is: how many operations, and how many of them double.
 
@@ -70,13 +75,33 @@ class Difficulty:
     max_ops: int = 8
     double_rate: float = 0.005
     min_doubles: int = 0
+    min_two_digit_doubles: int = 0
+    """Doublings whose result has two digits (5..10 doubled), at least this many, each of a
+    different value: the facts the student gets wrong. Without it the hardest levels reach
+    their doublings by starting at 1 (1, 2, 4, 8, 16 began 46% of one level's problems), so
+    one fact decided half the test set."""
+
+    def __repr__(self) -> str:
+        """The dataclass repr, with ``min_two_digit_doubles`` only when set: the repr seeds
+        every draw (:func:`generate_problems`) and keys the shipped student, so a level that
+        does not use the knob draws the problems it drew before the knob existed."""
+        text = (
+            f"Difficulty(min_ops={self.min_ops!r}, max_ops={self.max_ops!r}, "
+            f"double_rate={self.double_rate!r}, min_doubles={self.min_doubles!r}"
+        )
+        if self.min_two_digit_doubles:
+            text += f", min_two_digit_doubles={self.min_two_digit_doubles!r}"
+        return text + ")"
 
     def describe(self) -> str:
         """One line for people: ``7-8 operations, >= 2 doublings (rate 0.3)``."""
         ops = (
             f"{self.min_ops}" if self.min_ops == self.max_ops else f"{self.min_ops}-{self.max_ops}"
         )
-        return f"{ops} operations, >= {self.min_doubles} doublings (rate {self.double_rate:g})"
+        text = f"{ops} operations, >= {self.min_doubles} doublings (rate {self.double_rate:g})"
+        if self.min_two_digit_doubles:
+            text += f", >= {self.min_two_digit_doubles} distinct two-digit doublings"
+        return text
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_ops <= self.max_ops:
@@ -85,6 +110,11 @@ class Difficulty:
             raise ValueError(f"double_rate must lie in [0, 1], got {self.double_rate}")
         if not 0 <= self.min_doubles <= self.min_ops:
             raise ValueError(f"need 0 <= min_doubles <= min_ops, got {self.min_doubles}")
+        if not 0 <= self.min_two_digit_doubles <= min(self.min_ops, MAX_TWO_DIGIT_DOUBLES):
+            raise ValueError(
+                f"need 0 <= min_two_digit_doubles <= min(min_ops, {MAX_TWO_DIGIT_DOUBLES}), got "
+                f"{self.min_two_digit_doubles}"
+            )
 
 
 # The student is warm-started on EASY only: every length, doubling rare. HARD: long, >= 2 doubles.
@@ -97,9 +127,9 @@ LADDER: tuple[Difficulty, ...] = (
     Difficulty(min_ops=5, max_ops=6, double_rate=0.3, min_doubles=2),
     Difficulty(min_ops=6, max_ops=7, double_rate=0.3, min_doubles=2),
     HARD,
-    Difficulty(min_ops=7, max_ops=8, double_rate=0.5, min_doubles=3),
-    Difficulty(min_ops=8, max_ops=8, double_rate=0.6, min_doubles=4),
-    Difficulty(min_ops=8, max_ops=8, double_rate=0.8, min_doubles=5),
+    Difficulty(min_ops=7, max_ops=8, double_rate=0.5, min_doubles=3, min_two_digit_doubles=2),
+    Difficulty(min_ops=8, max_ops=8, double_rate=0.5, min_doubles=3, min_two_digit_doubles=2),
+    Difficulty(min_ops=8, max_ops=8, double_rate=0.5, min_doubles=3, min_two_digit_doubles=3),
 )
 """Hard splits from mild to severe, for :mod:`srlkit.demo.regime`: the demo trains and tests on
 the mildest one at which the base student is starved of right whole solutions. Every level
@@ -136,6 +166,29 @@ class Operation:
         return f"{value} {symbol} {operand} = {self.apply(value)}"
 
 
+_EQUATION_RE = re.compile(r"^\s*(\d+) ([-+*]) (\d+) = (\S*)", re.MULTILINE)
+_APPLY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+
+
+def written_results(text: str) -> list[tuple[int, str]]:
+    """Each equation a solution writes, as (the right result of its own operands, what it wrote).
+
+    Judged against the student's own left-hand side, so one wrong value does not make every
+    later step look wrong: this counts arithmetic slips, not errors carried along.
+
+    >>> written_results("1. **Double** 8 * 2 = 1\\n2. **Add 3** 11 + 3 = 14")
+    [(16, '1'), (14, '14')]
+    """
+    results = []
+    for line in text.splitlines():
+        body = line.split("**")[-1] if line.count("**") >= 2 else line
+        match = _EQUATION_RE.match(body)
+        if match:
+            a, symbol, b, written = match.groups()
+            results.append((_APPLY[symbol](int(a), int(b)), written))
+    return results
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     """A start number and a chain of operations; the answer and the expert solution follow."""
@@ -168,6 +221,15 @@ class ChainProblem:
     @property
     def num_doubles(self) -> int:
         return sum(op.name == DOUBLE for op in self.operations)
+
+    @property
+    def two_digit_doubles(self) -> set[int]:
+        """The distinct values this chain doubles into two digits (5..10)."""
+        return {
+            v
+            for op, v in zip(self.operations, self.values(), strict=False)
+            if op.name == DOUBLE and v >= 5
+        }
 
     def steps(self, style: str = "worked") -> list[Step]:
         """The expert solution: one step per operation, then the boxed answer.
@@ -250,7 +312,10 @@ def generate_problem(
             ops.append(op)
             value = op.apply(value)
         problem = ChainProblem(problem_id, start, tuple(ops), label)
-        if problem.num_doubles >= difficulty.min_doubles:
+        if (
+            problem.num_doubles >= difficulty.min_doubles
+            and len(problem.two_digit_doubles) >= difficulty.min_two_digit_doubles
+        ):
             return problem
 
 
