@@ -89,3 +89,20 @@ def test_warm_start_threads_follow_the_idle_cores(monkeypatch, load, expected):
     monkeypatch.setattr(demo.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(demo.os, "getloadavg", lambda: (load, load, load))
     assert demo.idle_cores() == expected
+
+
+def test_a_seed_folder_of_another_difficulty_or_student_starts_afresh(tmp_path: Path):
+    """Trained runs belong to the data they were trained on: when the calibration picks another
+    level (another ladder, another student) the seed's runs must not be reused."""
+    from srlkit.demo.run import DemoConfig, _prepare_seed
+
+    config = DemoConfig()
+    folder = _prepare_seed(tmp_path, 0, config, "student-a", LADDER[-1])
+    (folder / "runs").mkdir()
+    assert _prepare_seed(tmp_path, 0, config, "student-a", LADDER[-1]) == folder
+    assert (folder / "runs").is_dir()  # same inputs: resumed
+    _prepare_seed(tmp_path, 0, config, "student-a", LADDER[-2])
+    assert not (folder / "runs").exists()  # another difficulty: emptied
+    (folder / "runs").mkdir()
+    _prepare_seed(tmp_path, 0, config, "student-b", LADDER[-2])
+    assert not (folder / "runs").exists()  # another student: emptied

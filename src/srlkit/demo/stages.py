@@ -22,6 +22,7 @@ import re
 import shlex
 import shutil
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,19 +247,14 @@ def solution_metrics(
     ``problems`` are the test file's records in order (``srl eval`` numbers them 0, 1, ...).
     """
     greedy = {r["problem_id"]: r for r in samples if r["mode"] == "greedy"}
-    right, chains, tokens = [], [], []
-    two_digit = {"steps": 0, "right": 0, "cut": 0}
+    right, chains, tokens, texts = [], [], [], []
     for index, problem in enumerate(problems):
         record = greedy.get(str(index), {})
         text = record.get("completion", "")
         right.append(int(record.get("correct") is True))
         chains.append(int(solution_lines(text) == expert_lines(problem["solution"])))
         tokens.append(int(record.get("num_tokens", 0)))
-        for value, written in written_results(_THINK_RE.sub("", text)):
-            if value >= 10:
-                two_digit["steps"] += 1
-                two_digit["right"] += written == str(value)
-                two_digit["cut"] += len(written) == 1 and written in str(value)
+        texts.append(text)
     n = len(problems)
     accuracy = float(benchmark["greedy"]["accuracy"])
     result: dict[str, Any] = {
@@ -271,7 +267,7 @@ def solution_metrics(
         "correct_by_problem": right,
         "chain_by_problem": chains,
         "mean_tokens": sum(tokens) / max(1, n),
-        "two_digit_results": two_digit,
+        "two_digit_results": two_digit_results(texts),
         "examples": [
             {"id": problems[i]["id"], "problem": problems[i]["problem"], **_example(greedy, i)}
             for i in range(min(3, n))
@@ -281,6 +277,19 @@ def solution_metrics(
         result[f"accuracy_avg@{k}"] = benchmark["sampled"]["avg"]
         result[f"pass@{k}"] = benchmark["sampled"]["pass@k"][str(k)]
     return result
+
+
+def two_digit_results(solutions: Iterable[str]) -> dict[str, int]:
+    """Equations of ``solutions`` whose right result (from their own operands) has two digits:
+    how many, how many written right, how many cut to one of their digits (``8 * 2 = 1``)."""
+    counts = {"steps": 0, "right": 0, "cut": 0}
+    for text in solutions:
+        for value, written in written_results(_THINK_RE.sub("", text)):
+            if value >= 10:
+                counts["steps"] += 1
+                counts["right"] += written == str(value)
+                counts["cut"] += len(written) == 1 and written in str(value)
+    return counts
 
 
 def _example(greedy: dict[str, dict[str, Any]], index: int) -> dict[str, Any]:
