@@ -218,11 +218,12 @@ def test_reading_calls_a_difference_only_beyond_two_standard_errors():
     assert f"({0.2 / se:.1f} standard errors of the paired difference; one seed" in lines[2]
     assert lines[3].startswith("SRL is above RLVR by 25.0 points")
     assert lines[4].startswith("SRL->RLVR - SRL = +0.0 points") and "within noise" in lines[4]
-    assert lines[5] == (
+    assert lines[5].startswith("SRL->RLVR is above RLVR by 25.0 points")
+    assert lines[6] == (
         "Right answers reached through a wrong chain: base 1 of 10, RLVR 1 of 5, SRL 1 of 30, "
         "SRL->RLVR 1 of 30."
     )
-    assert "--seeds 0,1,2" in lines[6]
+    assert "--seeds 0,1,2" in lines[7]
     assert len(base) == n
 
 
