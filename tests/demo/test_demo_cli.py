@@ -133,7 +133,13 @@ def test_quick_demo_runs_on_the_product_and_resumes(tmp_path, caplog):
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert messages.count("already holds a finished run") == 3
     assert samples.read_text() == before
-    assert json.loads((out / "results.json").read_text())["srl"] == results["srl"]
+    rerun_results = json.loads((out / "results.json").read_text())
+    assert rerun_results["srl"] == results["srl"]
+    # The time of the run that did the work survives the resume.
+    assert [i["total_s"] for i in rerun_results["invocations"]] == [
+        results["total_s"],
+        rerun_results["total_s"],
+    ]
 
     # A moved demo folder resumes: its trainings are finished runs, its evaluations (made for
     # the old model paths) are evaluated again for the new ones, with the same numbers.

@@ -245,18 +245,26 @@ def _quiet_worker() -> None:
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 
 
-def calibrate_student(out: Path, student: str, threshold: float, problems: int) -> dict[str, Any]:
+def calibrate_student(
+    out: Path,
+    student: str,
+    threshold: float,
+    problems: int,
+    ladder: tuple[Difficulty, ...] = LADDER,
+) -> dict[str, Any]:
     """The regime calibration of ``student``, in ``out/calibration`` (resumable; redone when the
     student or the calibration's settings change), on the stages' thread count so that it
     samples on the same path on every run."""
     import torch
 
-    key = json.dumps([student, threshold, problems, [asdict(level) for level in LADDER]])
+    key = json.dumps([student, threshold, problems, [asdict(level) for level in ladder]])
     folder = keyed_folder(out / "calibration", "key.json", key)
     threads = torch.get_num_threads()
     torch.set_num_threads(STAGE_THREADS)
     try:
-        return calibrate(student, folder, SOLVE_TOKENS, threshold=threshold, problems=problems)
+        return calibrate(
+            student, folder, SOLVE_TOKENS, ladder=ladder, threshold=threshold, problems=problems
+        )
     finally:
         torch.set_num_threads(threads)
 
@@ -322,9 +330,29 @@ def run_demo(
         "timings_s": timings,
         "total_s": round(time.monotonic() - started, 1),
     }
+    results["invocations"] = _previous_invocations(out / RESULTS_FILE) + [
+        {"date": results["machine"]["date"], "timings_s": timings, "total_s": results["total_s"]}
+    ]
     results["reading"] = compare.reading(results)
-    write_json(out / "results.json", results)
+    write_json(out / RESULTS_FILE, results)
     return results
+
+
+def _previous_invocations(path: Path) -> list[dict[str, Any]]:
+    """The times of earlier runs of the demo in this folder, from its last ``results.json``.
+
+    ``timings_s`` and ``total_s`` are this invocation's: a resumed demo that found every stage
+    done takes seconds, so without this list the time of the run that did the work is lost.
+    """
+    try:
+        previous = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    if isinstance(previous.get("invocations"), list):
+        return previous["invocations"]
+    if "total_s" in previous:  # written before the list existed
+        return [{"timings_s": previous.get("timings_s"), "total_s": previous["total_s"]}]
+    return []
 
 
 def _seed_results(
