@@ -285,7 +285,7 @@ def two_digit_results(solutions: Iterable[str]) -> dict[str, int]:
     counts = {"steps": 0, "right": 0, "cut": 0}
     for text in solutions:
         for value, written in written_results(_THINK_RE.sub("", text)):
-            if value >= 10:
+            if 10 <= value <= 99:
                 counts["steps"] += 1
                 counts["right"] += written == str(value)
                 counts["cut"] += len(written) == 1 and written in str(value)
