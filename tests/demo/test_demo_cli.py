@@ -83,7 +83,11 @@ def test_quick_demo_runs_on_the_product_and_resumes(tmp_path, caplog):
             assert key in r, (method, key)
         assert 0 <= r["correct_chains"] <= r["n"] == results["config"]["test_problems"]
     assert results["base"]["rollouts"] == 0
-    assert results["srl_rlvr"]["rollouts"] == 2 * results["srl"]["rollouts"]
+    # SRL at the paper's batch ratio (4x RLVR's prompts); the curriculum adds RLVR's budget.
+    assert results["srl"]["rollouts"] == 4 * results["rlvr"]["rollouts"]
+    assert (
+        results["srl_rlvr"]["rollouts"] == results["srl"]["rollouts"] + results["rlvr"]["rollouts"]
+    )
     assert set(seed["srl_rlvr"]["kept_fraction"]) == {"srl", "srl_rlvr"}
     assert len(seed["srl_rlvr"]["commands"]) == 2
 

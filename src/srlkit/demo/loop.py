@@ -81,9 +81,11 @@ class TaskLoopSettings:
     num_samples: int = 8
     train_problems: int = 256
     test_problems: int = 256
-    grpo: GRPOSettings = field(default_factory=lambda: GRPOSettings(step_metric=DEFAULT_METRIC))
-    """The demo's GRPO settings with the paper's step similarity, the metric the loop's
-    measured rounds (docs/loop.md) used."""
+    grpo: GRPOSettings = field(
+        default_factory=lambda: GRPOSettings(step_metric=DEFAULT_METRIC, srl_batch_ratio=1)
+    )
+    """The demo's GRPO settings with the paper's step similarity and SRL at RLVR's batch, as
+    the loop's measured rounds (docs/loop.md) used them."""
     threshold: float = SOLVES_FEW
     calibration_problems: int = 64
     compare: bool = True
@@ -106,6 +108,7 @@ def quick_settings(seed: int = 0) -> TaskLoopSettings:
             num_generations=4,
             max_generation_rounds=2,
             step_metric=DEFAULT_METRIC,
+            srl_batch_ratio=1,
         ),
         calibration_problems=8,
     )
@@ -120,7 +123,7 @@ def srl_recipe(grpo: GRPOSettings) -> dict[str, Any]:
         "report_to": "none",
         "save_strategy": "steps",  # a training killed mid-run resumes from its last checkpoint
         "save_steps": 10,
-        "per_device_train_batch_size": grpo.prompts_per_step * grpo.num_generations,
+        "per_device_train_batch_size": grpo.prompts("srl") * grpo.num_generations,
         "num_generations": grpo.num_generations,
         "max_completion_length": grpo.step_completion_length,
         "max_steps": grpo.steps,
@@ -261,7 +264,7 @@ def _comparisons(
         results[name] = {
             "method": method,
             "steps": steps,
-            "rollouts_budgeted": run_grpo.rollouts,
+            "rollouts_budgeted": run_grpo.rollouts(METHODS[method].algorithm),
             "rollouts_generated": run["rollouts_generated"],
             "command": run["command"],
             "eval": metrics,

@@ -78,7 +78,8 @@ def summary_markdown(results: dict[str, Any]) -> str:
             f"Seeds {seeds}: per seed {config['train_problems']} training and "
             f"{config['test_problems']} test problems drawn fresh at the calibrated difficulty. "
             f"Every RL method: {grpo['steps']} GRPO steps of {grpo['prompts_per_step']} prompts x "
-            f"{grpo['num_generations']} rollouts; a curriculum (X->RLVR) runs the RLVR recipe "
+            f"{grpo['num_generations']} rollouts, SRL {grpo.get('srl_batch_ratio', 1)} times as "
+            "many prompts (the paper's batches); a curriculum (X->RLVR) runs the RLVR recipe "
             "from X's model."
         ),
         "",

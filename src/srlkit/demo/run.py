@@ -315,7 +315,7 @@ def run_demo(
     stage_results = run_jobs(jobs, workers)
     timings["stages_wall"] = round(time.monotonic() - t, 1)
     per_seed = {
-        seed: _seed_results(seed, methods, stage_results, counts[seed], config.grpo.rollouts)
+        seed: _seed_results(seed, methods, stage_results, counts[seed], config.grpo)
         for seed in config.seeds
     }
     results = {
@@ -360,7 +360,7 @@ def _seed_results(
     methods: tuple[str, ...],
     stages: dict[tuple, dict],
     counts: dict[str, int],
-    rollouts_per_run: int,
+    grpo: GRPOSettings,
 ) -> dict[str, Any]:
     """One seed's numbers per method: its evaluation and the trainings that made its model."""
     out: dict[str, Any] = {"data": counts}
@@ -373,7 +373,9 @@ def _seed_results(
             "eval_seconds": evaluated["seconds"],
             "train_seconds": sum(t["seconds"] for t in trained),
             "commands": [t["command"] for t in trained],
-            "rollouts": rollouts_per_run * sum(METHODS[m].algorithm != "sft" for m in chain),
+            "rollouts": sum(
+                grpo.rollouts(METHODS[m].algorithm) for m in chain if METHODS[m].algorithm != "sft"
+            ),
             "rollouts_generated": sum(t["rollouts_generated"] for t in trained),
             "kept_fraction": {m: t["kept_fraction"] for m, t in zip(chain, trained, strict=True)},
         }

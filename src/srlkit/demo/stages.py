@@ -48,10 +48,17 @@ SAMPLES_BENCHMARK = "chain"
 
 @dataclass(frozen=True)
 class GRPOSettings:
-    """The knobs of one GRPO run on the demo task (the same for every RL method)."""
+    """The knobs of one GRPO run on the demo task (the same for every RL method, but SRL's
+    prompts per step: ``srl_batch_ratio``)."""
 
     steps: int = 40
     prompts_per_step: int = 4
+    srl_batch_ratio: int = 4
+    """SRL's prompts per step as a multiple of ``prompts_per_step``: the paper trains SRL on
+    batches of 512 prompts and RLVR on 128. An SRL rollout is one step (at most 48 tokens), an
+    RLVR rollout a whole solution (up to 192), so both generate about as many tokens a step.
+    With SRL at RLVR's batch its step gains did not reach whole solutions (trial 36); at the
+    paper's ratio they did (trial 40, docs/paper-table.md)."""
     num_generations: int = 8
     learning_rate: float = 1e-4
     step_completion_length: int = STEP_TOKENS
@@ -65,10 +72,13 @@ class GRPOSettings:
     cut values on two seeds of three; edit distance charges a cut like a wrong digit
     (docs/paper-table.md, trials 30-32)."""
 
-    @property
-    def rollouts(self) -> int:
+    def prompts(self, algorithm: str | None) -> int:
+        """Prompts per step of a run of ``srl train ALGORITHM``."""
+        return self.prompts_per_step * (self.srl_batch_ratio if algorithm == "srl" else 1)
+
+    def rollouts(self, algorithm: str | None) -> int:
         """Rollouts a run is budgeted (dynamic sampling may generate more to refill)."""
-        return self.steps * self.prompts_per_step * self.num_generations
+        return self.steps * self.prompts(algorithm) * self.num_generations
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ def train_argv(
     else:
         whole = spec.algorithm != "srl"
         options.update(
-            per_device_train_batch_size=grpo.prompts_per_step * grpo.num_generations,
+            per_device_train_batch_size=grpo.prompts(spec.algorithm) * grpo.num_generations,
             num_generations=grpo.num_generations,
             max_completion_length=(
                 grpo.solution_completion_length if whole else grpo.step_completion_length
