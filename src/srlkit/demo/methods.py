@@ -2,7 +2,8 @@
 
 Each method is a ``srl train`` run (or none, for the base student) started from the base student
 or from another method's model, so a curriculum (SRL -> RLVR) is a method whose ``start`` is
-``srl``. Every RL method gets the same rollout budget; what differs is the algorithm, the data
+``srl``. Every RL method gets the same steps and GRPO settings (SRL four times the prompts per
+step, the paper's batch ratio, see :class:`srlkit.demo.stages.GRPOSettings`); what differs is the algorithm, the data
 file it trains on and the flags listed here, which are exactly the flags the printed ``srl
 train`` command carries.
 
