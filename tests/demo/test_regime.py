@@ -106,3 +106,25 @@ def test_a_seed_folder_of_another_difficulty_or_student_starts_afresh(tmp_path: 
     (folder / "runs").mkdir()
     _prepare_seed(tmp_path, 0, config, "student-b", LADDER[-2])
     assert not (folder / "runs").exists()  # another student: emptied
+
+
+def test_earlier_invocations_are_kept_only_for_the_same_settings(tmp_path: Path):
+    """A resumed demo keeps the time of the run that did the work; a folder last used with
+    other settings contributes nothing."""
+    import dataclasses
+    import json
+
+    from srlkit.demo.run import DemoConfig, _previous_invocations
+
+    config = DemoConfig()
+    path = tmp_path / "results.json"
+    assert _previous_invocations(path, config) == []  # no earlier run
+    saved = json.loads(json.dumps(dataclasses.asdict(config)))
+    path.write_text(json.dumps({"config": saved, "total_s": 371.0, "timings_s": {}}))
+    assert _previous_invocations(path, config) == [{"timings_s": {}, "total_s": 371.0}]
+    more_seeds = dataclasses.replace(config, seeds=(0, 1, 2))
+    assert len(_previous_invocations(path, more_seeds)) == 1  # adding seeds resumes the folder
+    other = dataclasses.replace(config, train_problems=16)
+    assert _previous_invocations(path, other) == []
+    path.write_text("{not json")
+    assert _previous_invocations(path, config) == []

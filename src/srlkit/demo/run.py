@@ -330,7 +330,7 @@ def run_demo(
         "timings_s": timings,
         "total_s": round(time.monotonic() - started, 1),
     }
-    results["invocations"] = _previous_invocations(out / RESULTS_FILE) + [
+    results["invocations"] = _previous_invocations(out / RESULTS_FILE, config) + [
         {"date": results["machine"]["date"], "timings_s": timings, "total_s": results["total_s"]}
     ]
     results["reading"] = compare.reading(results)
@@ -338,8 +338,9 @@ def run_demo(
     return results
 
 
-def _previous_invocations(path: Path) -> list[dict[str, Any]]:
-    """The times of earlier runs of the demo in this folder, from its last ``results.json``.
+def _previous_invocations(path: Path, config: DemoConfig) -> list[dict[str, Any]]:
+    """The times of earlier runs of the demo in this folder with the same settings (seeds and
+    methods aside, which add to a folder), from its last ``results.json``.
 
     ``timings_s`` and ``total_s`` are this invocation's: a resumed demo that found every stage
     done takes seconds, so without this list the time of the run that did the work is lost.
@@ -347,6 +348,13 @@ def _previous_invocations(path: Path) -> list[dict[str, Any]]:
     try:
         previous = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
+        return []
+
+    def settings(blob: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in blob.items() if k not in ("seeds", "methods")}
+
+    current = json.loads(json.dumps(asdict(config)))  # tuples as JSON lists, as saved
+    if settings(previous.get("config") or {}) != settings(current):
         return []
     if isinstance(previous.get("invocations"), list):
         return previous["invocations"]
