@@ -114,17 +114,20 @@ def test_earlier_invocations_are_kept_only_for_the_same_settings(tmp_path: Path)
     import dataclasses
     import json
 
-    from srlkit.demo.run import DemoConfig, _previous_invocations
+    from srlkit.demo.results import _previous_invocations
+    from srlkit.demo.run import DemoConfig
 
     config = DemoConfig()
     path = tmp_path / "results.json"
-    assert _previous_invocations(path, config) == []  # no earlier run
+    assert _previous_invocations(path, config.seed_key()) == []  # no earlier run
     saved = json.loads(json.dumps(dataclasses.asdict(config)))
     path.write_text(json.dumps({"config": saved, "total_s": 371.0, "timings_s": {}}))
-    assert _previous_invocations(path, config) == [{"timings_s": {}, "total_s": 371.0}]
+    assert _previous_invocations(path, config.seed_key()) == [{"timings_s": {}, "total_s": 371.0}]
     more_seeds = dataclasses.replace(config, seeds=(0, 1, 2))
-    assert len(_previous_invocations(path, more_seeds)) == 1  # adding seeds resumes the folder
+    assert (
+        len(_previous_invocations(path, more_seeds.seed_key())) == 1
+    )  # adding seeds resumes the folder
     other = dataclasses.replace(config, train_problems=16)
-    assert _previous_invocations(path, other) == []
+    assert _previous_invocations(path, other.seed_key()) == []
     path.write_text("{not json")
-    assert _previous_invocations(path, config) == []
+    assert _previous_invocations(path, config.seed_key()) == []

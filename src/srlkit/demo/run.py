@@ -7,8 +7,9 @@
 3. For each seed: fresh training and test problems at that difficulty
    (:mod:`srlkit.demo.data`), every method's ``srl train`` run and every model's ``srl eval``
    and ``srl eval-steps`` (:mod:`srlkit.demo.stages`), side by side in worker processes.
-4. ``results.json``: every seed's numbers, their means with paired errors
-   (:mod:`srlkit.demo.compare`), the calibration, the machine and the library versions.
+4. ``results.json`` (:mod:`srlkit.demo.results`): every seed's numbers, their means with
+   paired errors (:mod:`srlkit.demo.compare`), the calibration, the machine and the library
+   versions.
 
 Resume is the toolkit's own: a finished ``srl train`` run is not trained again and ``srl eval``
 generates only missing samples, so an interrupted demo continues where it stopped and a finished
@@ -28,7 +29,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from srlkit.demo import compare, machine
 from srlkit.demo.data import DemoData, write_demo_data
 from srlkit.demo.methods import DEFAULT_METHODS, METHODS, resolve_methods
 from srlkit.demo.regime import (
@@ -37,6 +37,7 @@ from srlkit.demo.regime import (
     calibrate,
     difficulty_of,
 )
+from srlkit.demo.results import RESULTS_FILE, assemble, settings_key
 from srlkit.demo.stages import (
     SOLVE_TOKENS,
     EvalSettings,
@@ -46,14 +47,13 @@ from srlkit.demo.stages import (
     train,
     train_argv,
 )
-from srlkit.demo.student import StudentConfig, build_student, read_student_meta
+from srlkit.demo.student import StudentConfig, build_student
 from srlkit.demo.tasks import LADDER, Difficulty
 from srlkit.io import write_json
 
 logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "demo_config.json"
-RESULTS_FILE = "results.json"
 STAGE_THREADS = 1
 """Torch threads of every stage, in the main process or a worker: the same count either way
 keeps the numbers the same, and a second thread does not speed up a tiny model's rollouts
@@ -79,10 +79,7 @@ class DemoConfig:
     def seed_key(self) -> str:
         """What a seed's results depend on (not the list of seeds or methods: adding either
         reuses the finished ones)."""
-        blob = asdict(self)
-        blob.pop("seeds")
-        blob.pop("methods")
-        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+        return settings_key(asdict(self))
 
 
 def quick_config(seeds: tuple[int, ...] = (0,)) -> DemoConfig:
@@ -314,108 +311,19 @@ def run_demo(
     t = time.monotonic()
     stage_results = run_jobs(jobs, workers)
     timings["stages_wall"] = round(time.monotonic() - t, 1)
-    per_seed = {
-        seed: _seed_results(seed, methods, stage_results, counts[seed], config.grpo)
-        for seed in config.seeds
-    }
-    results = {
-        "config": asdict(config),
-        "machine": machine.describe(),
-        "student": {"path": student, **_student_summary(student)},
-        "calibration": calibration,
-        "regime": _regime_summary(calibration, per_seed),
-        "methods": [{"name": m, "label": METHODS[m].label} for m in methods],
-        "seeds": {str(seed): r for seed, r in per_seed.items()},
-        **compare.aggregate(per_seed, methods),
-        "timings_s": timings,
-        "total_s": round(time.monotonic() - started, 1),
-    }
-    results["invocations"] = _previous_invocations(out / RESULTS_FILE, config) + [
-        {"date": results["machine"]["date"], "timings_s": timings, "total_s": results["total_s"]}
-    ]
-    results["reading"] = compare.reading(results)
+    results = assemble(
+        out / RESULTS_FILE,
+        config,
+        student,
+        calibration,
+        methods,
+        stage_results,
+        counts,
+        timings,
+        total_s=round(time.monotonic() - started, 1),
+    )
     write_json(out / RESULTS_FILE, results)
     return results
-
-
-def _previous_invocations(path: Path, config: DemoConfig) -> list[dict[str, Any]]:
-    """The times of earlier runs of the demo in this folder with the same settings (seeds and
-    methods aside, which add to a folder), from its last ``results.json``.
-
-    ``timings_s`` and ``total_s`` are this invocation's: a resumed demo that found every stage
-    done takes seconds, so without this list the time of the run that did the work is lost.
-    """
-    try:
-        previous = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return []
-
-    def settings(blob: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in blob.items() if k not in ("seeds", "methods")}
-
-    current = json.loads(json.dumps(asdict(config)))  # tuples as JSON lists, as saved
-    if settings(previous.get("config") or {}) != settings(current):
-        return []
-    if isinstance(previous.get("invocations"), list):
-        return previous["invocations"]
-    if "total_s" in previous:  # written before the list existed
-        return [{"timings_s": previous.get("timings_s"), "total_s": previous["total_s"]}]
-    return []
-
-
-def _seed_results(
-    seed: int,
-    methods: tuple[str, ...],
-    stages: dict[tuple, dict],
-    counts: dict[str, int],
-    grpo: GRPOSettings,
-) -> dict[str, Any]:
-    """One seed's numbers per method: its evaluation and the trainings that made its model."""
-    out: dict[str, Any] = {"data": counts}
-    for method in methods:
-        chain = _training_chain(method)
-        trained = [stages[(seed, f"train:{m}")] for m in chain]
-        evaluated = stages[(seed, f"eval:{method}")]
-        out[method] = {
-            **{k: v for k, v in evaluated.items() if k != "seconds"},
-            "eval_seconds": evaluated["seconds"],
-            "train_seconds": sum(t["seconds"] for t in trained),
-            "commands": [t["command"] for t in trained],
-            "rollouts": sum(
-                grpo.rollouts(METHODS[m].algorithm) for m in chain if METHODS[m].algorithm != "sft"
-            ),
-            "rollouts_generated": sum(t["rollouts_generated"] for t in trained),
-            "kept_fraction": {m: t["kept_fraction"] for m, t in zip(chain, trained, strict=True)},
-        }
-        if trained:
-            out[method]["history"] = trained[-1]["history"]
-    return out
-
-
-def _training_chain(method: str) -> list[str]:
-    """The trainings that made ``method``'s model, first to last (empty for the base)."""
-    chain: list[str] = []
-    while METHODS[method].trains:
-        chain.insert(0, method)
-        method = METHODS[method].start
-    return chain
-
-
-def _regime_summary(calibration: dict[str, Any], per_seed: dict[int, dict]) -> dict[str, Any]:
-    """The chosen split and how starved RLVR was: the share of its groups that held a
-    correct rollout (with a 0/1 reward, exactly the groups dynamic sampling kept)."""
-    kept = [
-        r["rlvr"]["kept_fraction"]["rlvr"]
-        for r in per_seed.values()
-        if "rlvr" in r and r["rlvr"]["kept_fraction"].get("rlvr") is not None
-    ]
-    return {
-        "difficulty": calibration["describe"],
-        "threshold": calibration["threshold"],
-        "base_pass_at_8": calibration["levels"][calibration["chosen"]][calibration["metric"]],
-        "regime_met": calibration["regime_met"],
-        "rlvr_groups_with_signal": sum(kept) / len(kept) if kept else None,
-    }
 
 
 def _regime_words(calibration: dict[str, Any]) -> str:
@@ -425,13 +333,3 @@ def _regime_words(calibration: dict[str, Any]) -> str:
         f"base {calibration['metric']} {level[calibration['metric']]:.3f}, threshold "
         f"{calibration['threshold']}: {met}"
     )
-
-
-def _student_summary(path: str) -> dict[str, Any]:
-    meta = read_student_meta(path)
-    return {
-        "accuracy": meta["accuracy"],
-        "parameters": meta["parameters"],
-        "key": meta["key"],
-        "built_on": meta.get("built_on"),
-    }

@@ -205,7 +205,12 @@ def _over_words(metric: Callable[[str, str, bool], float]) -> Callable[[str, str
     return over_words
 
 
-METRICS.update({name + WORDS_SUFFIX: _over_words(fn) for name, fn in list(METRICS.items())[:3]})
+METRICS.update(
+    {
+        name + WORDS_SUFFIX: _over_words(METRICS[name])
+        for name in ("sequence_matcher", "indel", "levenshtein")
+    }
+)
 """``sequence_matcher_words``, ``indel_words``, ``levenshtein_words``: the same quantities with
 whitespace-separated words as the units instead of characters."""
 
