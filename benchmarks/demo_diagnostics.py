@@ -25,15 +25,13 @@ from pathlib import Path
 from srlkit.demo.stages import SAMPLES_BENCHMARK, two_digit_results
 from srlkit.io import iter_jsonl
 
-_VALUES_RE = re.compile(r"\\boxed\{\(([^)]*)\)\}")
-
 
 def opening_share(test_file: Path) -> tuple[float, str]:
     """The largest share of test problems with the same start and first four values."""
     openings = Counter()
     for _, problem in iter_jsonl(test_file):
         start = re.match(r"Start with (\d+)", problem["problem"]).group(1)
-        values = _VALUES_RE.search(problem["solution"]).group(1).split(", ")[:4]
+        values = problem["answer"].strip("()").split(", ")[:4]
         openings[", ".join([start, *values])] += 1
     opening, count = openings.most_common(1)[0]
     return count / sum(openings.values()), opening

@@ -38,6 +38,7 @@ the task families that failed, are in docs/paper-table.md.
 
 from __future__ import annotations
 
+import operator
 import random
 import re
 from collections.abc import Iterable
@@ -166,8 +167,8 @@ class Operation:
         return f"{value} {symbol} {operand} = {self.apply(value)}"
 
 
-_EQUATION_RE = re.compile(r"^\s*(\d+) ([-+*]) (\d+) = (\S*)", re.MULTILINE)
-_APPLY = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}
+_EQUATION_RE = re.compile(r"^\s*(\d+) ([-+*]) (\d+) = (\S*)")
+_APPLY = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
 def written_results(text: str) -> list[tuple[int, str]]:
